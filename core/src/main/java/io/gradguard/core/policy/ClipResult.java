@@ -1,0 +1,24 @@
+package io.gradguard.core.policy;
+
+/**
+ * What a {@link ClipPolicy} did at one step.
+ *
+ * @param clipped whether any gradient was scaled or clamped
+ * @param coefficient the factor applied to the global gradient (1 = untouched); for element-wise
+ *     policies (value, per-parameter, AGC) the ratio of post- to pre-clip global norm, or NaN when
+ *     the policy cannot know it without another host read
+ * @param clippedGlobalNorm the global L2 norm after clipping, or NaN when unknown without another
+ *     host read (the engine then measures it)
+ */
+public record ClipResult(boolean clipped, double coefficient, double clippedGlobalNorm) {
+
+    /**
+     * Nothing was changed.
+     *
+     * @param globalNorm the step's (unchanged) global norm
+     * @return a result with coefficient 1
+     */
+    public static ClipResult untouched(double globalNorm) {
+        return new ClipResult(false, 1.0, globalNorm);
+    }
+}
