@@ -3,6 +3,11 @@ package io.gradguard.core.policy;
 /**
  * What a {@link ClipPolicy} did at one step.
  *
+ * <p>When {@code coefficient} is NaN the policy could not tell on the host what it did: {@code
+ * clipped} then means "may have changed gradients" (AGC always, value clipping whenever max |g|
+ * exceeded c), and the engine measures the post-clip norm to derive both figures. A policy that
+ * knows it touched nothing returns {@link #untouched(double)}.
+ *
  * @param clipped whether any gradient was scaled or clamped
  * @param coefficient the factor applied to the global gradient (1 = untouched); for element-wise
  *     policies (value, per-parameter, AGC) the ratio of post- to pre-clip global norm, or NaN when

@@ -1,0 +1,31 @@
+package io.gradguard.agent;
+
+import io.gradguard.bootstrap.GradGuardBridge;
+
+import java.net.URL;
+
+/**
+ * Connects the bootstrap bridge to a runtime created on demand for DJL's class loader. Kept apart
+ * from {@link GradGuardAgent} so that no bridge class is touched before it is on the bootstrap path.
+ */
+final class BridgeSetup {
+
+    static final String RUNTIME_CLASS = "io.gradguard.agent.runtime.AgentRuntime";
+
+    private BridgeSetup() {}
+
+    static void install(URL agentJar, String runtimeArgs) {
+        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, runtimeArgs));
+    }
+
+    private static GradGuardBridge.Hook create(URL agentJar, ClassLoader djlLoader, String args) {
+        try {
+            ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
+            Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);
+            return (GradGuardBridge.Hook) runtime.getConstructor(String.class).newInstance(args);
+        } catch (Throwable t) {
+            System.err.println("[gradguard] could not start its runtime, the job runs without it: " + t);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,347 @@
+package io.gradguard.core.guard;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+
+import io.gradguard.core.config.GradGuardConfig;
+import io.gradguard.core.config.NonFiniteAction;
+import io.gradguard.core.detect.Detection;
+import io.gradguard.core.detect.SpikeDetector;
+import io.gradguard.core.metrics.AgentErrors;
+import io.gradguard.core.metrics.GradGuardMetrics;
+import io.gradguard.core.policy.ClipPolicies;
+import io.gradguard.core.policy.ClipPolicy;
+import io.gradguard.core.policy.ClipResult;
+import io.gradguard.core.stats.GradientStatistics;
+import io.gradguard.core.stats.ParameterGradient;
+import io.gradguard.core.stats.StepStats;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * What gradguard does around one {@code Trainer.step()}: measure the gradients, apply the
+ * non-finite rule and the clipping policy, feed the detector, record the metrics.
+ *
+ * <p>Called on the training thread only, once before and once after each step. Every part is
+ * fail-open: a failure is counted in {@code gradguard_agent_errors_total{where}} and the step goes
+ * on as DJL would run it.
+ */
+public final class StepGuard {
+
+    private final Trainer trainer;
+    private final ParameterAccess access;
+    private final GradGuardMetrics metrics;
+    private final AgentErrors errors;
+    private final Supplier<Optional<GradGuardConfig>> configUpdates;
+    private final StepSummary summary;
+
+    private GradGuardConfig config;
+    private ClipPolicy policy;
+    private SpikeDetector detector;
+    private long stepIndex;
+    private int consecutiveSkips;
+
+    // State carried from beforeStep to afterStep of the same step.
+    private NDManager scratch;
+    private List<ParameterGradient> sampled;
+    private List<NDArray> weightsBefore;
+    private StepStats lastStats;
+    private long spentNanos;
+
+    /**
+     * Creates the guard of one trainer.
+     *
+     * @param trainer the trainer whose steps are guarded
+     * @param config the starting configuration
+     * @param metrics the model's metrics
+     * @param errors where contained failures are counted
+     * @param configUpdates polled at every step: a new configuration after an accepted reload
+     */
+    public StepGuard(
+            Trainer trainer,
+            GradGuardConfig config,
+            GradGuardMetrics metrics,
+            AgentErrors errors,
+            Supplier<Optional<GradGuardConfig>> configUpdates) {
+        this.trainer = trainer;
+        this.access = new ParameterAccess(trainer);
+        this.metrics = metrics;
+        this.errors = errors;
+        this.configUpdates = configUpdates;
+        this.summary = new StepSummary(config.summarySeconds());
+        this.detector = new SpikeDetector(config.detector());
+        applyConfig(config);
+    }
+
+    /**
+     * Runs at {@code Trainer.step()} entry, before any gradient is applied.
+     *
+     * @param store the trainer's parameter store
+     * @param gradientsChecked DJL's flag: whether its first-step all-zero check already passed
+     * @return what the step must do
+     */
+    public StepDecision beforeStep(ParameterStore store, boolean gradientsChecked) {
+        long start = System.nanoTime();
+        closeScratch(); // a previous step whose afterStep never ran (an exception in DJL)
+        stepIndex++;
+        pollConfig();
+        StepDecision decision = StepDecision.PROCEED;
+        try {
+            scratch = trainer.getManager().newSubManager();
+            boolean active = !"none".equals(policy.type());
+            boolean sampleWeights = config.updateRatioEvery() > 0 && stepIndex % config.updateRatioEvery() == 0;
+            List<ParameterGradient> grads = access.gradients(store, scratch, active);
+            StepStats stats = GradientStatistics.compute(grads, scratch, sampleWeights);
+            lastStats = stats;
+            Detection detection = observe(stats);
+            double clippedNorm = stats.globalNorm();
+            double coefficient = 1.0;
+            String clippedBy = null;
+            if (stats.nonFinite()) {
+                decision = onNonFinite(grads, stats, gradientsChecked);
+                coefficient = decision == StepDecision.SKIP ? 0.0 : 1.0;
+                clippedNorm = decision == StepDecision.SKIP ? 0.0 : Double.NaN;
+            } else if (active) {
+                ClipResult result = clip(grads, stats);
+                clippedNorm = result.clippedGlobalNorm();
+                coefficient = result.coefficient();
+                if (result.clipped()) {
+                    clippedBy = policy.type();
+                    summary.clipped();
+                }
+            }
+            if (decision == StepDecision.PROCEED) {
+                consecutiveSkips = 0;
+                if (sampleWeights) {
+                    snapshotWeights(grads);
+                }
+            }
+            metrics.recordStep(stats, clippedNorm, coefficient, clippedBy, detection.zScore());
+        } catch (RuntimeException e) {
+            errors.record("step", e);
+            decision = StepDecision.PROCEED;
+        }
+        if (sampled == null) {
+            closeScratch();
+        }
+        spentNanos = System.nanoTime() - start;
+        return decision;
+    }
+
+    /**
+     * Runs at {@code Trainer.step()} exit (also when the step was skipped).
+     *
+     * @param decision what {@link #beforeStep} decided
+     */
+    public void afterStep(StepDecision decision) {
+        long start = System.nanoTime();
+        try {
+            if (decision == StepDecision.PROCEED && sampled != null) {
+                recordUpdateRatios();
+            }
+        } catch (RuntimeException e) {
+            errors.record("update_ratio", e);
+        } finally {
+            closeScratch();
+        }
+        long spent = spentNanos + System.nanoTime() - start;
+        metrics.recordOverhead(spent);
+        summary.maybePrint(stepIndex, lastStats);
+    }
+
+    /**
+     * Records the loss the job just called {@code backward} on.
+     *
+     * @param loss the backward target; only a single-element target is read
+     */
+    public void onBackward(NDArray loss) {
+        if (loss.size() == 1) {
+            double value;
+            if (loss.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32) {
+                value = loss.getFloat();
+            } else {
+                try (NDArray wide = loss.toType(ai.djl.ndarray.types.DataType.FLOAT64, true)) {
+                    value = wide.getDouble();
+                }
+            }
+            metrics.recordLoss(value);
+            summary.loss(value);
+        }
+    }
+
+    /**
+     * The policy that acts now (it may change on a reload).
+     *
+     * @return the active policy
+     */
+    public ClipPolicy policy() {
+        return policy;
+    }
+
+    private Detection observe(StepStats stats) {
+        try {
+            Detection d = detector.observe(stats.globalNorm());
+            if (d.explosion()) {
+                metrics.recordSpike(true);
+                summary.spike();
+            }
+            if (d.vanishing()) {
+                metrics.recordSpike(false);
+            }
+            return d;
+        } catch (RuntimeException e) {
+            errors.record("detector", e);
+            return new Detection(Double.NaN, false, false);
+        }
+    }
+
+    private ClipResult clip(List<ParameterGradient> grads, StepStats stats) {
+        ClipResult result;
+        try {
+            result = policy.apply(grads, stats);
+        } catch (RuntimeException e) {
+            errors.record("policy", e);
+            return ClipResult.untouched(stats.globalNorm());
+        }
+        if (Double.isNaN(result.clippedGlobalNorm())) {
+            // Element-wise policies (value, AGC) cannot know the new norm without reading it back.
+            double after = GradientStatistics.globalNorm(grads, scratch);
+            double before = stats.globalNorm();
+            boolean clipped = after < before;
+            return new ClipResult(clipped, before > 0 ? after / before : 1.0, after);
+        }
+        return result;
+    }
+
+    private StepDecision onNonFinite(List<ParameterGradient> grads, StepStats stats, boolean gradientsChecked) {
+        NonFiniteAction action = config.onNonfinite();
+        switch (action) {
+            case NONE:
+                return StepDecision.PROCEED;
+            case FAIL:
+                return StepDecision.FAIL;
+            case ZERO:
+                boolean allZeroed = true;
+                for (int i = 0; i < grads.size(); i++) {
+                    if (stats.parameters().get(i).nonFinite()) {
+                        GradientOps.zeroInPlace(grads.get(i).gradient());
+                    } else {
+                        allZeroed = false;
+                    }
+                }
+                // DJL's first step refuses all-zero gradients with an exception: skip instead.
+                if (!(allZeroed && !gradientsChecked)) {
+                    return StepDecision.PROCEED;
+                }
+                break;
+            case SKIP:
+            default:
+                // The update must not run at all: Adam's moments would still move the weights on
+                // zero gradients. Clear them too, or they would add into the next backward.
+                for (ParameterGradient g : grads) {
+                    GradientOps.zeroInPlace(g.gradient());
+                }
+                break;
+        }
+        metrics.recordSkipped("nonfinite");
+        consecutiveSkips++;
+        summary.skipped();
+        int limit = config.maxConsecutiveSkips();
+        if (limit > 0 && consecutiveSkips == limit) {
+            System.err.println(
+                    "[gradguard] WARNING: "
+                            + limit
+                            + " optimizer steps in a row skipped for non-finite gradients (max_consecutive_skips); "
+                            + (config.failOnMaxSkips()
+                                    ? "failing the job (fail_on_max_skips=true)"
+                                    : "training is not progressing: lower the learning rate or add a clipping policy"));
+            if (config.failOnMaxSkips()) {
+                return StepDecision.FAIL;
+            }
+        }
+        return StepDecision.SKIP;
+    }
+
+    /**
+     * The exception to throw into the job after {@link StepDecision#FAIL}.
+     *
+     * @return a one-line exception naming the step and the fix
+     */
+    public RuntimeException failure() {
+        return new NonFiniteGradientException(
+                "gradguard: non-finite gradients at step "
+                        + stepIndex
+                        + (consecutiveSkips > 0 ? " (" + consecutiveSkips + " skipped in a row)" : "")
+                        + " and on_nonfinite=fail or fail_on_max_skips=true; lower the learning rate, add a"
+                        + " clipping policy, or set on_nonfinite=skip");
+    }
+
+    private void snapshotWeights(List<ParameterGradient> grads) {
+        NDList copies = new NDList(grads.size());
+        for (ParameterGradient g : grads) {
+            NDArray copy = g.weight().duplicate();
+            copy.attach(scratch);
+            copies.add(copy);
+        }
+        sampled = grads;
+        weightsBefore = copies;
+    }
+
+    private void recordUpdateRatios() {
+        NDList scalars = new NDList(sampled.size() * 2);
+        for (int i = 0; i < sampled.size(); i++) {
+            NDArray before = weightsBefore.get(i);
+            NDArray delta = sampled.get(i).weight().sub(before);
+            delta.attach(scratch);
+            NDArray deltaNorm = delta.norm();
+            deltaNorm.attach(scratch);
+            NDArray beforeNorm = before.norm();
+            beforeNorm.attach(scratch);
+            scalars.add(deltaNorm);
+            scalars.add(beforeNorm);
+        }
+        NDArray stacked = NDArrays.stack(scalars);
+        stacked.attach(scratch);
+        float[] v = stacked.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        for (int i = 0; i < sampled.size(); i++) {
+            double w = v[2 * i + 1];
+            metrics.recordUpdateRatio(sampled.get(i).name(), w > 0 ? v[2 * i] / w : Double.NaN);
+        }
+    }
+
+    private void pollConfig() {
+        try {
+            configUpdates.get().ifPresent(this::applyConfig);
+        } catch (RuntimeException e) {
+            errors.record("config", e);
+        }
+    }
+
+    private void applyConfig(GradGuardConfig next) {
+        ClipPolicy nextPolicy = ClipPolicies.create(next.policy());
+        if (config != null && !next.detector().equals(config.detector())) {
+            detector = new SpikeDetector(next.detector());
+        }
+        config = next;
+        policy = nextPolicy;
+        StringBuilder settings = new StringBuilder();
+        policy.settings().forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        metrics.setPolicyInfo(
+                policy.type(), settings.toString(), policy.description(), next.onNonfinite().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    private void closeScratch() {
+        if (scratch != null) {
+            scratch.close();
+            scratch = null;
+        }
+        sampled = null;
+        weightsBefore = null;
+    }
+}

@@ -1,0 +1,47 @@
+package io.gradguard.core.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Counts failures contained inside the agent ({@code gradguard_agent_errors_total{where}}) and
+ * logs each kind once, so a fault repeated every step neither kills the job nor floods its log.
+ */
+public final class AgentErrors {
+
+    private final MeterRegistry registry;
+    private final String run;
+    private final Set<String> logged = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Creates the counter family.
+     *
+     * @param registry where the counters live
+     * @param run value of the {@code run} label
+     */
+    public AgentErrors(MeterRegistry registry, String run) {
+        this.registry = registry;
+        this.run = run;
+    }
+
+    /**
+     * Counts and (first time per place) logs a contained failure.
+     *
+     * @param where the part of the agent that failed, e.g. {@code stats}, {@code policy}
+     * @param error what was thrown
+     */
+    public void record(String where, Throwable error) {
+        Counter.builder("gradguard.agent.errors")
+                .description("failures contained inside the agent")
+                .tags("run", run, "where", where)
+                .register(registry)
+                .increment();
+        if (logged.add(where)) {
+            System.err.println(
+                    "[gradguard] contained a failure in " + where + " (training goes on; logged once): " + error);
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package io.gradguard.core.metrics;
+
+import io.gradguard.core.stats.ParameterStats;
+import io.gradguard.core.stats.StepStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The metric contract of {@code CONVENTIONS.md}, bound to a Micrometer registry for one model of
+ * one run. Every series carries {@code model} and {@code run}; per-parameter series also carry
+ * {@code parameter}, limited by an allow-list and a cap.
+ *
+ * <p>Gauges read plain fields that the training thread writes once per step: a scrape may see a
+ * step half-written, which is harmless for monitoring and avoids any lock on the hot path.
+ */
+public final class GradGuardMetrics {
+
+    /** Log-spaced bucket bounds (1e-6 .. 1e6) of the global-norm histogram. */
+    private static final double[] NORM_BUCKETS = logBuckets(-6, 6);
+
+    private final MeterRegistry registry;
+    private final Tags tags;
+    private final Pattern parameterFilter;
+    private final int maxParameters;
+    private final Map<String, ParameterGauges> parameters = new HashMap<>();
+    private final StepGauges step = new StepGauges();
+    private final Counter steps;
+    private final Counter nonFinite;
+    private final Counter skippedNonFinite;
+    private final Counter spikesExplosion;
+    private final Counter spikesVanishing;
+    private final Counter reloadsOk;
+    private final Counter reloadsRejected;
+    private final DistributionSummary globalNormDistribution;
+    private final Timer overhead;
+    private final Map<String, Counter> clipCounters = new HashMap<>();
+    private final Map<String, Counter> skipCounters = new HashMap<>();
+    private Gauge policyInfo;
+    private int droppedParameters;
+
+    /**
+     * Binds the contract's series for one model.
+     *
+     * @param registry where the meters live
+     * @param model value of the {@code model} label
+     * @param run value of the {@code run} label
+     * @param parameterFilter allow-list for per-parameter series
+     * @param maxParameters cap on parameters with per-parameter series
+     */
+    public GradGuardMetrics(
+            MeterRegistry registry,
+            String model,
+            String run,
+            Pattern parameterFilter,
+            int maxParameters) {
+        this.registry = registry;
+        this.tags = Tags.of("model", model, "run", run);
+        this.parameterFilter = parameterFilter;
+        this.maxParameters = maxParameters;
+        steps = counter("gradguard.steps", "optimizer steps seen", Tags.empty());
+        nonFinite =
+                counter(
+                        "gradguard.grad.nonfinite",
+                        "steps in which a parameter's gradient held NaN or Inf",
+                        Tags.empty());
+        skippedNonFinite = skipCounter("nonfinite");
+        spikesExplosion = counter("gradguard.spikes", "detector events", Tags.of("kind", "explosion"));
+        spikesVanishing = counter("gradguard.spikes", "detector events", Tags.of("kind", "vanishing"));
+        reloadsOk = reloadCounter(registry, run, "ok");
+        reloadsRejected = reloadCounter(registry, run, "rejected");
+        gauge("gradguard.grad.global.norm", "L2 norm over all gradients, before clipping", s -> s.globalNorm);
+        gauge("gradguard.grad.global.norm.clipped", "global L2 norm after the policy acted", s -> s.clippedNorm);
+        gauge("gradguard.clip.coefficient", "factor applied to the global gradient (1 = untouched)", s -> s.coefficient);
+        gauge("gradguard.grad.global.norm.zscore", "z-score of the global norm against its running mean", s -> s.zScore);
+        gauge("gradguard.loss", "last training loss seen", s -> s.loss);
+        globalNormDistribution =
+                DistributionSummary.builder("gradguard.grad.global.norm.distribution")
+                        .description("distribution of the pre-clip global gradient norm")
+                        .serviceLevelObjectives(NORM_BUCKETS)
+                        .tags(tags)
+                        .register(registry);
+        overhead =
+                Timer.builder("gradguard.overhead")
+                        .description("the agent's own time per step")
+                        .publishPercentiles(0.5, 0.99)
+                        .tags(tags)
+                        .register(registry);
+    }
+
+    /**
+     * Records one step's pre-clip statistics and what the policy and detector made of them.
+     *
+     * @param stats pre-clip statistics
+     * @param clippedGlobalNorm global norm after the policy
+     * @param coefficient factor applied to the global gradient
+     * @param clippedBy the policy type when it changed the gradients, else null
+     * @param zScore the detector's z-score
+     */
+    public void recordStep(
+            StepStats stats, double clippedGlobalNorm, double coefficient, String clippedBy, double zScore) {
+        steps.increment();
+        step.globalNorm = stats.globalNorm();
+        step.clippedNorm = clippedGlobalNorm;
+        step.coefficient = coefficient;
+        step.zScore = zScore;
+        if (Double.isFinite(stats.globalNorm())) {
+            globalNormDistribution.record(stats.globalNorm());
+        }
+        if (stats.nonFinite()) {
+            nonFinite.increment();
+        }
+        if (clippedBy != null) {
+            clipCounters
+                    .computeIfAbsent(clippedBy, p -> counter("gradguard.clip", "steps the policy clipped", Tags.of("policy", p)))
+                    .increment();
+        }
+        for (ParameterStats p : stats.parameters()) {
+            ParameterGauges g = parameterGauges(p.name());
+            if (g != null) {
+                g.gradNorm = p.gradNorm();
+                g.maxAbs = p.gradMaxAbs();
+                if (!Double.isNaN(p.weightNorm())) {
+                    g.weightNorm = p.weightNorm();
+                }
+            }
+        }
+    }
+
+    /**
+     * Records a parameter's update ratio ||Δw|| / ||w|| over the last step.
+     *
+     * @param parameter parameter name
+     * @param ratio the ratio
+     */
+    public void recordUpdateRatio(String parameter, double ratio) {
+        ParameterGauges g = parameterGauges(parameter);
+        if (g != null) {
+            g.updateRatio = ratio;
+        }
+    }
+
+    /**
+     * Counts an optimizer update that did not run.
+     *
+     * @param reason why, e.g. {@code nonfinite}
+     */
+    public void recordSkipped(String reason) {
+        ("nonfinite".equals(reason) ? skippedNonFinite : skipCounter(reason)).increment();
+    }
+
+    /**
+     * Counts a detector event.
+     *
+     * @param explosion true for an explosion, false for a vanishing streak
+     */
+    public void recordSpike(boolean explosion) {
+        (explosion ? spikesExplosion : spikesVanishing).increment();
+    }
+
+    /**
+     * Records the last training loss.
+     *
+     * @param loss the loss value
+     */
+    public void recordLoss(double loss) {
+        step.loss = loss;
+    }
+
+    /**
+     * Records the agent's own time at one step.
+     *
+     * @param nanos nanoseconds spent inside the agent
+     */
+    public void recordOverhead(long nanos) {
+        overhead.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Counts a reload of the policy file.
+     *
+     * @param accepted whether the new file was taken
+     */
+    public void recordConfigReload(boolean accepted) {
+        (accepted ? reloadsOk : reloadsRejected).increment();
+    }
+
+    /**
+     * Replaces the {@code gradguard_policy_info} series with one describing the active policy.
+     *
+     * @param policy policy type
+     * @param settings its settings, e.g. {@code max_norm=1.0,norm_type=2}
+     * @param description one line
+     * @param onNonFinite the non-finite action
+     */
+    public void setPolicyInfo(String policy, String settings, String description, String onNonFinite) {
+        if (policyInfo != null) {
+            registry.remove(policyInfo);
+        }
+        policyInfo =
+                Gauge.builder("gradguard.policy.info", () -> 1)
+                        .description("the active policy and its settings")
+                        .tags(tags)
+                        .tags("policy", policy, "settings", settings, "description", description, "on_nonfinite", onNonFinite)
+                        .register(registry);
+    }
+
+    /**
+     * How many parameters the allow-list or cap kept out of per-parameter series so far.
+     *
+     * @return the count of dropped parameters
+     */
+    public int droppedParameters() {
+        return droppedParameters;
+    }
+
+    private ParameterGauges parameterGauges(String name) {
+        ParameterGauges g = parameters.get(name);
+        if (g != null || parameters.containsKey(name)) {
+            return g;
+        }
+        if (!parameterFilter.matcher(name).matches() || parameters.size() - droppedParameters >= maxParameters) {
+            droppedParameters++;
+            parameters.put(name, null);
+            return null;
+        }
+        g = new ParameterGauges();
+        Tags p = tags.and("parameter", name);
+        Gauge.builder("gradguard.grad.norm", g, x -> x.gradNorm).description("L2 norm of the parameter's gradient, before clipping").tags(p).strongReference(true).register(registry);
+        Gauge.builder("gradguard.grad.max.abs", g, x -> x.maxAbs).description("max |g| of the parameter's gradient, before clipping").tags(p).strongReference(true).register(registry);
+        Gauge.builder("gradguard.param.norm", g, x -> x.weightNorm).description("L2 norm of the parameter's weights").tags(p).strongReference(true).register(registry);
+        Gauge.builder("gradguard.update.ratio", g, x -> x.updateRatio).description("||dw|| / ||w|| over the last step").tags(p).strongReference(true).register(registry);
+        parameters.put(name, g);
+        return g;
+    }
+
+    private void gauge(String name, String help, java.util.function.ToDoubleFunction<StepGauges> f) {
+        Gauge.builder(name, step, f).description(help).tags(tags).strongReference(true).register(registry);
+    }
+
+    private Counter counter(String name, String help, Tags extra) {
+        return Counter.builder(name).description(help).tags(tags).tags(extra).register(registry);
+    }
+
+    private Counter skipCounter(String reason) {
+        return skipCounters.computeIfAbsent(
+                reason, r -> counter("gradguard.skipped.steps", "optimizer updates skipped", Tags.of("reason", r)));
+    }
+
+    private static Counter reloadCounter(MeterRegistry registry, String run, String result) {
+        return Counter.builder("gradguard.config.reloads")
+                .description("policy file reloads")
+                .tags("run", run, "result", result)
+                .register(registry);
+    }
+
+    private static double[] logBuckets(int fromExp, int toExp) {
+        double[] b = new double[(toExp - fromExp) * 2 + 1];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = Math.pow(10, fromExp + i / 2.0);
+        }
+        return b;
+    }
+
+    /** Written by the training thread, read by scrapes. */
+    private static final class StepGauges {
+        volatile double globalNorm = Double.NaN;
+        volatile double clippedNorm = Double.NaN;
+        volatile double coefficient = 1.0;
+        volatile double zScore;
+        volatile double loss = Double.NaN;
+    }
+
+    private static final class ParameterGauges {
+        volatile double gradNorm = Double.NaN;
+        volatile double maxAbs = Double.NaN;
+        volatile double weightNorm = Double.NaN;
+        volatile double updateRatio = Double.NaN;
+    }
+}

@@ -1,0 +1,44 @@
+package io.gradguard.core.policy;
+
+import io.gradguard.core.stats.ParameterGradient;
+
+import java.util.List;
+
+/**
+ * The scaling step of PyTorch's {@code clip_grad_norm_}, shared by every policy that clips the
+ * global norm (global-norm, percentile, zscore) so that they agree to the last bit.
+ */
+final class GlobalNormScaling {
+
+    /** PyTorch's epsilon in {@code clip_coef = max_norm / (total_norm + 1e-6)}. */
+    static final double EPSILON = 1e-6;
+
+    private GlobalNormScaling() {}
+
+    /**
+     * Scales every gradient by {@code maxNorm / (total + 1e-6)} when that is below 1.
+     *
+     * @param gradients modified in place
+     * @param total the norm compared with {@code maxNorm} (L2 or inf, as the policy measures it)
+     * @param globalL2 the pre-clip global L2 norm, to report the post-clip L2 norm on the host
+     * @param maxNorm the norm to clip to
+     */
+    static ClipResult clip(
+            List<ParameterGradient> gradients, double total, double globalL2, double maxNorm) {
+        if (!Double.isFinite(total) || !Double.isFinite(maxNorm)) {
+            // A non-finite norm would turn the coefficient into 0 or NaN and poison every
+            // gradient; the engine handles non-finite steps before any policy runs.
+            return ClipResult.untouched(globalL2);
+        }
+        double coefficient = maxNorm / (total + EPSILON);
+        if (!(coefficient < 1.0)) {
+            return ClipResult.untouched(globalL2);
+        }
+        // Float, like torch's float32 clip_coef: a double scalar would make a float64 temporary.
+        float factor = (float) coefficient;
+        for (ParameterGradient parameter : gradients) {
+            parameter.gradient().muli(factor);
+        }
+        return new ClipResult(true, coefficient, globalL2 * coefficient);
+    }
+}
