@@ -46,7 +46,7 @@ public final class GradGuardAgent {
     private static void start(String args, Instrumentation inst, boolean attached) {
         try {
             String trimmed = args == null ? "" : args.trim();
-            if ("help".equals(trimmed)) {
+            if (ConfigLoader.isHelp(trimmed)) {
                 System.err.println(ConfigLoader.helpText());
                 return;
             }

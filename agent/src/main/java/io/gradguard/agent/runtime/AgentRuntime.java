@@ -18,9 +18,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.reflect.Field;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.WeakHashMap;
-import java.util.function.Supplier;
 
 /**
  * The agent's runtime, loaded by {@code RuntimeClassLoader} next to the job's DJL: one registry,
@@ -35,7 +33,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final PrometheusMeterRegistry registry;
     private final AgentErrors errors;
     private final ScrapeEndpoint endpoint;
-    private final Supplier<Optional<GradGuardConfig>> configUpdates;
+    private final PolicyUpdates policyUpdates;
     private final Map<Trainer, StepGuard> guards = new WeakHashMap<>();
     private final Map<String, GradGuardMetrics> metricsByModel = new HashMap<>();
     private final Field parameterStore;
@@ -52,12 +50,13 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
      * @throws ReflectiveOperationException if this DJL's Trainer lacks the expected fields
      */
     public AgentRuntime(String agentArgs) throws ReflectiveOperationException {
-        config = ConfigLoader.load(agentArgs, systemProperties(), System.getenv());
+        Map<String, String> props = systemProperties();
+        config = ConfigLoader.load(agentArgs, props, System.getenv());
         parameterStore = field("parameterStore");
         gradientsChecked = field("gradientsChecked");
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         errors = new AgentErrors(registry, config.run());
-        configUpdates = PolicyUpdates.of(config, registry);
+        policyUpdates = new PolicyUpdates(config, agentArgs, props, System.getenv(), registry);
         endpoint = ScrapeEndpoint.start(config, registry);
         System.err.println(
                 "[gradguard] watching Trainer.step() of DJL "
@@ -156,7 +155,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
                 metricsByModel.computeIfAbsent(
                         model,
                         m -> new GradGuardMetrics(registry, m, config.run(), config.parameters(), config.maxParameters()));
-        StepGuard guard = new StepGuard(trainer, config, metrics, errors, configUpdates);
+        StepGuard guard = new StepGuard(trainer, config, metrics, errors, policyUpdates.subscriber());
         if (metrics.droppedParameters() > 0) {
             System.err.println("[gradguard] per-parameter series limited by parameters/max_parameters");
         }

@@ -1,17 +1,54 @@
 package io.gradguard.agent.runtime;
 
 import io.gradguard.core.config.GradGuardConfig;
+import io.gradguard.core.config.PolicyFileWatcher;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** Connects the policy-file watcher to the step guard (polled on the training thread). */
+/**
+ * Fans the policy-file watcher out to every trainer's guard: each guard polls on its own training
+ * thread and sees each accepted reload once. Exposes {@code gradguard_config_reloads_total{result}}
+ * (at 0 when no file is watched, so alerts and dashboards always find the series).
+ */
 final class PolicyUpdates {
 
-    private PolicyUpdates() {}
+    private final PolicyFileWatcher watcher;
+    private volatile GradGuardConfig latest;
+    private volatile long version;
 
-    static Supplier<Optional<GradGuardConfig>> of(GradGuardConfig config, MeterRegistry registry) {
-        return Optional::empty; // TEMPORARY until the watcher lands
+    PolicyUpdates(GradGuardConfig config, String agentArgs, Map<String, String> props, Map<String, String> env, MeterRegistry registry) {
+        watcher = config.configFile() == null ? null : new PolicyFileWatcher(config, agentArgs, props, env);
+        FunctionCounter.builder("gradguard.config.reloads", this, u -> u.watcher == null ? 0 : u.watcher.acceptedReloads())
+                .description("policy file reloads")
+                .tags("run", config.run(), "result", "ok")
+                .register(registry);
+        FunctionCounter.builder("gradguard.config.reloads", this, u -> u.watcher == null ? 0 : u.watcher.rejectedReloads())
+                .description("policy file reloads")
+                .tags("run", config.run(), "result", "rejected")
+                .register(registry);
+    }
+
+    /** A poller for one guard. */
+    Supplier<Optional<GradGuardConfig>> subscriber() {
+        long[] seen = {version};
+        return () -> {
+            if (watcher != null) {
+                synchronized (this) {
+                    watcher.poll().ifPresent(c -> {
+                        latest = c;
+                        version++;
+                    });
+                }
+            }
+            if (seen[0] == version) {
+                return Optional.empty();
+            }
+            seen[0] = version;
+            return Optional.ofNullable(latest);
+        };
     }
 }

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 final class ScrapeEndpoint implements AutoCloseable {
 
     /** {@code port=auto}: 9404, or the next free port above it. */
-    static final int AUTO = -1;
+    static final int AUTO = GradGuardConfig.AUTO_PORT;
 
     private static final int DEFAULT_PORT = 9404;
     private static final int AUTO_TRIES = 50;

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * {@code gradguard.<key>} system properties, {@code GRADGUARD_<KEY>} environment variables and the
  * YAML file, in that order of precedence.
  *
- * @param port scrape endpoint port; 0 = no endpoint (default 9404)
+ * @param port scrape endpoint port; 0 = no endpoint; {@link #AUTO_PORT} (-1) = auto (default 9404)
  * @param host address the endpoint binds (default 127.0.0.1)
  * @param run value of the {@code run} label (default: generated)
  * @param parameters allow-list regex for per-parameter series (default {@code .*})
@@ -21,6 +21,14 @@ import java.util.regex.Pattern;
  * @param failOnMaxSkips whether reaching {@code maxConsecutiveSkips} also fails the job (false)
  * @param detector spike / vanishing detector settings
  * @param configFile the YAML file named by {@code config}, watched for edits; null if none
+ * @param log path of the JSON Lines step log; null = off
+ * @param logMaxBytes size at which the step log is rotated (default 64 MiB)
+ * @param pushgateway {@code HOST:PORT} of a Prometheus Pushgateway; null = no pushing
+ * @param pushIntervalSeconds seconds between pushes (default 15)
+ * @param authFile file holding {@code user:password} for HTTP basic auth on the endpoint; null = no auth
+ * @param tlsKeystore PKCS12 keystore that turns the endpoint into HTTPS; null = plain HTTP
+ * @param tlsPasswordEnv name of the environment variable holding the keystore password; null if
+ *     {@code tlsKeystore} is null (the password itself never passes through configuration)
  */
 public record GradGuardConfig(
         int port,
@@ -35,4 +43,29 @@ public record GradGuardConfig(
         int maxConsecutiveSkips,
         boolean failOnMaxSkips,
         DetectorConfig detector,
-        Path configFile) {}
+        Path configFile,
+        Path log,
+        long logMaxBytes,
+        String pushgateway,
+        int pushIntervalSeconds,
+        Path authFile,
+        Path tlsKeystore,
+        String tlsPasswordEnv) {
+
+    /** The value of {@link #port()} that means {@code port=auto}: 9404, or the next free port. */
+    public static final int AUTO_PORT = -1;
+
+    /**
+     * This configuration with another policy: what a hot reload changes, since only
+     * {@code policy.*} takes effect while the job runs.
+     *
+     * @param newPolicy the policy read from the edited file
+     * @return a copy with {@code policy} replaced
+     */
+    public GradGuardConfig withPolicy(PolicyConfig newPolicy) {
+        return new GradGuardConfig(
+                port, host, run, parameters, maxParameters, summarySeconds, updateRatioEvery, newPolicy,
+                onNonfinite, maxConsecutiveSkips, failOnMaxSkips, detector, configFile, log, logMaxBytes,
+                pushgateway, pushIntervalSeconds, authFile, tlsKeystore, tlsPasswordEnv);
+    }
+}

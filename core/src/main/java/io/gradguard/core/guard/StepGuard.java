@@ -317,7 +317,7 @@ public final class StepGuard {
 
     private void pollConfig() {
         try {
-            configUpdates.get().ifPresent(this::applyConfig);
+            configUpdates.get().ifPresent(next -> applyConfig(config.withPolicy(next.policy())));
         } catch (RuntimeException e) {
             errors.record("config", e);
         }
@@ -325,9 +325,6 @@ public final class StepGuard {
 
     private void applyConfig(GradGuardConfig next) {
         ClipPolicy nextPolicy = ClipPolicies.create(next.policy());
-        if (config != null && !next.detector().equals(config.detector())) {
-            detector = new SpikeDetector(next.detector());
-        }
         config = next;
         policy = nextPolicy;
         StringBuilder settings = new StringBuilder();

@@ -38,8 +38,6 @@ public final class GradGuardMetrics {
     private final Counter skippedNonFinite;
     private final Counter spikesExplosion;
     private final Counter spikesVanishing;
-    private final Counter reloadsOk;
-    private final Counter reloadsRejected;
     private final DistributionSummary globalNormDistribution;
     private final Timer overhead;
     private final Map<String, Counter> clipCounters = new HashMap<>();
@@ -75,8 +73,6 @@ public final class GradGuardMetrics {
         skippedNonFinite = skipCounter("nonfinite");
         spikesExplosion = counter("gradguard.spikes", "detector events", Tags.of("kind", "explosion"));
         spikesVanishing = counter("gradguard.spikes", "detector events", Tags.of("kind", "vanishing"));
-        reloadsOk = reloadCounter(registry, run, "ok");
-        reloadsRejected = reloadCounter(registry, run, "rejected");
         gauge("gradguard.grad.global.norm", "L2 norm over all gradients, before clipping", s -> s.globalNorm);
         gauge("gradguard.grad.global.norm.clipped", "global L2 norm after the policy acted", s -> s.clippedNorm);
         gauge("gradguard.clip.coefficient", "factor applied to the global gradient (1 = untouched)", s -> s.coefficient);
@@ -185,15 +181,6 @@ public final class GradGuardMetrics {
     }
 
     /**
-     * Counts a reload of the policy file.
-     *
-     * @param accepted whether the new file was taken
-     */
-    public void recordConfigReload(boolean accepted) {
-        (accepted ? reloadsOk : reloadsRejected).increment();
-    }
-
-    /**
      * Replaces the {@code gradguard_policy_info} series with one describing the active policy.
      *
      * @param policy policy type
@@ -253,13 +240,6 @@ public final class GradGuardMetrics {
     private Counter skipCounter(String reason) {
         return skipCounters.computeIfAbsent(
                 reason, r -> counter("gradguard.skipped.steps", "optimizer updates skipped", Tags.of("reason", r)));
-    }
-
-    private static Counter reloadCounter(MeterRegistry registry, String run, String result) {
-        return Counter.builder("gradguard.config.reloads")
-                .description("policy file reloads")
-                .tags("run", run, "result", result)
-                .register(registry);
     }
 
     private static double[] logBuckets(int fromExp, int toExp) {

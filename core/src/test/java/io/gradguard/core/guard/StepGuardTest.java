@@ -1,0 +1,155 @@
+package io.gradguard.core.guard;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+class StepGuardTest {
+
+    /** Plain SGD with lr 1: the weight change across step() is exactly the gradient applied. */
+    @Test
+    void weightChangeEqualsGradientClippedByTorchRule() throws Exception {
+        try (GuardedTraining t = new GuardedTraining("policy.type=global-norm,policy.max_norm=0.05", 1f)) {
+            t.backward(1f);
+            Map<String, float[]> before = t.weights();
+            Map<String, float[]> grads = t.gradients();
+            double total = 0;
+            for (float[] g : grads.values()) {
+                for (float v : g) {
+                    total += (double) v * v;
+                }
+            }
+            total = Math.sqrt(total);
+            double coef = 0.05 / (total + 1e-6);
+            assertTrue(coef < 1, "the test needs a gradient above max_norm, got " + total);
+            assertEquals(StepDecision.PROCEED, t.step());
+            Map<String, float[]> after = t.weights();
+            for (String name : before.keySet()) {
+                float[] w0 = before.get(name);
+                float[] w1 = after.get(name);
+                float[] g = grads.get(name);
+                for (int i = 0; i < g.length; i++) {
+                    double applied = w0[i] - w1[i];
+                    assertEquals(g[i] * coef, applied, 1e-6, name + "[" + i + "]");
+                }
+            }
+            assertEquals(1.0, t.counter("gradguard.clip", "policy", "global-norm"));
+            assertEquals(coef, t.gauge("gradguard.clip.coefficient"), 1e-9);
+            assertEquals(total, t.gauge("gradguard.grad.global.norm"), total * 1e-5);
+            assertEquals(0.05, t.gauge("gradguard.grad.global.norm.clipped"), 1e-6);
+        }
+    }
+
+    @Test
+    void monitoringOnlyTrainsBitForBitAsWithoutTheGuard() throws Exception {
+        Map<String, float[]> guarded;
+        Map<String, float[]> bare;
+        try (GuardedTraining t = new GuardedTraining("policy.type=none", 0.1f)) {
+            for (int i = 0; i < 20; i++) {
+                t.backward(1f);
+                t.step();
+            }
+            guarded = t.weights();
+        }
+        try (GuardedTraining t = new GuardedTraining("policy.type=none", 0.1f)) {
+            for (int i = 0; i < 20; i++) {
+                t.backward(1f);
+                t.trainer.step();
+            }
+            bare = t.weights();
+        }
+        for (String name : bare.keySet()) {
+            assertArrayEquals(bare.get(name), guarded.get(name), 0f, name);
+        }
+    }
+
+    @Test
+    void nonFiniteStepIsSkippedAndItsGradientsCleared() throws Exception {
+        try (GuardedTraining t = new GuardedTraining("policy.type=global-norm", 0.1f)) {
+            t.backward(1f);
+            t.step();
+            t.backward(Float.NaN);
+            Map<String, float[]> before = t.weights();
+            assertEquals(StepDecision.SKIP, t.step());
+            assertEquals(before.keySet(), t.weights().keySet());
+            for (var e : t.weights().entrySet()) {
+                assertArrayEquals(before.get(e.getKey()), e.getValue(), 0f, "weights moved on a skipped step");
+            }
+            for (var g : t.gradients().entrySet()) {
+                for (float v : g.getValue()) {
+                    assertEquals(0f, v, "gradient not cleared: " + g.getKey());
+                }
+            }
+            assertEquals(1.0, t.counter("gradguard.skipped.steps", "reason", "nonfinite"));
+            assertEquals(1.0, t.counter("gradguard.grad.nonfinite"));
+            t.backward(1f);
+            assertEquals(StepDecision.PROCEED, t.step(), "training goes on after the skip");
+            assertTrue(Double.isFinite(t.gauge("gradguard.grad.global.norm")));
+        }
+    }
+
+    @Test
+    void failModeThrowsOneClearLine() throws Exception {
+        try (GuardedTraining t = new GuardedTraining("on_nonfinite=fail", 0.1f)) {
+            t.backward(Float.NaN);
+            assertEquals(StepDecision.FAIL, t.step());
+            RuntimeException e = t.guard.failure();
+            assertTrue(e.getMessage().startsWith("gradguard: non-finite gradients at step 1"), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"));
+        }
+    }
+
+    @Test
+    void firstStepAllZeroAfterZeroingIsSkippedNotRefusedByDjl() throws Exception {
+        try (GuardedTraining t = new GuardedTraining("on_nonfinite=zero", 0.1f)) {
+            t.backward(Float.NaN);
+            // every gradient was NaN: zeroing all on DJL's first step would make step() throw
+            assertEquals(StepDecision.SKIP, t.step());
+            t.backward(1f);
+            assertEquals(StepDecision.PROCEED, t.step());
+        }
+    }
+
+    /**
+     * DJL itself leaves a few arrays per step (backward's seed, optimizer temporaries), so the
+     * guard is measured against the same job stepping without it: it must add none.
+     */
+    @Test
+    void thousandsOfGuardedStepsAddNoLiveNativeArrays() throws Exception {
+        try (GuardedTraining t = new GuardedTraining("policy.type=agc,update_ratio_every=1", 0.05f)) {
+            for (int i = 0; i < 50; i++) {
+                t.backward(1f);
+                t.step();
+            }
+            int start = liveArrays(t);
+            for (int i = 0; i < 1500; i++) {
+                t.backward(1f);
+                t.trainer.step();
+            }
+            int bare = liveArrays(t) - start;
+            for (int i = 0; i < 1500; i++) {
+                t.backward(1f);
+                t.step();
+            }
+            int guarded = liveArrays(t) - start - bare;
+            System.out.printf("live NDArrays added by 1500 steps: bare job %d, guarded job %d%n", bare, guarded);
+            assertEquals(bare, guarded, "the guard leaks native arrays");
+        }
+    }
+
+    /** Every NDArray still open anywhere under the engine's root manager. */
+    private static int liveArrays(GuardedTraining t) {
+        NDManager m = t.model.getNDManager();
+        while (m.getParentManager() != null) {
+            m = m.getParentManager();
+        }
+        return m.getManagedArrays().size();
+    }
+}
