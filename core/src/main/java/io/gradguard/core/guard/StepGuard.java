@@ -37,7 +37,7 @@ public final class StepGuard {
     private final Trainer trainer;
     private final ParameterAccess access;
     private final GradGuardMetrics metrics;
-    private final AgentErrors errors;
+    private final FaultBudget faults;
     private final Supplier<Optional<GradGuardConfig>> configUpdates;
     private final StepSummary summary;
 
@@ -52,6 +52,11 @@ public final class StepGuard {
     private List<ParameterGradient> sampled;
     private List<NDArray> weightsBefore;
     private StepStats lastStats;
+
+    private static final Detection NO_DETECTION = new Detection(Double.NaN, false, false);
+
+    /** A step's gradients and their statistics. */
+    private record Measured(List<ParameterGradient> gradients, StepStats stats) {}
     private long spentNanos;
 
     /**
@@ -72,7 +77,7 @@ public final class StepGuard {
         this.trainer = trainer;
         this.access = new ParameterAccess(trainer);
         this.metrics = metrics;
-        this.errors = errors;
+        this.faults = new FaultBudget(errors);
         this.configUpdates = configUpdates;
         this.summary = new StepSummary(config.summarySeconds());
         this.detector = new SpikeDetector(config.detector());
@@ -89,43 +94,34 @@ public final class StepGuard {
     public StepDecision beforeStep(ParameterStore store, boolean gradientsChecked) {
         long start = System.nanoTime();
         closeScratch(); // a previous step whose afterStep never ran (an exception in DJL)
-        stepIndex++;
-        pollConfig();
+        long step = ++stepIndex;
+        faults.run("config", step, this::pollConfig);
+        scratch = trainer.getManager().newSubManager();
+        boolean active = !"none".equals(policy.type());
+        boolean sampleWeights = config.updateRatioEvery() > 0 && step % config.updateRatioEvery() == 0;
+        Measured m = faults.call("stats", step, () -> measure(store, active, sampleWeights), null);
         StepDecision decision = StepDecision.PROCEED;
-        try {
-            scratch = trainer.getManager().newSubManager();
-            boolean active = !"none".equals(policy.type());
-            boolean sampleWeights = config.updateRatioEvery() > 0 && stepIndex % config.updateRatioEvery() == 0;
-            List<ParameterGradient> grads = access.gradients(store, scratch, active);
-            StepStats stats = GradientStatistics.compute(grads, scratch, sampleWeights);
+        if (m != null) {
+            StepStats stats = m.stats();
             lastStats = stats;
-            Detection detection = observe(stats);
-            double clippedNorm = stats.globalNorm();
-            double coefficient = 1.0;
-            String clippedBy = null;
+            Detection detection = faults.call("detector", step, () -> observe(stats), NO_DETECTION);
+            ClipResult result = ClipResult.untouched(stats.globalNorm());
             if (stats.nonFinite()) {
-                decision = onNonFinite(grads, stats, gradientsChecked);
-                coefficient = decision == StepDecision.SKIP ? 0.0 : 1.0;
-                clippedNorm = decision == StepDecision.SKIP ? 0.0 : Double.NaN;
+                decision = faults.call("nonfinite", step, () -> onNonFinite(m.gradients(), stats, gradientsChecked), StepDecision.PROCEED);
+                result = decision == StepDecision.SKIP
+                        ? new ClipResult(false, 0.0, 0.0)
+                        : new ClipResult(false, 1.0, Double.NaN);
             } else if (active) {
-                ClipResult result = clip(grads, stats);
-                clippedNorm = result.clippedGlobalNorm();
-                coefficient = result.coefficient();
-                if (result.clipped()) {
-                    clippedBy = policy.type();
-                    summary.clipped();
-                }
+                result = faults.call("policy", step, () -> clip(m.gradients(), stats), result);
             }
             if (decision == StepDecision.PROCEED) {
                 consecutiveSkips = 0;
                 if (sampleWeights) {
-                    snapshotWeights(grads);
+                    faults.run("update_ratio", step, () -> snapshotWeights(m.gradients()));
                 }
             }
-            metrics.recordStep(stats, clippedNorm, coefficient, clippedBy, detection.zScore());
-        } catch (RuntimeException e) {
-            errors.record("step", e);
-            decision = StepDecision.PROCEED;
+            ClipResult applied = result;
+            faults.run("metrics", step, () -> recordStep(stats, applied, detection));
         }
         if (sampled == null) {
             closeScratch();
@@ -141,18 +137,13 @@ public final class StepGuard {
      */
     public void afterStep(StepDecision decision) {
         long start = System.nanoTime();
-        try {
-            if (decision == StepDecision.PROCEED && sampled != null) {
-                recordUpdateRatios();
-            }
-        } catch (RuntimeException e) {
-            errors.record("update_ratio", e);
-        } finally {
-            closeScratch();
+        if (decision == StepDecision.PROCEED && sampled != null) {
+            faults.run("update_ratio", stepIndex, this::recordUpdateRatios);
         }
+        closeScratch();
         long spent = spentNanos + System.nanoTime() - start;
-        metrics.recordOverhead(spent);
-        summary.maybePrint(stepIndex, lastStats);
+        faults.run("metrics", stepIndex, () -> metrics.recordOverhead(spent));
+        faults.run("summary", stepIndex, () -> summary.maybePrint(stepIndex, lastStats));
     }
 
     /**
@@ -161,6 +152,10 @@ public final class StepGuard {
      * @param loss the backward target; only a single-element target is read
      */
     public void onBackward(NDArray loss) {
+        faults.run("loss", stepIndex + 1, () -> recordLoss(loss));
+    }
+
+    private void recordLoss(NDArray loss) {
         if (loss.size() == 1) {
             double value;
             if (loss.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32) {
@@ -184,31 +179,34 @@ public final class StepGuard {
         return policy;
     }
 
+    private Measured measure(ParameterStore store, boolean reduceInPlace, boolean sampleWeights) {
+        List<ParameterGradient> grads = access.gradients(store, scratch, reduceInPlace);
+        return new Measured(grads, GradientStatistics.compute(grads, scratch, sampleWeights));
+    }
+
     private Detection observe(StepStats stats) {
-        try {
-            Detection d = detector.observe(stats.globalNorm());
-            if (d.explosion()) {
-                metrics.recordSpike(true);
-                summary.spike();
-            }
-            if (d.vanishing()) {
-                metrics.recordSpike(false);
-            }
-            return d;
-        } catch (RuntimeException e) {
-            errors.record("detector", e);
-            return new Detection(Double.NaN, false, false);
+        Detection d = detector.observe(stats.globalNorm());
+        if (d.explosion()) {
+            metrics.recordSpike(true);
+            summary.spike();
         }
+        if (d.vanishing()) {
+            metrics.recordSpike(false);
+        }
+        return d;
+    }
+
+    private void recordStep(StepStats stats, ClipResult result, Detection detection) {
+        String clippedBy = null;
+        if (result.clipped()) {
+            clippedBy = policy.type();
+            summary.clipped();
+        }
+        metrics.recordStep(stats, result.clippedGlobalNorm(), result.coefficient(), clippedBy, detection.zScore());
     }
 
     private ClipResult clip(List<ParameterGradient> grads, StepStats stats) {
-        ClipResult result;
-        try {
-            result = policy.apply(grads, stats);
-        } catch (RuntimeException e) {
-            errors.record("policy", e);
-            return ClipResult.untouched(stats.globalNorm());
-        }
+        ClipResult result = policy.apply(grads, stats);
         if (Double.isNaN(result.clippedGlobalNorm())) {
             // Element-wise policies (value, AGC) cannot know the new norm without reading it back.
             double after = GradientStatistics.globalNorm(grads, scratch);
@@ -316,11 +314,7 @@ public final class StepGuard {
     }
 
     private void pollConfig() {
-        try {
-            configUpdates.get().ifPresent(next -> applyConfig(config.withPolicy(next.policy())));
-        } catch (RuntimeException e) {
-            errors.record("config", e);
-        }
+        configUpdates.get().ifPresent(next -> applyConfig(config.withPolicy(next.policy())));
     }
 
     private void applyConfig(GradGuardConfig next) {
