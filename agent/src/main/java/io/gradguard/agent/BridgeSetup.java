@@ -24,7 +24,9 @@ final class BridgeSetup {
             Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);
             return (GradGuardBridge.Hook) runtime.getConstructor(String.class).newInstance(args);
         } catch (Throwable t) {
-            System.err.println("[gradguard] could not start its runtime, the job runs without it: " + t);
+            Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null ? t.getCause() : t;
+            String why = cause instanceof NoSuchFieldException ? cause.getMessage() : cause.toString();
+            System.err.println("[gradguard] could not start, the job runs without it: " + why);
             return null;
         }
     }

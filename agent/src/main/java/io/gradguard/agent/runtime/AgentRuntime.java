@@ -50,17 +50,18 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
      * @throws ReflectiveOperationException if this DJL's Trainer lacks the expected fields
      */
     public AgentRuntime(String agentArgs) throws ReflectiveOperationException {
-        Map<String, String> props = systemProperties();
-        config = ConfigLoader.load(agentArgs, props, System.getenv());
+        // Checked first: a DJL of another shape must cost nothing else (no endpoint, no thread).
         parameterStore = field("parameterStore");
         gradientsChecked = field("gradientsChecked");
+        Map<String, String> props = systemProperties();
+        config = ConfigLoader.load(agentArgs, props, System.getenv());
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         errors = new AgentErrors(registry, config.run());
         policyUpdates = new PolicyUpdates(config, agentArgs, props, System.getenv(), registry);
         endpoint = ScrapeEndpoint.start(config, registry);
         System.err.println(
                 "[gradguard] watching Trainer.step() of DJL "
-                        + Engine.getDjlVersion()
+                        + djlVersion()
                         + "; "
                         + (endpoint == null ? "no metrics endpoint" : "metrics at " + endpoint.url())
                         + "; policy "
@@ -175,8 +176,16 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
             return f;
         } catch (NoSuchFieldException e) {
             throw new NoSuchFieldException(
-                    "gradguard: ai.djl.training.Trainer has no field '" + name + "' in DJL "
-                            + Engine.getDjlVersion() + "; gradguard supports DJL 0.35.x");
+                    "ai.djl.training.Trainer has no field '" + name + "' in DJL " + djlVersion()
+                            + "; gradguard supports DJL 0.35.x (tested with 0.35.1)");
+        }
+    }
+
+    private static String djlVersion() {
+        try {
+            return Engine.getDjlVersion();
+        } catch (LinkageError | RuntimeException e) {
+            return "(version unknown)";
         }
     }
 

@@ -1,0 +1,72 @@
+package io.gradguard.agent.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import javax.tools.ToolProvider;
+
+/**
+ * A DJL whose Trainer has another shape: the agent says so in one line and the job runs untouched.
+ * The stand-in classes are compiled here, into a temporary folder, so they never shadow the real
+ * DJL on the test class path.
+ */
+class UnsupportedDjlIT {
+
+    @Test
+    void trainerWithoutStepIsReportedAndTheJobRunsOn() throws Exception {
+        String out = runStandIn(
+                "package ai.djl.training; public class Trainer { public void fit() {} }",
+                "new ai.djl.training.Trainer().fit();");
+        assertTrue(out.contains("[gradguard] found nothing to instrument: ai.djl.training.Trainer has no step() in this DJL;"
+                + " gradguard supports DJL 0.35.x"), out);
+        assertEquals(1, count(out, "[gradguard]"), "one line, not a stack trace:\n" + out);
+        assertTrue(out.contains("job done"), out);
+    }
+
+    @Test
+    void trainerWithStepButAnotherInsideIsReportedOnceAndStepsRun() throws Exception {
+        String out = runStandIn(
+                "package ai.djl.training; public class Trainer { public int steps;"
+                        + " public void step() { steps++; } }",
+                "ai.djl.training.Trainer t = new ai.djl.training.Trainer();"
+                        + " for (int i = 0; i < 5; i++) t.step(); System.out.println(\"steps=\" + t.steps);");
+        assertTrue(out.contains("steps=5"), "every step ran:\n" + out);
+        assertTrue(out.contains("gradguard supports DJL 0.35.x"), out);
+        assertTrue(out.contains("job done"), out);
+    }
+
+    private static String runStandIn(String trainerSource, String mainBody) throws Exception {
+        Path dir = Files.createTempDirectory("gradguard-standin");
+        Path src = dir.resolve("src");
+        Files.createDirectories(src.resolve("ai/djl/training"));
+        Files.writeString(src.resolve("ai/djl/training/Trainer.java"), trainerSource);
+        Files.writeString(
+                src.resolve("StandInJob.java"),
+                "public class StandInJob { public static void main(String[] a) { " + mainBody
+                        + " System.out.println(\"job done\"); } }");
+        Path classes = Files.createDirectories(dir.resolve("classes"));
+        int rc = ToolProvider.getSystemJavaCompiler()
+                .run(null, null, null, "-d", classes.toString(),
+                        src.resolve("ai/djl/training/Trainer.java").toString(), src.resolve("StandInJob.java").toString());
+        assertEquals(0, rc, "stand-in did not compile");
+        try (ChildJvm job = ChildJvm.start(List.of(ChildJvm.JAVA, "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
+                "-cp", classes.toString(), "StandInJob"))) {
+            assertEquals(0, job.waitFor(60), job.output());
+            return job.output().replace("OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes because bootstrap classpath has been appended\n", "");
+        }
+    }
+
+    private static int count(String s, String part) {
+        int n = 0;
+        for (int i = s.indexOf(part); i >= 0; i = s.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+}
