@@ -25,6 +25,21 @@ public final class AgentErrors {
     public AgentErrors(MeterRegistry registry, String run) {
         this.registry = registry;
         this.run = run;
+        // at 0 from the start, so increase() and dashboards see a series before the first failure
+        for (String where : KNOWN_PLACES) {
+            counter(where);
+        }
+    }
+
+    /** The parts of the agent that count their failures here. */
+    public static final java.util.List<String> KNOWN_PLACES =
+            java.util.List.of("config", "stats", "detector", "nonfinite", "policy", "update_ratio", "metrics", "summary", "loss", "step", "setup");
+
+    private Counter counter(String where) {
+        return Counter.builder("gradguard.agent.errors")
+                .description("failures contained inside the agent")
+                .tags("run", run, "where", where)
+                .register(registry);
     }
 
     /**
@@ -34,11 +49,7 @@ public final class AgentErrors {
      * @param error what was thrown
      */
     public void record(String where, Throwable error) {
-        Counter.builder("gradguard.agent.errors")
-                .description("failures contained inside the agent")
-                .tags("run", run, "where", where)
-                .register(registry)
-                .increment();
+        counter(where).increment();
         if (logged.add(where)) {
             System.err.println(
                     "[gradguard] contained a failure in " + where + " (training goes on; logged once): " + error);

@@ -189,6 +189,8 @@ public final class GradGuardMetrics {
      * @param onNonFinite the non-finite action
      */
     public void setPolicyInfo(String policy, String settings, String description, String onNonFinite) {
+        // the active policy's clip counter exists at 0, so rate() panels and alerts find it
+        clipCounters.computeIfAbsent(policy, p -> counter("gradguard.clip", "steps the policy clipped", Tags.of("policy", p)));
         if (policyInfo != null) {
             registry.remove(policyInfo);
         }

@@ -1,0 +1,204 @@
+package io.gradguard.grafana;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The dashboard and alerts against the real thing: Prometheus (1 s scrape and evaluation) scrapes two reference
+ * trainer JVMs running the agent, one healthy and one whose gradients explode to NaN. Every panel query must
+ * return data and the explosion alerts must go pending or firing for the exploding run only.
+ *
+ * <p>Needs {@code gradguard.agent.jar} and {@code gradguard.examples.jar} (set by failsafe in this module's pom).
+ */
+final class PrometheusEndToEndIT {
+
+    private static final String HEALTHY = "healthy";
+    private static final String EXPLODING = "explode-lr";
+    private static final List<String> EXPLOSION_ALERTS =
+            List.of("GradGuardGradientExplosion", "GradGuardNonFiniteGradients");
+    /** Long enough for ~40 scrapes and for the 1m-window panels to have data. */
+    private static final Duration MIN_OBSERVATION = Duration.ofSeconds(45);
+    private static final Duration MAX_OBSERVATION = Duration.ofSeconds(75);
+    /** Enough epochs to outlive the observation window; the jobs are destroyed once the checks are done. */
+    private static final String DEFAULT_TRAINER_ARGS = "--model mlp --epochs 200 --limit-train 3200 --limit-test 64";
+
+    @TempDir
+    Path workDir;
+
+    @Test
+    void dashboardHasDataAndExplosionAlertsFireForTheExplodingRunOnly() throws Exception {
+        Path agentJar = requiredFile("gradguard.agent.jar");
+        Path examplesJar = requiredFile("gradguard.examples.jar");
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        ports.put(HEALTHY, PrometheusServer.freePort());
+        ports.put(EXPLODING, PrometheusServer.freePort());
+
+        List<Process> jobs = new ArrayList<>();
+        PrometheusServer prometheus = null;
+        try {
+            prometheus = PrometheusServer.start(workDir, config(ports));
+            for (Map.Entry<String, Integer> job : ports.entrySet()) {
+                jobs.add(startTrainer(agentJar, examplesJar, job.getKey(), job.getValue()));
+            }
+            Map<String, Map<String, AlertSighting>> sightings = observe(prometheus, ports, jobs);
+
+            // Per-run instances: the alert's instance label tells the runs apart whatever `run` the agent used.
+            String healthyInstance = "127.0.0.1:" + ports.get(HEALTHY);
+            String explodingInstance = "127.0.0.1:" + ports.get(EXPLODING);
+            assertPanelsHaveData(prometheus);
+
+            double firstBadSample = firstBadSample(prometheus, explodingInstance);
+            for (String alert : EXPLOSION_ALERTS) {
+                AlertSighting seen = sightings.get(explodingInstance).get(alert);
+                assertTrue(seen != null, alert + " never pending/firing for " + EXPLODING + "; seen: " + sightings
+                        + "\n" + prometheus.logTail());
+                System.out.printf(Locale.ROOT, "%s for %s: pending %.1f s after the first non-finite/spike sample,"
+                        + " %s%n", alert, EXPLODING, seen.activeAt() - firstBadSample,
+                        seen.firingSeenAt() > 0
+                                ? String.format(Locale.ROOT, "firing seen %.1f s after it",
+                                        seen.firingSeenAt() - firstBadSample)
+                                : "not firing yet (for: not elapsed)");
+                assertTrue(seen.activeAt() - firstBadSample < 60, alert + " pending only after "
+                        + (seen.activeAt() - firstBadSample) + " s");
+                assertTrue(!sightings.get(healthyInstance).containsKey(alert),
+                        alert + " went " + sightings.get(healthyInstance).get(alert) + " for the healthy run");
+            }
+        } finally {
+            for (Process job : jobs) {
+                destroy(job);
+            }
+            if (prometheus != null) {
+                prometheus.close();
+            }
+        }
+    }
+
+    /** When an alert was first seen pending (Prometheus' activeAt) and first seen firing (our poll), unix seconds. */
+    record AlertSighting(double activeAt, double firingSeenAt) {
+    }
+
+    private Map<String, Map<String, AlertSighting>> observe(PrometheusServer prometheus, Map<String, Integer> ports,
+            List<Process> jobs) throws IOException, InterruptedException {
+        Map<String, Map<String, AlertSighting>> sightings = new LinkedHashMap<>();
+        ports.values().forEach(port -> sightings.put("127.0.0.1:" + port, new LinkedHashMap<>()));
+        long start = System.nanoTime();
+        while (true) {
+            long elapsed = System.nanoTime() - start;
+            for (Process job : jobs) {
+                assertTrue(job.isAlive(), "a trainer exited early with " + (job.isAlive() ? "" : job.exitValue())
+                        + "; see its log in " + workDir);
+            }
+            for (JsonNode alert : prometheus.alerts().path("data").path("alerts")) {
+                Map<String, AlertSighting> perInstance = sightings.get(alert.path("labels").path("instance").asText());
+                if (perInstance == null) {
+                    continue;
+                }
+                String name = alert.path("labels").path("alertname").asText();
+                double activeAt = java.time.OffsetDateTime.parse(alert.path("activeAt").asText())
+                        .toInstant().toEpochMilli() / 1000.0;
+                AlertSighting before = perInstance.get(name);
+                double firing = before != null && before.firingSeenAt() > 0 ? before.firingSeenAt()
+                        : "firing".equals(alert.path("state").asText()) ? System.currentTimeMillis() / 1000.0 : 0;
+                perInstance.put(name, new AlertSighting(before != null ? before.activeAt() : activeAt, firing));
+            }
+            boolean explosionSeen = sightings.get("127.0.0.1:" + ports.get(EXPLODING)).keySet()
+                    .containsAll(EXPLOSION_ALERTS);
+            if (elapsed > MAX_OBSERVATION.toNanos() || (explosionSeen && elapsed > MIN_OBSERVATION.toNanos())) {
+                return sightings;
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    /** Every panel target with all variables on "All", as the dashboard opens; $__rate_interval = 4 x 1 s scrape. */
+    private static void assertPanelsHaveData(PrometheusServer prometheus) throws IOException, InterruptedException {
+        List<String> empty = new ArrayList<>();
+        List<GrafanaDashboard.Query> queries = GrafanaDashboard.load().panelQueries();
+        for (GrafanaDashboard.Query query : queries) {
+            String expr = GrafanaDashboard.substitute(query.expr(), "4s");
+            JsonNode response = prometheus.query(expr);
+            assertEquals("success", response.path("status").asText(), query.origin() + ": " + response);
+            int series = response.path("data").path("result").size();
+            System.out.printf(Locale.ROOT, "  %-70s %d series%n", query.origin(), series);
+            if (series == 0) {
+                empty.add(query.origin() + ": " + expr);
+            }
+        }
+        assertEquals(List.of(), empty, "panel queries without data");
+    }
+
+    /** Unix time of the exploding run's first sample with a non-finite step or an explosion spike. */
+    private static double firstBadSample(PrometheusServer prometheus, String instance)
+            throws IOException, InterruptedException {
+        String expr = ("(sum(gradguard_grad_nonfinite_total{instance=\"%1$s\"}) or vector(0))"
+                + " + (sum(gradguard_spikes_total{instance=\"%1$s\", kind=\"explosion\"}) or vector(0)) > 0")
+                .formatted(instance);
+        double now = System.currentTimeMillis() / 1000.0;
+        JsonNode result = prometheus.queryRange(expr, now - 300, now, 1).path("data").path("result");
+        assertTrue(result.size() == 1, "no non-finite step or explosion spike was ever scraped from " + instance
+                + ": " + result);
+        return result.get(0).path("values").get(0).get(0).asDouble();
+    }
+
+    private static String config(Map<String, Integer> ports) {
+        StringBuilder targets = new StringBuilder();
+        ports.values().forEach(port -> targets.append("\"127.0.0.1:").append(port).append("\", "));
+        return """
+                global:
+                  scrape_interval: 1s
+                  scrape_timeout: 1s
+                  evaluation_interval: 1s
+                rule_files:
+                  - %s
+                  - %s
+                scrape_configs:
+                  - job_name: gradguard
+                    static_configs:
+                      - targets: [%s]
+                """.formatted(MetricContract.RULES.toAbsolutePath(), MetricContract.ALERTS.toAbsolutePath(),
+                targets.substring(0, targets.length() - 2));
+    }
+
+    private Process startTrainer(Path agentJar, Path examplesJar, String scenario, int port) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
+                "-javaagent:" + agentJar + "=port=" + port + ",summary=0,run=" + scenario,
+                "-jar", examplesJar.toString(), "--scenario", scenario));
+        command.addAll(List.of(System.getProperty("gradguard.e2e.trainerArgs", DEFAULT_TRAINER_ARGS).trim()
+                .split("\\s+")));
+        Path log = workDir.resolve(scenario + ".log");
+        System.out.println("starting " + String.join(" ", command) + " (log: " + log + ")");
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static Path requiredFile(String property) {
+        String value = System.getProperty(property);
+        assertTrue(value != null && !value.isBlank(), "system property " + property + " is not set");
+        Path path = Path.of(value);
+        assertTrue(Files.isRegularFile(path), property + "=" + path + " does not exist: build it first"
+                + " (mvn -pl grafana -am verify)");
+        return path;
+    }
+
+    private static void destroy(Process process) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
