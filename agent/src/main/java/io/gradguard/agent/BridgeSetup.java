@@ -14,15 +14,19 @@ final class BridgeSetup {
 
     private BridgeSetup() {}
 
-    static void install(URL agentJar, String runtimeArgs) {
-        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, runtimeArgs));
+    /**
+     * @param agentArgs the agent arguments, re-read by the runtime in its own loader
+     * @param run the run id resolved at start (possibly generated), so both reads agree
+     */
+    static void install(URL agentJar, String agentArgs, String run) {
+        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, agentArgs, run));
     }
 
-    private static GradGuardBridge.Hook create(URL agentJar, ClassLoader djlLoader, String args) {
+    private static GradGuardBridge.Hook create(URL agentJar, ClassLoader djlLoader, String args, String run) {
         try {
             ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
             Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);
-            return (GradGuardBridge.Hook) runtime.getConstructor(String.class).newInstance(args);
+            return (GradGuardBridge.Hook) runtime.getConstructor(String.class, String.class).newInstance(args, run);
         } catch (Throwable t) {
             Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null ? t.getCause() : t;
             String why = cause instanceof NoSuchFieldException ? cause.getMessage() : cause.toString();

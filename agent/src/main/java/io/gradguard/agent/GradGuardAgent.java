@@ -63,9 +63,7 @@ public final class GradGuardAgent {
             }
             File agentJar = agentJar();
             BootstrapInjector.inject(inst, agentJar);
-            // The runtime re-reads the same sources; pinning the resolved run keeps one run id.
-            String runtimeArgs = (trimmed.isEmpty() ? "" : trimmed + ",") + "run=" + config.run();
-            BridgeSetup.install(agentJar.toURI().toURL(), runtimeArgs);
+            BridgeSetup.install(agentJar.toURI().toURL(), trimmed, config.run());
             TrainerInstrumentation.install(inst, attached);
             installed = true;
         } catch (Throwable t) {

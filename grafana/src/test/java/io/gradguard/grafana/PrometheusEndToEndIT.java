@@ -34,7 +34,14 @@ final class PrometheusEndToEndIT {
     private static final Duration MIN_OBSERVATION = Duration.ofSeconds(45);
     private static final Duration MAX_OBSERVATION = Duration.ofSeconds(75);
     /** Enough epochs to outlive the observation window; the jobs are destroyed once the checks are done. */
-    private static final String DEFAULT_TRAINER_ARGS = "--model mlp --epochs 200 --limit-train 3200 --limit-test 64";
+    private static final String DEFAULT_TRAINER_ARGS = "--epochs 200 --limit-train 3200 --limit-test 64";
+    /**
+     * explode-lr on the plain deep MLP: its gradients go NaN at step 3 and stay non-finite, the
+     * classic sustained explosion. (On the default shallow mlp the same learning rate blows the
+     * loss up by four orders of magnitude in a few steps and then leaves a dead network, which the
+     * detector counts as explosion spikes but which is over within one scrape.)
+     */
+    private static final Map<String, String> MODEL = Map.of(HEALTHY, "mlp", EXPLODING, "deep-mlp");
 
     @TempDir
     Path workDir;
@@ -178,7 +185,7 @@ final class PrometheusEndToEndIT {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
                 "-javaagent:" + agentJar + "=port=" + port + ",summary=0,run=" + scenario,
-                "-jar", examplesJar.toString(), "--scenario", scenario));
+                "-jar", examplesJar.toString(), "--scenario", scenario, "--model", MODEL.get(scenario)));
         command.addAll(List.of(System.getProperty("gradguard.e2e.trainerArgs", DEFAULT_TRAINER_ARGS).trim()
                 .split("\\s+")));
         Path log = workDir.resolve(scenario + ".log");

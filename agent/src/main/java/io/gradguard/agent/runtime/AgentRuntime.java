@@ -46,15 +46,16 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     /**
      * Starts the runtime.
      *
-     * @param agentArgs the agent arguments (with the resolved run id appended)
+     * @param agentArgs the agent arguments
+     * @param run the run id the agent resolved at start
      * @throws ReflectiveOperationException if this DJL's Trainer lacks the expected fields
      */
-    public AgentRuntime(String agentArgs) throws ReflectiveOperationException {
+    public AgentRuntime(String agentArgs, String run) throws ReflectiveOperationException {
         // Checked first: a DJL of another shape must cost nothing else (no endpoint, no thread).
         parameterStore = field("parameterStore");
         gradientsChecked = field("gradientsChecked");
         Map<String, String> props = systemProperties();
-        config = ConfigLoader.load(agentArgs, props, System.getenv());
+        config = ConfigLoader.load(agentArgs, props, System.getenv()).withRun(run);
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         errors = new AgentErrors(registry, config.run());
         policyUpdates = new PolicyUpdates(config, agentArgs, props, System.getenv(), registry);

@@ -44,13 +44,13 @@ class ReferenceTrainerIT {
         if (loop.equals("manual")) {
             args.addAll(List.of("--grad-norms", norms.toString()));
         }
-        try (ChildJvm job = trainer("port=" + port + ",summary=0,update_ratio_every=1", args)) {
+        try (ChildJvm job = trainer("port=" + port + ",summary=0,update_ratio_every=1,run=it-" + loop, args)) {
             job.awaitOutput("lingering", 120);
             Map<String, Double> s = ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics"));
             for (String name : CONTRACT) {
                 assertFalse(Double.isNaN(ChildJvm.value(s, name)) && !hasSeries(s, name), name + " missing from /metrics");
             }
-            assertEquals(60.0, ChildJvm.value(s, "gradguard_steps_total"));
+            assertEquals(60.0, ChildJvm.value(s, "gradguard_steps_total", "run=\"it-" + loop + "\"", "model=\"mlp\""));
             assertTrue(Double.isFinite(ChildJvm.value(s, "gradguard_loss")), "loss");
             assertEquals("ok", ChildJvm.get("http://127.0.0.1:" + port + "/-/healthy").trim().toLowerCase().replace("exporter is healthy.", "ok"));
             if (loop.equals("manual")) {

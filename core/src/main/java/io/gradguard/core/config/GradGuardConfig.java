@@ -68,4 +68,18 @@ public record GradGuardConfig(
                 onNonfinite, maxConsecutiveSkips, failOnMaxSkips, detector, configFile, log, logMaxBytes,
                 pushgateway, pushIntervalSeconds, authFile, tlsKeystore, tlsPasswordEnv);
     }
+
+    /**
+     * This configuration with another run id: the agent pins the id it generated at start so that
+     * every part of it labels the same run.
+     *
+     * @param newRun the run id
+     * @return a copy with {@code run} replaced
+     */
+    public GradGuardConfig withRun(String newRun) {
+        return new GradGuardConfig(
+                port, host, newRun, parameters, maxParameters, summarySeconds, updateRatioEvery, policy,
+                onNonfinite, maxConsecutiveSkips, failOnMaxSkips, detector, configFile, log, logMaxBytes,
+                pushgateway, pushIntervalSeconds, authFile, tlsKeystore, tlsPasswordEnv);
+    }
 }

@@ -72,11 +72,30 @@ public final class SpikeDetector {
         }
         boolean vanishing = observeVanishing(globalNorm);
         if (warmupSeen < warmup.length) {
-            warmup[warmupSeen++] = globalNorm;
+            // Too few norms for a variance, yet a far too high learning rate explodes right here,
+            // in the first steps. Until the warm-up ends, sigma is floored at the mean so far: a
+            // norm more than (1 + spike_z) times the mean is an explosion, and it enters the
+            // warm-up at that bound, as later spikes enter the EMA clipped.
+            double z = 0.0;
+            boolean explosion = false;
+            double kept = globalNorm;
+            if (warmupSeen > 0) {
+                double sum = 0;
+                for (int i = 0; i < warmupSeen; i++) {
+                    sum += warmup[i];
+                }
+                double mean = sum / warmupSeen;
+                if (mean > 0) {
+                    z = (globalNorm - mean) / mean;
+                    explosion = z > spikeZ;
+                    kept = explosion ? (1 + spikeZ) * mean : globalNorm;
+                }
+            }
+            warmup[warmupSeen++] = kept;
             if (warmupSeen == warmup.length) {
                 seedFromWarmup();
             }
-            return new Detection(0.0, false, vanishing);
+            return new Detection(explosion ? z : 0.0, explosion, vanishing);
         }
         double sigma = Math.sqrt(variance);
         double z = (globalNorm - mean) / (sigma + EPSILON);

@@ -61,11 +61,25 @@ class SpikeDetectorTest {
         assertTrue(second.zScore() > 200, "z = " + second.zScore());
     }
 
+    /** A far too high learning rate explodes in the first steps, before any variance exists. */
     @Test
-    void neverFlagsDuringWarmUp() {
+    void flagsAnOrdersOfMagnitudeJumpDuringWarmUpAgainstTheMeanSoFar() {
         SpikeDetector detector = detector();
         detector.observe(1);
-        assertEquals(new Detection(0.0, false, false), detector.observe(1e9));
+        Detection jump = detector.observe(1e9);
+        assertTrue(jump.explosion());
+        assertEquals(1e9 - 1, jump.zScore(), 1e-3); // (g - mean) / mean with mean 1
+        // the jump entered the warm-up at the bound (1 + spike_z) * mean = 4 (spike_z is 3 here),
+        // not at 1e9: the mean is now 2.5 and the bound 4 * 2.5 = 10, so 9 is no explosion
+        assertFalse(detector.observe(9).explosion());
+    }
+
+    @Test
+    void doesNotFlagOrdinaryWarmUpNoise() {
+        SpikeDetector detector = detector();
+        for (double g : new double[] {2.0, 1.0, 3.0, 0.5}) { // the whole warm-up of 4
+            assertEquals(new Detection(0.0, false, false), detector.observe(g));
+        }
     }
 
     @Test
