@@ -10,6 +10,7 @@ import io.gradguard.core.config.ConfigLoader;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.guard.StepDecision;
 import io.gradguard.core.guard.StepGuard;
+import io.gradguard.core.log.StepLog;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -33,6 +34,8 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final PrometheusMeterRegistry registry;
     private final AgentErrors errors;
     private final ScrapeEndpoint endpoint;
+    private final MetricsPush push;
+    private final StepLog stepLog;
     private final PolicyUpdates policyUpdates;
     private final Map<Trainer, StepGuard> guards = new WeakHashMap<>();
     private final Map<String, GradGuardMetrics> metricsByModel = new HashMap<>();
@@ -60,6 +63,11 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         errors = new AgentErrors(registry, config.run());
         policyUpdates = new PolicyUpdates(config, agentArgs, props, System.getenv(), registry);
         endpoint = ScrapeEndpoint.start(config, registry);
+        push = config.pushgateway() == null
+                ? null
+                : MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(), registry.getPrometheusRegistry(),
+                        "gradguard", MetricsPush.groupingKey(config.run()));
+        stepLog = openStepLog(config);
         System.err.println(
                 "[gradguard] watching Trainer.step() of DJL "
                         + djlVersion()
@@ -157,16 +165,38 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
                 metricsByModel.computeIfAbsent(
                         model,
                         m -> new GradGuardMetrics(registry, m, config.run(), config.parameters(), config.maxParameters()));
-        StepGuard guard = new StepGuard(trainer, config, metrics, errors, policyUpdates.subscriber());
+        StepGuard guard = new StepGuard(trainer, config, metrics, errors, policyUpdates.subscriber(), stepLog);
         if (metrics.droppedParameters() > 0) {
             System.err.println("[gradguard] per-parameter series limited by parameters/max_parameters");
         }
         return guard;
     }
 
+    /** At JVM exit: the last push, the step log closed, one summary line; then the endpoint goes. */
     private void shutdown() {
+        synchronized (guards) {
+            metricsByModel.forEach((model, m) -> System.err.println("[gradguard] " + model + ": " + m.exitSummary()));
+        }
+        if (push != null) {
+            push.close();
+        }
+        if (stepLog != null) {
+            stepLog.close();
+        }
         if (endpoint != null) {
             endpoint.close();
+        }
+    }
+
+    private static StepLog openStepLog(GradGuardConfig config) {
+        if (config.log() == null) {
+            return null;
+        }
+        try {
+            return StepLog.open(config.log(), config.logMaxBytes());
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("[gradguard] step log " + config.log() + " failed: " + e + "; step logging off");
+            return null;
         }
     }
 

@@ -11,6 +11,8 @@ import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.NonFiniteAction;
 import io.gradguard.core.detect.Detection;
 import io.gradguard.core.detect.SpikeDetector;
+import io.gradguard.core.log.StepLog;
+import io.gradguard.core.log.StepRecord;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
 import io.gradguard.core.policy.ClipPolicies;
@@ -40,6 +42,8 @@ public final class StepGuard {
     private final FaultBudget faults;
     private final Supplier<Optional<GradGuardConfig>> configUpdates;
     private final StepSummary summary;
+    private final StepLog stepLog;
+    private double lastLoss = Double.NaN;
 
     private GradGuardConfig config;
     private ClipPolicy policy;
@@ -67,18 +71,21 @@ public final class StepGuard {
      * @param metrics the model's metrics
      * @param errors where contained failures are counted
      * @param configUpdates polled at every step: a new configuration after an accepted reload
+     * @param stepLog where each step's JSON Lines record goes, or null
      */
     public StepGuard(
             Trainer trainer,
             GradGuardConfig config,
             GradGuardMetrics metrics,
             AgentErrors errors,
-            Supplier<Optional<GradGuardConfig>> configUpdates) {
+            Supplier<Optional<GradGuardConfig>> configUpdates,
+            StepLog stepLog) {
         this.trainer = trainer;
         this.access = new ParameterAccess(trainer);
         this.metrics = metrics;
         this.faults = new FaultBudget(errors);
         this.configUpdates = configUpdates;
+        this.stepLog = stepLog;
         this.summary = new StepSummary(config.summarySeconds());
         this.detector = new SpikeDetector(config.detector());
         applyConfig(config);
@@ -122,6 +129,14 @@ public final class StepGuard {
             }
             ClipResult applied = result;
             faults.run("metrics", step, () -> recordStep(stats, applied, detection));
+            if (stepLog != null) {
+                // written before a FAIL decision throws: the step that stopped the job is logged
+                boolean skipped = decision == StepDecision.SKIP;
+                faults.run("step_log", step, () -> stepLog.append(new StepRecord(step, System.currentTimeMillis(),
+                        lastLoss, stats.globalNorm(), applied.clippedGlobalNorm(), applied.coefficient(), skipped,
+                        skipped ? "nonfinite" : null, detection.explosion(), detection.vanishing(), detection.zScore(),
+                        StepRecord.topK(stats.parameters(), StepRecord.DEFAULT_TOP))));
+            }
         }
         if (sampled == null) {
             closeScratch();
@@ -166,6 +181,7 @@ public final class StepGuard {
                 }
             }
             metrics.recordLoss(value);
+            lastLoss = value;
             summary.loss(value);
         }
     }

@@ -203,6 +203,26 @@ public final class GradGuardMetrics {
     }
 
     /**
+     * One line for the log at exit: steps seen and the agent's own time per step.
+     *
+     * @return e.g. {@code 938 steps, agent overhead per step median 41.2 us, mean 45.0 us}
+     */
+    public String exitSummary() {
+        double median = Double.NaN;
+        for (var p : overhead.takeSnapshot().percentileValues()) {
+            if (p.percentile() == 0.5) {
+                median = p.value(TimeUnit.MICROSECONDS);
+            }
+        }
+        return String.format(
+                java.util.Locale.ROOT,
+                "%d steps, agent overhead per step median %.1f us, mean %.1f us",
+                (long) steps.count(),
+                median,
+                overhead.mean(TimeUnit.MICROSECONDS));
+    }
+
+    /**
      * How many parameters the allow-list or cap kept out of per-parameter series so far.
      *
      * @return the count of dropped parameters

@@ -68,7 +68,7 @@ final class GuardedTraining implements AutoCloseable {
         checked.setAccessible(true);
         var cfg = ConfigLoader.load("summary=0,port=0," + agentArgs, Map.of(), Map.of());
         var metrics = new GradGuardMetrics(registry, "guarded", cfg.run(), cfg.parameters(), cfg.maxParameters());
-        guard = new StepGuard(trainer, cfg, metrics, new AgentErrors(registry, cfg.run()), Optional::empty);
+        guard = new StepGuard(trainer, cfg, metrics, new AgentErrors(registry, cfg.run()), Optional::empty, null);
     }
 
     /** Forward and backward on the fixed batch; {@code scale} multiplies the inputs (NaN poisons). */
