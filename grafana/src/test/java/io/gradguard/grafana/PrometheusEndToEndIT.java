@@ -34,7 +34,7 @@ final class PrometheusEndToEndIT {
     private static final Duration MIN_OBSERVATION = Duration.ofSeconds(45);
     private static final Duration MAX_OBSERVATION = Duration.ofSeconds(75);
     /** Enough epochs to outlive the observation window; the jobs are destroyed once the checks are done. */
-    private static final String DEFAULT_TRAINER_ARGS = "--epochs 200 --limit-train 3200 --limit-test 64";
+    private static final String DEFAULT_TRAINER_ARGS = "--epochs 5000 --limit-train 3200 --limit-test 64";
     /**
      * explode-lr on the plain deep MLP: its gradients go NaN at step 3 and stay non-finite, the
      * classic sustained explosion. (On the default shallow mlp the same learning rate blows the
