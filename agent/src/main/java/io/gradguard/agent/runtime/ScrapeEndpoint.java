@@ -1,18 +1,35 @@
 package io.gradguard.agent.runtime;
 
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+
 import io.gradguard.core.config.GradGuardConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.BindException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The Prometheus scrape endpoint ({@code /metrics}, {@code /-/healthy}) on client_java's
- * HTTPServer. Every thread it owns is a daemon, so the job still exits when training ends.
+ * The Prometheus scrape endpoint ({@code /metrics}, {@code /-/healthy}): client_java's handlers on
+ * a JDK {@code HttpServer} (or {@code HttpsServer}) built here, because client_java's
+ * {@code HTTPServer} offers no way to put a filter in front of its handlers. Every request passes
+ * {@link EndpointRequestFilter}: GET and HEAD only, no bodies, bounded heads, optional basic auth.
+ * Nothing the endpoint receives changes anything in the job.
+ *
+ * <p>Every thread it owns is a daemon, so the job still exits when training ends. Binds
+ * {@code 127.0.0.1} unless {@code host} says otherwise, and says so loudly when that is every
+ * interface. If the endpoint cannot start, one line says why and monitoring goes on without it.
  */
 final class ScrapeEndpoint implements AutoCloseable {
 
@@ -21,12 +38,22 @@ final class ScrapeEndpoint implements AutoCloseable {
 
     private static final int DEFAULT_PORT = 9404;
     private static final int AUTO_TRIES = 50;
+    // Two workers: scrapes must never compete with training for more than a sliver of the CPU;
+    // concurrent scrapers wait in the queue (and the accept backlog) instead.
+    private static final int WORKERS = 2;
+    private static final int BACKLOG = 64;
+    // Prometheus' default scrape timeout: no honest exchange on loopback needs longer.
+    private static final Duration EXCHANGE_DEADLINE = Duration.ofSeconds(10);
 
-    private final HTTPServer server;
+    private final HttpServer server;
+    private final EndpointWorkers workers;
+    private final String scheme;
     private final String host;
 
-    private ScrapeEndpoint(HTTPServer server, String host) {
+    private ScrapeEndpoint(HttpServer server, EndpointWorkers workers, String scheme, String host) {
         this.server = server;
+        this.workers = workers;
+        this.scheme = scheme;
         this.host = host;
     }
 
@@ -35,12 +62,36 @@ final class ScrapeEndpoint implements AutoCloseable {
         if (config.port() == 0) {
             return null;
         }
+        EndpointCredentials credentials;
+        HttpsConfigurator tls;
+        InetAddress address;
+        try {
+            // Fail closed: a broken auth_file or keystore means no endpoint, never an open one.
+            credentials = config.authFile() == null ? null : EndpointCredentials.read(config.authFile());
+            tls = config.tlsKeystore() == null
+                    ? null
+                    : EndpointTls.configurator(config.tlsKeystore(), config.tlsPasswordEnv(), System.getenv());
+            address = InetAddress.getByName(config.host());
+        } catch (IOException | RuntimeException e) {
+            System.err.println("[gradguard] no metrics endpoint: " + e.getMessage() + "; monitoring and policies go on");
+            return null;
+        }
+        EndpointRequestFilter filter = new EndpointRequestFilter(credentials);
         boolean auto = config.port() == AUTO;
         int first = auto ? DEFAULT_PORT : config.port();
         int last = auto ? DEFAULT_PORT + AUTO_TRIES : first;
         for (int port = first; port <= last; port++) {
             try {
-                return new ScrapeEndpoint(bind(config.host(), port, registry), config.host());
+                ScrapeEndpoint endpoint = bind(new InetSocketAddress(address, port), tls, filter, registry, config.host());
+                if (address.isAnyLocalAddress()) {
+                    System.err.println(
+                            "[gradguard] WARNING: metrics endpoint listening on ALL interfaces (host=" + config.host()
+                                    + ", port " + port + "): anyone who can reach this machine can read it"
+                                    + (credentials == null ? ", without a password" : "")
+                                    + (tls == null ? ", over plain HTTP" : "")
+                                    + "; set host=127.0.0.1 to keep it local");
+                }
+                return endpoint;
             } catch (BindException e) {
                 if (port == last) {
                     System.err.println(
@@ -60,39 +111,47 @@ final class ScrapeEndpoint implements AutoCloseable {
     }
 
     String url() {
-        return "http://" + host + ":" + server.getPort() + "/metrics";
+        String shown = host.contains(":") ? "[" + host + "]" : host;
+        return scheme + "://" + shown + ":" + server.getAddress().getPort() + "/metrics";
     }
 
     @Override
     public void close() {
-        server.close();
+        server.stop(0);
+        workers.close();
     }
 
     /**
      * The JDK's HTTP server starts its dispatcher thread with the creating thread's daemon flag,
-     * so it is created from a daemon thread: a non-daemon dispatcher would keep the job's JVM alive.
+     * so it is started from a daemon thread: a non-daemon dispatcher would keep the job's JVM alive.
      */
-    private static HTTPServer bind(String host, int port, PrometheusMeterRegistry registry) throws IOException {
-        ExecutorService workers =
-                Executors.newFixedThreadPool(
-                        2,
-                        r -> {
-                            Thread t = new Thread(r, "gradguard-scrape");
-                            t.setDaemon(true);
-                            return t;
-                        });
+    private static ScrapeEndpoint bind(
+            InetSocketAddress address,
+            HttpsConfigurator tls,
+            EndpointRequestFilter filter,
+            PrometheusMeterRegistry registry,
+            String host)
+            throws IOException {
+        EndpointWorkers workers = new EndpointWorkers(WORKERS, EXCHANGE_DEADLINE);
         AtomicReference<Object> result = new AtomicReference<>();
         Thread starter =
                 new Thread(
                         () -> {
                             try {
-                                result.set(
-                                        HTTPServer.builder()
-                                                .hostname(host)
-                                                .port(port)
-                                                .executorService(workers)
-                                                .registry(registry.getPrometheusRegistry())
-                                                .buildAndStart());
+                                HttpServer server;
+                                if (tls == null) {
+                                    server = HttpServer.create(address, BACKLOG);
+                                } else {
+                                    HttpsServer https = HttpsServer.create(address, BACKLOG);
+                                    https.setHttpsConfigurator(tls);
+                                    server = https;
+                                }
+                                server.setExecutor(workers);
+                                guarded(server.createContext("/metrics", new MetricsHandler(registry.getPrometheusRegistry())), filter);
+                                guarded(server.createContext("/-/healthy", new HealthyHandler()), filter);
+                                guarded(server.createContext("/", ScrapeEndpoint::index), filter);
+                                server.start();
+                                result.set(server);
                             } catch (IOException | RuntimeException e) {
                                 result.set(e);
                             }
@@ -104,16 +163,40 @@ final class ScrapeEndpoint implements AutoCloseable {
             starter.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            workers.close();
             throw new IOException("interrupted while starting the endpoint", e);
         }
         Object r = result.get();
-        if (r instanceof HTTPServer) {
-            return (HTTPServer) r;
+        if (r instanceof HttpServer) {
+            return new ScrapeEndpoint((HttpServer) r, workers, tls == null ? "http" : "https", host);
         }
-        workers.shutdownNow();
+        workers.close();
         if (r instanceof IOException) {
             throw (IOException) r;
         }
         throw (RuntimeException) r;
+    }
+
+    private static void guarded(HttpContext context, EndpointRequestFilter filter) {
+        context.getFilters().add(filter);
+    }
+
+    /** {@code /} names the two paths; anything else under it is 404 (client_java serves an HTML page). */
+    private static void index(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!"/".equals(exchange.getRequestURI().getPath())) {
+                exchange.sendResponseHeaders(404, -1);
+                return;
+            }
+            byte[] body = "gradguard metrics: /metrics, health: /-/healthy\n".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+            boolean head = "HEAD".equals(exchange.getRequestMethod());
+            exchange.sendResponseHeaders(200, head ? -1 : body.length);
+            if (!head) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            }
+        }
     }
 }
