@@ -9,7 +9,6 @@ import com.sun.net.httpserver.HttpsServer;
 import io.gradguard.core.config.GradGuardConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
-import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -147,7 +146,7 @@ final class ScrapeEndpoint implements AutoCloseable {
                                     server = https;
                                 }
                                 server.setExecutor(workers);
-                                guarded(server.createContext("/metrics", new MetricsHandler(registry.getPrometheusRegistry())), filter);
+                                guarded(server.createContext("/metrics", new EndpointMetricsCache(registry)), filter);
                                 guarded(server.createContext("/-/healthy", new HealthyHandler()), filter);
                                 guarded(server.createContext("/", ScrapeEndpoint::index), filter);
                                 server.start();

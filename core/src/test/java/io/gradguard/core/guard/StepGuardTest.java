@@ -117,6 +117,38 @@ class StepGuardTest {
         }
     }
 
+    @Test
+    void tooManySkipsInARowFailTheJobWhenAskedTo() throws Exception {
+        try (GuardedTraining t = new GuardedTraining("max_consecutive_skips=3,fail_on_max_skips=true", 0.1f)) {
+            t.backward(1f);
+            t.step();
+            for (int i = 0; i < 2; i++) {
+                t.backward(Float.NaN);
+                assertEquals(StepDecision.SKIP, t.step());
+            }
+            t.backward(Float.NaN);
+            assertEquals(StepDecision.FAIL, t.step(), "the third skip in a row fails the job");
+            assertTrue(t.guard.failure().getMessage().contains("3 skipped in a row"), t.guard.failure().getMessage());
+        }
+    }
+
+    @Test
+    void tooManySkipsInARowOnlyWarnByDefaultAndAGoodStepResetsTheCount() throws Exception {
+        try (GuardedTraining t = new GuardedTraining("max_consecutive_skips=2", 0.1f)) {
+            t.backward(1f);
+            t.step();
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < 3; i++) {
+                    t.backward(Float.NaN);
+                    assertEquals(StepDecision.SKIP, t.step());
+                }
+                t.backward(1f);
+                assertEquals(StepDecision.PROCEED, t.step());
+            }
+            assertEquals(6.0, t.counter("gradguard.skipped.steps", "reason", "nonfinite"));
+        }
+    }
+
     /**
      * DJL itself leaves a few arrays per step (backward's seed, optimizer temporaries), so the
      * guard is measured against the same job stepping without it: it must add none.
