@@ -115,6 +115,16 @@ final class CommandLineOptions {
             description = "Manual loop only: before each step append {\"step\":k,\"norms\":{name: L2}} (default: none).")
     Path gradNorms;
 
+    @Option(names = "--hand-clip", paramLabel = "MAX_NORM",
+            description = "Manual loop only: clip the global gradient norm to MAX_NORM the way a user writes it by"
+                    + " hand (per-parameter norm().getFloat(), global norm on the host, muli); for the overhead"
+                    + " benchmark (default: off).")
+    Double handClip;
+
+    @Option(names = "--djl-clip-grad", paramLabel = "VALUE",
+            description = "DJL's own optClipGrad(VALUE) on the SGD/Adam builder (default: off).")
+    Double djlClipGrad;
+
     /** Parses {@code args} into resolved options; bad input throws {@link CommandLine.ParameterException}. */
     static Options parse(String... args) {
         CommandLineOptions cli = new CommandLineOptions();
@@ -149,11 +159,17 @@ final class CommandLineOptions {
                 positive("--nan-steps", k);
             }
             double scale = recurrentScale == null ? s.recurrentWeightScale() : recurrentScale;
+            if (handClip != null && !(handClip > 0 && !handClip.isInfinite())) {
+                throw new IllegalArgumentException("--hand-clip must be a positive number, got " + handClip);
+            }
+            if (djlClipGrad != null && !(djlClipGrad > 0 && !djlClipGrad.isInfinite())) {
+                throw new IllegalArgumentException("--djl-clip-grad must be a positive number, got " + djlClipGrad);
+            }
             return new Options(m, s, epochs, batchSize, lr,
                     choice(Options.OptimizerKind.class, "--optimizer", optimizer), momentum, initSpec, seed, data,
                     choice(Options.DeviceChoice.class, "--device", device), choice(Options.LoopKind.class, "--loop", loop),
                     maxSteps, limitTrain, limitTest, poison, divergenceBound, stopOnDivergence, summary, gradNorms,
-                    scale);
+                    scale, handClip == null ? Double.NaN : handClip, djlClipGrad == null ? Double.NaN : djlClipGrad);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(commandLine, e.getMessage(), e);
         }

@@ -16,6 +16,9 @@ import java.util.List;
  * @param summary where to write the JSON summary, or null
  * @param gradNorms where to write per-step gradient norms (manual loop only), or null
  * @param recurrentScale factor applied to recurrent (h2h) weights after initialisation
+ * @param handClip manual loop only: clip the global gradient norm to this by hand before each step
+ *     (per-parameter {@code norm().getFloat()}, global norm on the host, {@code muli}); NaN = off
+ * @param djlClipGrad DJL's own {@code optClipGrad} on the optimizer; NaN = off
  */
 record Options(
         ModelKind model,
@@ -38,7 +41,9 @@ record Options(
         boolean stopOnDivergence,
         Path summary,
         Path gradNorms,
-        double recurrentScale) {
+        double recurrentScale,
+        double handClip,
+        double djlClipGrad) {
 
     enum OptimizerKind { SGD, ADAM }
 
@@ -51,6 +56,12 @@ record Options(
         if (gradNorms != null && loop != LoopKind.MANUAL) {
             throw new IllegalArgumentException("--grad-norms needs --loop manual");
         }
+        if (!Double.isNaN(handClip) && loop != LoopKind.MANUAL) {
+            throw new IllegalArgumentException("--hand-clip needs --loop manual");
+        }
+        if (!Double.isNaN(handClip) && gradNorms != null) {
+            throw new IllegalArgumentException("--hand-clip and --grad-norms cannot be combined");
+        }
     }
 
     /** The CLI defaults for {@code scenario}; tests adjust them with the {@code with*} methods. */
@@ -60,33 +71,33 @@ record Options(
 
     Options withModel(ModelKind m) {
         return new Options(m, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data, device,
-                loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale);
+                loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale, handClip, djlClipGrad);
     }
 
     Options withEpochs(int e) {
         return new Options(model, scenario, e, batchSize, learningRate, optimizer, momentum, init, seed, data, device,
-                loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale);
+                loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale, handClip, djlClipGrad);
     }
 
     Options withLoop(LoopKind l) {
         return new Options(model, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data,
                 device, l, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary,
-                gradNorms, recurrentScale);
+                gradNorms, recurrentScale, handClip, djlClipGrad);
     }
 
     Options withLimits(int steps, int train, int test) {
         return new Options(model, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data,
-                device, loop, steps, train, test, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale);
+                device, loop, steps, train, test, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale, handClip, djlClipGrad);
     }
 
     Options withStopOnDivergence(boolean stop) {
         return new Options(model, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data,
-                device, loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stop, summary, gradNorms, recurrentScale);
+                device, loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stop, summary, gradNorms, recurrentScale, handClip, djlClipGrad);
     }
 
     Options withGradNorms(Path file) {
         return new Options(model, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data,
                 device, loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary,
-                file, recurrentScale);
+                file, recurrentScale, handClip, djlClipGrad);
     }
 }

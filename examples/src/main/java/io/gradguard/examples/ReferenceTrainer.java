@@ -147,6 +147,8 @@ public final class ReferenceTrainer {
         try {
             if (options.loop() == Options.LoopKind.EASY) {
                 EasyLoop.run(trainer, data, options, log);
+            } else if (!Double.isNaN(options.handClip())) {
+                ManualLoop.run(trainer, data, options, log, new HandClip((float) options.handClip()));
             } else if (options.gradNorms() != null) {
                 try (GradientNormLog norms = new GradientNormLog(options.gradNorms())) {
                     ManualLoop.run(trainer, data, options, log, norms);
@@ -161,9 +163,12 @@ public final class ReferenceTrainer {
 
     private static Optimizer optimizer(Options options) {
         Tracker rate = Tracker.fixed((float) options.learningRate());
+        // DJL's builders take clipGrad < 0 as "off", which is their default.
+        float clipGrad = Double.isNaN(options.djlClipGrad()) ? -1f : (float) options.djlClipGrad();
         return switch (options.optimizer()) {
-            case SGD -> Optimizer.sgd().setLearningRateTracker(rate).optMomentum((float) options.momentum()).build();
-            case ADAM -> Optimizer.adam().optLearningRateTracker(rate).build();
+            case SGD -> Optimizer.sgd().setLearningRateTracker(rate).optMomentum((float) options.momentum())
+                    .optClipGrad(clipGrad).build();
+            case ADAM -> Optimizer.adam().optLearningRateTracker(rate).optClipGrad(clipGrad).build();
         };
     }
 

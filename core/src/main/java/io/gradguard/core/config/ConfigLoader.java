@@ -97,7 +97,7 @@ public final class ConfigLoader {
                 values.containsKey("parameters") ? Values.regex(values.get("parameters")) : java.util.regex.Pattern.compile(".*");
         int maxParameters = s.integer("max_parameters", 500, 0, Integer.MAX_VALUE);
         int summary = s.integer("summary", 10, 0, Integer.MAX_VALUE);
-        int updateRatioEvery = s.integer("update_ratio_every", 1, 0, Integer.MAX_VALUE);
+        int updateRatioEvery = s.integer("update_ratio_every", 100, 0, Integer.MAX_VALUE);
         PolicyConfig policy = policy(s);
         NonFiniteAction onNonfinite = values.containsKey("on_nonfinite")
                 ? NonFiniteAction.valueOf(Values.oneOf(values.get("on_nonfinite"), NON_FINITE_ACTIONS, "an on_nonfinite action")

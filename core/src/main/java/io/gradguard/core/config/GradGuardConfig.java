@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * @param parameters allow-list regex for per-parameter series (default {@code .*})
  * @param maxParameters cap on parameters with per-parameter series (default 500)
  * @param summarySeconds seconds between console summary lines; 0 = off (default 10)
- * @param updateRatioEvery measure weight norms and update ratios every N steps; 0 = never (1)
+ * @param updateRatioEvery weight norms, update ratios and max |g| every N steps; 0 = never (default 100)
  * @param policy the clipping policy
  * @param onNonfinite what to do with a step whose gradients are not finite (default skip)
  * @param maxConsecutiveSkips after this many skipped steps in a row, log loudly; 0 = no limit

@@ -20,8 +20,10 @@ import io.gradguard.core.policy.ClipPolicy;
 import io.gradguard.core.policy.ClipResult;
 import io.gradguard.core.stats.GradientStatistics;
 import io.gradguard.core.stats.ParameterGradient;
+import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -55,8 +57,14 @@ public final class StepGuard {
     private NDManager scratch;
     private List<ParameterGradient> sampled;
     private List<NDArray> weightsBefore;
+    private double[] weightNormsBefore;
+    /** max |g| per parameter from the last step that measured it, for the gauges. */
+    private double[] lastMaxAbs;
+    /** Whether the active policy reads max |g| (value clipping, inf-norm clipping). */
+    private boolean policyReadsMaxAbs;
     private StepStats lastStats;
 
+    private static final int MAX_ABS_EVERY_WITHOUT_SAMPLING = 100;
     private static final Detection NO_DETECTION = new Detection(Double.NaN, false, false);
 
     /** A step's gradients and their statistics. */
@@ -106,7 +114,12 @@ public final class StepGuard {
         scratch = trainer.getManager().newSubManager();
         boolean active = !"none".equals(policy.type());
         boolean sampleWeights = config.updateRatioEvery() > 0 && step % config.updateRatioEvery() == 0;
-        Measured m = faults.call("stats", step, () -> measure(store, active, sampleWeights), null);
+        // max |g| costs two reductions per parameter: every step only where the policy reads it,
+        // otherwise on the weight-sampling steps (the non-finite check does not need it).
+        // With update_ratio_every=0 the gauges still get a fresh max |g| now and then.
+        boolean withMaxAbs = sampleWeights || policyReadsMaxAbs || lastMaxAbs == null
+                || (config.updateRatioEvery() == 0 && step % MAX_ABS_EVERY_WITHOUT_SAMPLING == 0);
+        Measured m = faults.call("stats", step, () -> measure(store, active, sampleWeights, withMaxAbs), null);
         StepDecision decision = StepDecision.PROCEED;
         if (m != null) {
             StepStats stats = m.stats();
@@ -124,11 +137,11 @@ public final class StepGuard {
             if (decision == StepDecision.PROCEED) {
                 consecutiveSkips = 0;
                 if (sampleWeights) {
-                    faults.run("update_ratio", step, () -> snapshotWeights(m.gradients()));
+                    faults.run("update_ratio", step, () -> snapshotWeights(m.gradients(), stats));
                 }
             }
             ClipResult applied = result;
-            faults.run("metrics", step, () -> recordStep(stats, applied, detection));
+            faults.run("metrics", step, () -> recordStep(withLastMaxAbs(stats), applied, detection));
             if (stepLog != null) {
                 // written before a FAIL decision throws: the step that stopped the job is logged
                 boolean skipped = decision == StepDecision.SKIP;
@@ -195,9 +208,10 @@ public final class StepGuard {
         return policy;
     }
 
-    private Measured measure(ParameterStore store, boolean reduceInPlace, boolean sampleWeights) {
+    private Measured measure(
+            ParameterStore store, boolean reduceInPlace, boolean sampleWeights, boolean withMaxAbs) {
         List<ParameterGradient> grads = access.gradients(store, scratch, reduceInPlace);
-        return new Measured(grads, GradientStatistics.compute(grads, scratch, sampleWeights));
+        return new Measured(grads, GradientStatistics.compute(grads, scratch, sampleWeights, withMaxAbs));
     }
 
     private Detection observe(StepStats stats) {
@@ -210,6 +224,33 @@ public final class StepGuard {
             metrics.recordSpike(false);
         }
         return d;
+    }
+
+    /**
+     * The gauges show max |g| from the last step that measured it (every update_ratio_every steps,
+     * or every step for policies that read it) rather than NaN on the steps in between.
+     */
+    private StepStats withLastMaxAbs(StepStats stats) {
+        List<ParameterStats> parameters = stats.parameters();
+        if (!Double.isNaN(stats.globalMaxAbs()) || stats.nonFinite()) {
+            double[] measured = new double[parameters.size()];
+            for (int i = 0; i < measured.length; i++) {
+                measured[i] = parameters.get(i).gradMaxAbs();
+            }
+            lastMaxAbs = measured;
+            return stats;
+        }
+        if (lastMaxAbs == null || lastMaxAbs.length != parameters.size()) {
+            return stats;
+        }
+        List<ParameterStats> carried = new ArrayList<>(parameters.size());
+        double global = 0;
+        for (int i = 0; i < lastMaxAbs.length; i++) {
+            ParameterStats p = parameters.get(i);
+            carried.add(new ParameterStats(p.name(), p.gradNorm(), lastMaxAbs[i], p.nonFinite(), p.weightNorm()));
+            global = Math.max(global, lastMaxAbs[i]);
+        }
+        return new StepStats(carried, stats.globalNorm(), global, stats.nonFinite());
     }
 
     private void recordStep(StepStats stats, ClipResult result, Detection detection) {
@@ -296,8 +337,13 @@ public final class StepGuard {
                         + " clipping policy, or set on_nonfinite=skip");
     }
 
-    private void snapshotWeights(List<ParameterGradient> grads) {
+    private void snapshotWeights(List<ParameterGradient> grads, StepStats stats) {
         NDList copies = new NDList(grads.size());
+        double[] norms = new double[grads.size()];
+        for (int i = 0; i < norms.length; i++) {
+            norms[i] = stats.parameters().get(i).weightNorm();
+        }
+        weightNormsBefore = norms;
         for (ParameterGradient g : grads) {
             NDArray copy = g.weight().duplicate();
             copy.attach(scratch);
@@ -308,24 +354,23 @@ public final class StepGuard {
     }
 
     private void recordUpdateRatios() {
-        NDList scalars = new NDList(sampled.size() * 2);
+        // ||w|| before the update is already in the step's statistics: only ||Δw|| is measured.
+        NDList scalars = new NDList(sampled.size());
         for (int i = 0; i < sampled.size(); i++) {
-            NDArray before = weightsBefore.get(i);
-            NDArray delta = sampled.get(i).weight().sub(before);
+            NDArray delta = sampled.get(i).weight().sub(weightsBefore.get(i));
             delta.attach(scratch);
             NDArray deltaNorm = delta.norm();
             deltaNorm.attach(scratch);
-            NDArray beforeNorm = before.norm();
-            beforeNorm.attach(scratch);
             scalars.add(deltaNorm);
-            scalars.add(beforeNorm);
         }
         NDArray stacked = NDArrays.stack(scalars);
         stacked.attach(scratch);
-        float[] v = stacked.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        NDArray wide = stacked.toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+        wide.attach(scratch);
+        float[] v = wide.toFloatArray();
         for (int i = 0; i < sampled.size(); i++) {
-            double w = v[2 * i + 1];
-            metrics.recordUpdateRatio(sampled.get(i).name(), w > 0 ? v[2 * i] / w : Double.NaN);
+            double w = weightNormsBefore[i];
+            metrics.recordUpdateRatio(sampled.get(i).name(), w > 0 ? v[i] / w : Double.NaN);
         }
     }
 
@@ -337,6 +382,7 @@ public final class StepGuard {
         ClipPolicy nextPolicy = ClipPolicies.create(next.policy());
         config = next;
         policy = nextPolicy;
+        policyReadsMaxAbs = "value".equals(nextPolicy.type()) || "inf".equals(nextPolicy.settings().get("norm_type"));
         StringBuilder settings = new StringBuilder();
         policy.settings().forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ",").append(k).append('=').append(v));
         metrics.setPolicyInfo(
@@ -350,5 +396,6 @@ public final class StepGuard {
         }
         sampled = null;
         weightsBefore = null;
+        weightNormsBefore = null;
     }
 }

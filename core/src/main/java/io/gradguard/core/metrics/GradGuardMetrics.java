@@ -42,6 +42,8 @@ public final class GradGuardMetrics {
     private final Timer overhead;
     private final Map<String, Counter> clipCounters = new HashMap<>();
     private final Map<String, Counter> skipCounters = new HashMap<>();
+    private final long[] recentOverhead = new long[4096];
+    private long recentCount;
     private Gauge policyInfo;
     private int droppedParameters;
 
@@ -178,6 +180,7 @@ public final class GradGuardMetrics {
      */
     public void recordOverhead(long nanos) {
         overhead.record(nanos, TimeUnit.NANOSECONDS);
+        recentOverhead[(int) (recentCount++ % recentOverhead.length)] = nanos;
     }
 
     /**
@@ -208,17 +211,16 @@ public final class GradGuardMetrics {
      * @return e.g. {@code 938 steps, agent overhead per step median 41.2 us, mean 45.0 us}
      */
     public String exitSummary() {
-        double median = Double.NaN;
-        for (var p : overhead.takeSnapshot().percentileValues()) {
-            if (p.percentile() == 0.5) {
-                median = p.value(TimeUnit.MICROSECONDS);
-            }
-        }
+        // exact, from the raw times: the summary's percentiles are histogram-bucket estimates
+        long[] recent = java.util.Arrays.copyOf(recentOverhead, (int) Math.min(recentCount, recentOverhead.length));
+        java.util.Arrays.sort(recent);
+        double median = recent.length == 0 ? Double.NaN : recent[recent.length / 2] / 1000.0;
         return String.format(
                 java.util.Locale.ROOT,
-                "%d steps, agent overhead per step median %.1f us, mean %.1f us",
+                "%d steps, agent overhead per step median %.1f us (last %d steps), mean %.1f us",
                 (long) steps.count(),
                 median,
+                recent.length,
                 overhead.mean(TimeUnit.MICROSECONDS));
     }
 
@@ -244,7 +246,7 @@ public final class GradGuardMetrics {
         g = new ParameterGauges();
         Tags p = tags.and("parameter", name);
         Gauge.builder("gradguard.grad.norm", g, x -> x.gradNorm).description("L2 norm of the parameter's gradient, before clipping").tags(p).strongReference(true).register(registry);
-        Gauge.builder("gradguard.grad.max.abs", g, x -> x.maxAbs).description("max |g| of the parameter's gradient, before clipping").tags(p).strongReference(true).register(registry);
+        Gauge.builder("gradguard.grad.max.abs", g, x -> x.maxAbs).description("max |g| of the parameter's gradient, before clipping, at the last sampled step").tags(p).strongReference(true).register(registry);
         Gauge.builder("gradguard.param.norm", g, x -> x.weightNorm).description("L2 norm of the parameter's weights").tags(p).strongReference(true).register(registry);
         Gauge.builder("gradguard.update.ratio", g, x -> x.updateRatio).description("||dw|| / ||w|| over the last step").tags(p).strongReference(true).register(registry);
         parameters.put(name, g);

@@ -50,7 +50,7 @@ class ConfigLoaderTest {
         assertEquals(".*", c.parameters().pattern());
         assertEquals(500, c.maxParameters());
         assertEquals(10, c.summarySeconds());
-        assertEquals(1, c.updateRatioEvery());
+        assertEquals(100, c.updateRatioEvery());
         assertEquals(PolicyConfig.defaults("none"), c.policy());
         assertEquals(NonFiniteAction.SKIP, c.onNonfinite());
         assertEquals(0, c.maxConsecutiveSkips());

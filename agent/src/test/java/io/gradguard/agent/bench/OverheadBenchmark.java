@@ -1,0 +1,268 @@
+package io.gradguard.agent.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code ./gradguard bench}: the agent's cost per training step against the bare job and against
+ * clipping written by hand, on every reference model, then the statistics pass alone against the
+ * cost of reading every gradient byte once.
+ *
+ * <p>Each run is a child JVM of the reference trainer ({@code --loop manual}, so that
+ * {@code --hand-clip} runs the same loop); its median step time comes from the trainer's summary
+ * JSON and the agent's own overhead from its exit line. Variants alternate within a round and the
+ * order reverses every other round (A B C .. C B A), so slow drift of a shared machine cancels
+ * instead of landing on one variant.
+ */
+public final class OverheadBenchmark {
+
+    static final String[] JVM_FLAGS = {
+        "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"
+    };
+
+    /** One way of running the same training job. */
+    record Variant(String name, String agentArgs, List<String> trainerArgs) {
+        boolean hasAgent() {
+            return agentArgs != null;
+        }
+    }
+
+    /** One child run's figures. */
+    record Run(double medianStepMs, double agentMedianUs, double agentMeanUs, double seconds) {}
+
+    private static final Pattern MEDIAN_STEP = Pattern.compile("\"median_step_ms\":([0-9.eE+-]+)");
+    private static final Pattern AGENT_LINE =
+            Pattern.compile("agent overhead per step median ([0-9.]+) us \\(last \\d+ steps\\), mean ([0-9.]+) us");
+
+    private OverheadBenchmark() {}
+
+    /**
+     * Runs the benchmark and prints the table to stdout.
+     *
+     * @param args {@code --agent JAR --examples JAR} and options, see {@code --help}
+     * @throws Exception on a failed child run
+     */
+    public static void main(String[] args) throws Exception {
+        // DJL logs engine start-up at INFO on stderr in this JVM; the table is what matters.
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        Map<String, String> o = parse(args);
+        if (o.containsKey("help")) {
+            System.out.println(usage());
+            return;
+        }
+        Path agent = Path.of(require(o, "agent"));
+        Path examples = Path.of(require(o, "examples"));
+        List<String> models = List.of(o.getOrDefault("models", "mlp,cnn,lstm,deep-mlp,wide-mlp").split(","));
+        int rounds = Integer.parseInt(o.getOrDefault("rounds", "2"));
+        int steps = Integer.parseInt(o.getOrDefault("steps", "300"));
+        int wideSteps = Integer.parseInt(o.getOrDefault("wide-steps", "30"));
+        // Weight norms, update ratios and max |g| are sampled every N steps; 100 is the default this
+        // benchmark recommends (the agent's own default is 1 until the lead changes it).
+        String monitorArgs = o.getOrDefault("monitor-args", "update_ratio_every=100");
+        List<String> only = o.containsKey("variants") ? List.of(o.get("variants").split(",")) : null;
+        boolean skipPass = o.containsKey("no-stats-pass");
+        boolean skipJobs = o.containsKey("no-jobs");
+
+        String threads = "1 (-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1, every JVM)";
+        System.out.printf(Locale.ROOT, "gradguard overhead benchmark, %s%n",
+                ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        System.out.printf(Locale.ROOT, "machine: %s, nproc %d, java %s; threads: %s%n", cpuModel(),
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
+
+        List<Variant> variants = variants(monitorArgs);
+        if (only != null) {
+            variants.removeIf(v -> !only.contains(v.name()));
+        }
+        if (!skipJobs) {
+            System.out.printf(Locale.ROOT, "jobs: --loop manual --epochs 1 --limit-test 64, %d steps (wide-mlp %d),"
+                    + " %d rounds alternating A..Z Z..A, child JVMs %s; median step from --summary JSON%n",
+                    steps, wideSteps, rounds, String.join(" ", JVM_FLAGS));
+            for (Variant v : variants) {
+                System.out.printf(Locale.ROOT, "  %-14s %s%s%n", v.name(),
+                        v.hasAgent() ? "-javaagent:gradguard-agent.jar=" + v.agentArgs() : "no agent",
+                        v.trainerArgs().isEmpty() ? "" : " " + String.join(" ", v.trainerArgs()));
+            }
+            Path work = Files.createTempDirectory("gradguard-bench");
+            Map<String, Map<String, List<Run>>> results = new LinkedHashMap<>();
+            long start = System.nanoTime();
+            for (int round = 0; round < rounds; round++) {
+                for (String model : models) {
+                    List<Variant> order = new ArrayList<>(variants);
+                    if (round % 2 == 1) {
+                        java.util.Collections.reverse(order);
+                    }
+                    int n = "wide-mlp".equals(model) ? wideSteps : steps;
+                    for (Variant v : order) {
+                        Run r = runJob(agent, examples, work, model, n, v);
+                        results.computeIfAbsent(model, k -> new LinkedHashMap<>())
+                                .computeIfAbsent(v.name(), k -> new ArrayList<>()).add(r);
+                        System.err.printf(Locale.ROOT, "[bench] round %d %-9s %-14s median step %.3f ms%s (%.1f s)%n",
+                                round + 1, model, v.name(), r.medianStepMs(),
+                                v.hasAgent() ? String.format(Locale.ROOT, ", agent %.1f us", r.agentMedianUs()) : "",
+                                r.seconds());
+                    }
+                }
+            }
+            printTable(results, variants);
+            System.out.printf(Locale.ROOT, "jobs took %.0f s%n", (System.nanoTime() - start) / 1e9);
+        }
+        if (!skipPass) {
+            StatisticsPassBenchmark.run(System.out);
+        }
+    }
+
+    static List<Variant> variants(String monitorArgs) {
+        String base = "port=0,summary=0" + (monitorArgs.isEmpty() ? "" : "," + monitorArgs);
+        List<Variant> v = new ArrayList<>();
+        v.add(new Variant("bare", null, List.of()));
+        v.add(new Variant("monitor", base, List.of()));
+        // what update_ratio_every=1 costs: weights duplicated, max |g| and norms measured every step
+        v.add(new Variant("monitor-ur1", "port=0,summary=0,update_ratio_every=1", List.of()));
+        v.add(new Variant("global-norm", base + ",policy.type=global-norm,policy.max_norm=1e-6", List.of()));
+        v.add(new Variant("agc", base + ",policy.type=agc", List.of()));
+        v.add(new Variant("hand-clip", null, List.of("--hand-clip", "1e-6")));
+        v.add(new Variant("djl-clip-grad", null, List.of("--djl-clip-grad", "1e-3")));
+        return v;
+    }
+
+    private static Run runJob(Path agent, Path examples, Path work, String model, int steps, Variant v)
+            throws IOException, InterruptedException {
+        Path summary = work.resolve(model + "-" + v.name() + ".json");
+        Files.deleteIfExists(summary);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.asList(JVM_FLAGS));
+        if (v.hasAgent()) {
+            cmd.add("-javaagent:" + agent + "=" + v.agentArgs());
+        }
+        cmd.addAll(List.of("-jar", examples.toString(), "--model", model, "--epochs", "1", "--loop", "manual",
+                "--max-steps", Integer.toString(steps), "--limit-train", Integer.toString(steps * 64),
+                "--limit-test", "64", "--summary", summary.toString()));
+        cmd.addAll(v.trainerArgs());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("DJL_OFFLINE", "true");
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(model + " " + v.name() + " failed:\n" + new String(out, StandardCharsets.UTF_8));
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String output = new String(out, StandardCharsets.UTF_8);
+        Matcher m = MEDIAN_STEP.matcher(Files.readString(summary));
+        if (!m.find()) {
+            throw new IllegalStateException("no median_step_ms in " + summary);
+        }
+        double agentMedian = Double.NaN;
+        double agentMean = Double.NaN;
+        Matcher a = AGENT_LINE.matcher(output);
+        if (a.find()) {
+            agentMedian = Double.parseDouble(a.group(1));
+            agentMean = Double.parseDouble(a.group(2));
+        } else if (v.hasAgent()) {
+            throw new IllegalStateException("no agent exit line:\n" + output);
+        }
+        return new Run(Double.parseDouble(m.group(1)), agentMedian, agentMean, seconds);
+    }
+
+    private static void printTable(Map<String, Map<String, List<Run>>> results, List<Variant> variants) {
+        System.out.println();
+        System.out.println("| model | variant | median step ms | x bare | added us (variant - bare) | agent's own us, median / mean"
+                + " (exit line) | per-run medians ms |");
+        System.out.println("|---|---|---:|---:|---:|---:|---|");
+        for (Map.Entry<String, Map<String, List<Run>>> model : results.entrySet()) {
+            Map<String, List<Run>> byVariant = model.getValue();
+            double bare = byVariant.containsKey("bare") ? median(byVariant.get("bare"), Run::medianStepMs) : Double.NaN;
+            for (Variant v : variants) {
+                List<Run> runs = byVariant.get(v.name());
+                if (runs == null) {
+                    continue;
+                }
+                double ms = median(runs, Run::medianStepMs);
+                String own = v.hasAgent() ? String.format(Locale.ROOT, "%.0f / %.0f", median(runs, Run::agentMedianUs),
+                        median(runs, Run::agentMeanUs)) : "";
+                StringBuilder each = new StringBuilder();
+                for (Run r : runs) {
+                    each.append(each.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", r.medianStepMs()));
+                }
+                boolean isBare = "bare".equals(v.name());
+                System.out.printf(Locale.ROOT, "| %s | %s | %.3f | %s | %s | %s | %s |%n", model.getKey(), v.name(), ms,
+                        isBare ? "1.000" : String.format(Locale.ROOT, "%.3f", ms / bare),
+                        isBare ? "" : String.format(Locale.ROOT, "%+.0f", (ms - bare) * 1000), own, each);
+            }
+        }
+    }
+
+    /** Median over the rounds' medians (the mean of the middle two for an even count). */
+    static double median(List<Run> runs, java.util.function.ToDoubleFunction<Run> f) {
+        double[] v = runs.stream().mapToDouble(f).sorted().toArray();
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).strip();
+                }
+            }
+        } catch (IOException e) {
+            // not Linux: fall through
+        }
+        return System.getProperty("os.arch");
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument " + a + "\n" + usage());
+            }
+            String key = a.substring(2);
+            if (key.equals("help") || key.equals("no-stats-pass") || key.equals("no-jobs")) {
+                o.put(key, "");
+            } else if (i + 1 < args.length) {
+                o.put(key, args[++i]);
+            } else {
+                throw new IllegalArgumentException(a + " needs a value\n" + usage());
+            }
+        }
+        return o;
+    }
+
+    private static String require(Map<String, String> o, String key) {
+        String v = o.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("--" + key + " is required\n" + usage());
+        }
+        return v;
+    }
+
+    private static String usage() {
+        return String.join("\n",
+                "usage: OverheadBenchmark --agent JAR --examples JAR [options]",
+                "  --models LIST       default mlp,cnn,lstm,deep-mlp,wide-mlp",
+                "  --variants LIST     subset of bare,monitor,monitor-ur1,global-norm,agc,hand-clip,djl-clip-grad",
+                "  --rounds N          default 2 (order reverses every other round)",
+                "  --steps N           optimizer steps per job, default 300",
+                "  --wide-steps N      steps for wide-mlp, default 30",
+                "  --monitor-args A    agent args added to monitor, global-norm, agc; default update_ratio_every=100",
+                "  --no-jobs           only the in-process statistics pass",
+                "  --no-stats-pass     only the training jobs");
+    }
+}
