@@ -38,8 +38,14 @@ final class StatisticsPassBenchmark {
                 + " | stats + max-abs | sampled step (max-abs + weight norms) | before issue 6 (norm,max,min,neg,maximum)"
                 + " | hand-clip norms (norm().getFloat() each) |");
         out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+        measure(out, "mlp (6 arrays, 235,146 floats)", mlpShapes(), 400);
         measure(out, "deep-mlp (54 arrays, 154,890 floats)", deepMlpShapes(), 400);
         measure(out, "wide-mlp (6 arrays, 7,420,938 floats)", wideMlpShapes(), 30);
+    }
+
+    static List<Shape> mlpShapes() {
+        return List.of(new Shape(256, 784), new Shape(256), new Shape(128, 256), new Shape(128),
+                new Shape(10, 128), new Shape(10));
     }
 
     static List<Shape> deepMlpShapes() {
