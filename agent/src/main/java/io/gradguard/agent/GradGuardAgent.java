@@ -6,8 +6,6 @@ import io.gradguard.core.config.GradGuardConfig;
 
 import java.io.File;
 import java.lang.instrument.Instrumentation;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The agent's entry points: {@code -javaagent:gradguard-agent.jar=key=value,...} ({@link #premain})
@@ -56,7 +54,7 @@ public final class GradGuardAgent {
             }
             GradGuardConfig config;
             try {
-                config = ConfigLoader.load(trimmed, systemProperties(), System.getenv());
+                config = ConfigLoader.load(trimmed, ConfigLoader.systemProperties(), System.getenv());
             } catch (ConfigException e) {
                 System.err.println(e.getMessage() + " (gradguard is not installed; the job runs without it)");
                 return;
@@ -71,11 +69,6 @@ public final class GradGuardAgent {
         }
     }
 
-    static Map<String, String> systemProperties() {
-        Map<String, String> out = new HashMap<>();
-        System.getProperties().forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
-        return out;
-    }
 
     private static File agentJar() throws Exception {
         return new File(GradGuardAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI());

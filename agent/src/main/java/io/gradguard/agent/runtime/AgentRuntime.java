@@ -57,7 +57,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         // Checked first: a DJL of another shape must cost nothing else (no endpoint, no thread).
         parameterStore = field("parameterStore");
         gradientsChecked = field("gradientsChecked");
-        Map<String, String> props = systemProperties();
+        Map<String, String> props = ConfigLoader.systemProperties();
         config = ConfigLoader.load(agentArgs, props, System.getenv()).withRun(run);
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         errors = new AgentErrors(registry, config.run());
@@ -165,11 +165,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
                 metricsByModel.computeIfAbsent(
                         model,
                         m -> new GradGuardMetrics(registry, m, config.run(), config.parameters(), config.maxParameters()));
-        StepGuard guard = new StepGuard(trainer, config, metrics, errors, policyUpdates.subscriber(), stepLog);
-        if (metrics.droppedParameters() > 0) {
-            System.err.println("[gradguard] per-parameter series limited by parameters/max_parameters");
-        }
-        return guard;
+        return new StepGuard(trainer, config, metrics, errors, policyUpdates.subscriber(), stepLog);
     }
 
     /** At JVM exit: the last push, the step log closed, one summary line; then the endpoint goes. */
@@ -220,9 +216,4 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         }
     }
 
-    private static Map<String, String> systemProperties() {
-        Map<String, String> out = new HashMap<>();
-        System.getProperties().forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
-        return out;
-    }
 }

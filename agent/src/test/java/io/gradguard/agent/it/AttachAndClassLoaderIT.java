@@ -19,7 +19,7 @@ class AttachAndClassLoaderIT {
             job.awaitOutput("Number of intra-op threads", 60); // DJL is loaded and training
             Thread.sleep(500);
             try (ChildJvm attach =
-                    ChildJvm.start(java("-jar", ChildJvm.agentJar(), String.valueOf(job.process.pid()), "port=" + port + ",summary=0"))) {
+                    ChildJvm.start(ChildJvm.java("-jar", ChildJvm.agentJar(), String.valueOf(job.process.pid()), "port=" + port + ",summary=0"))) {
                 assertEquals(0, attach.waitFor(60), attach.output());
                 assertTrue(attach.output().contains("gradguard attached to pid"), attach.output());
             }
@@ -59,12 +59,5 @@ class AttachAndClassLoaderIT {
             assertTrue(out.contains("weights_sha256="), out);
             assertTrue(!out.contains("contained a failure"), out);
         }
-    }
-
-    private static java.util.List<String> java(String... args) {
-        java.util.List<String> cmd = new java.util.ArrayList<>();
-        cmd.add(ChildJvm.JAVA);
-        cmd.addAll(java.util.Arrays.asList(args));
-        return cmd;
     }
 }

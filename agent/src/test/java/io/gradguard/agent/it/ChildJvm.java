@@ -206,8 +206,4 @@ final class ChildJvm implements AutoCloseable {
         }
         return f.getAbsolutePath();
     }
-
-    static Map<String, String> env() {
-        return new HashMap<>(System.getenv());
-    }
 }

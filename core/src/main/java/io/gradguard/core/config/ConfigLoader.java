@@ -57,6 +57,18 @@ public final class ConfigLoader {
     }
 
     /**
+     * The JVM's system properties as the string map {@link #load} takes; both the agent's start and
+     * its runtime read them this way.
+     *
+     * @return a snapshot of {@code System.getProperties()}
+     */
+    public static Map<String, String> systemProperties() {
+        Map<String, String> out = new java.util.HashMap<>();
+        System.getProperties().forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+        return out;
+    }
+
+    /**
      * The user documentation printed for {@code -javaagent:gradguard.jar=help}: the sources and
      * their precedence, and every key with its default and accepted values.
      *

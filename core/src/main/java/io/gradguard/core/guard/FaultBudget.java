@@ -65,10 +65,6 @@ final class FaultBudget {
         }, Boolean.FALSE);
     }
 
-    boolean isDisabled(String part) {
-        return disabled.containsKey(part);
-    }
-
     /** Makes a part throw at chosen steps (tests only). */
     interface FaultInjector {
         void maybeFail(String part, long step);

@@ -224,22 +224,18 @@ public final class GradGuardMetrics {
                 overhead.mean(TimeUnit.MICROSECONDS));
     }
 
-    /**
-     * How many parameters the allow-list or cap kept out of per-parameter series so far.
-     *
-     * @return the count of dropped parameters
-     */
-    public int droppedParameters() {
-        return droppedParameters;
-    }
-
     private ParameterGauges parameterGauges(String name) {
         ParameterGauges g = parameters.get(name);
         if (g != null || parameters.containsKey(name)) {
             return g;
         }
-        if (!parameterFilter.matcher(name).matches() || parameters.size() - droppedParameters >= maxParameters) {
-            droppedParameters++;
+        boolean allowed = parameterFilter.matcher(name).matches();
+        if (!allowed || parameters.size() - droppedParameters >= maxParameters) {
+            if (droppedParameters++ == 0) {
+                System.err.println("[gradguard] no per-parameter series for " + name + " and any others "
+                        + (allowed ? "past max_parameters=" + maxParameters : "not matching parameters=" + parameterFilter)
+                        + " (said once); global series still count every parameter");
+            }
             parameters.put(name, null);
             return null;
         }
