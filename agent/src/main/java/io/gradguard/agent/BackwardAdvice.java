@@ -10,7 +10,7 @@ final class BackwardAdvice {
     private BackwardAdvice() {}
 
     @Advice.OnMethodExit(suppress = Throwable.class)
-    static void exit(@Advice.Argument(0) Object target) {
-        GradGuardBridge.backward(target);
+    static void exit(@Advice.This Object collector, @Advice.Argument(0) Object target) {
+        GradGuardBridge.backward(collector, target);
     }
 }

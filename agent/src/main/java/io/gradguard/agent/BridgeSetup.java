@@ -2,7 +2,12 @@ package io.gradguard.agent;
 
 import io.gradguard.bootstrap.GradGuardBridge;
 
+import io.gradguard.core.console.Console;
+
+import java.lang.reflect.InvocationTargetException;
 import java.net.URL;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Connects the bootstrap bridge to a runtime created on demand for DJL's class loader. Kept apart
@@ -15,22 +20,25 @@ final class BridgeSetup {
     private BridgeSetup() {}
 
     /**
-     * @param agentArgs the agent arguments, re-read by the runtime in its own loader
-     * @param run the run id resolved at start (possibly generated), so both reads agree
+     * @param sources the settings read at start, in JDK types, handed to the runtime's loader
+     * @param run the run id resolved at start (possibly generated), so both sides agree
      */
-    static void install(URL agentJar, String agentArgs, String run) {
-        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, agentArgs, run));
+    static void install(URL agentJar, Map<String, List<String>> sources, String run) {
+        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, sources, run));
     }
 
-    private static GradGuardBridge.Hook create(URL agentJar, ClassLoader djlLoader, String args, String run) {
+    private static GradGuardBridge.Hook create(
+            URL agentJar, ClassLoader djlLoader, Map<String, List<String>> sources, String run) {
         try {
             ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
             Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);
-            return (GradGuardBridge.Hook) runtime.getConstructor(String.class, String.class).newInstance(args, run);
+            return (GradGuardBridge.Hook) runtime.getConstructor(Map.class, String.class).newInstance(sources, run);
         } catch (Throwable t) {
-            Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null ? t.getCause() : t;
-            String why = cause instanceof NoSuchFieldException ? cause.getMessage() : cause.toString();
-            System.err.println("[gradguard] could not start, the job runs without it: " + why);
+            Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
+            String why = cause.getClass().getSimpleName().equals("UnsupportedDjlException")
+                    ? cause.getMessage() : cause.toString();
+            Console.loud("gradguard could not start: " + why,
+                    "The job runs WITHOUT gradguard: no metrics, no clipping, no skipping of NaN steps.");
             return null;
         }
     }

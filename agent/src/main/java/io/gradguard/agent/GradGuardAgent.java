@@ -1,8 +1,12 @@
 package io.gradguard.agent;
 
-import io.gradguard.core.config.ConfigException;
 import io.gradguard.core.config.ConfigLoader;
+import io.gradguard.core.config.ConfigProblem;
+import io.gradguard.core.config.ConfigSources;
 import io.gradguard.core.config.GradGuardConfig;
+import io.gradguard.core.config.Part;
+import io.gradguard.core.console.Console;
+import io.gradguard.core.guard.GradGuardSchema;
 
 import java.io.File;
 import java.lang.instrument.Instrumentation;
@@ -11,9 +15,9 @@ import java.lang.instrument.Instrumentation;
  * The agent's entry points: {@code -javaagent:gradguard-agent.jar=key=value,...} ({@link #premain})
  * and attaching to a running JVM ({@link #agentmain}).
  *
- * <p>Nothing here may stop the job: bad arguments print one line and the agent does not install;
- * any other failure prints one line and the job runs on untouched. The agent never calls {@code
- * System.exit}.
+ * <p>Nothing here may stop the job: an unusable setting prints one line and switches off its own
+ * part of the agent (a protection setting: loudly, at start and at exit); any other failure prints
+ * a banner and the job runs on untouched. The agent never calls {@code System.exit}.
  */
 public final class GradGuardAgent {
 
@@ -45,30 +49,46 @@ public final class GradGuardAgent {
         try {
             String trimmed = args == null ? "" : args.trim();
             if (ConfigLoader.isHelp(trimmed)) {
-                System.err.println(ConfigLoader.helpText());
+                System.err.println(GradGuardSchema.SCHEMA.helpText());
                 return;
             }
             if (installed) {
-                System.err.println("[gradguard] already installed in this JVM; ignoring the second agent");
+                Console.info("already installed in this JVM; ignoring the second agent");
                 return;
             }
-            GradGuardConfig config;
-            try {
-                config = ConfigLoader.load(trimmed, ConfigLoader.systemProperties(), System.getenv());
-            } catch (ConfigException e) {
-                System.err.println(e.getMessage() + " (gradguard is not installed; the job runs without it)");
-                return;
-            }
+            ConfigSources sources =
+                    ConfigSources.of(GradGuardSchema.SCHEMA, trimmed, ConfigLoader.systemProperties(), System.getenv());
+            GradGuardConfig config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources);
+            reportProblems(config);
             File agentJar = agentJar();
             BootstrapInjector.inject(inst, agentJar);
-            BridgeSetup.install(agentJar.toURI().toURL(), trimmed, config.run());
+            BridgeSetup.install(agentJar.toURI().toURL(), sources.export(), config.run());
             TrainerInstrumentation.install(inst, attached);
             installed = true;
         } catch (Throwable t) {
-            System.err.println("[gradguard] could not start, the job runs without it: " + t);
+            Console.loud("gradguard could not start: " + t, "The job runs WITHOUT gradguard: no metrics, no clipping.");
         }
     }
 
+    /**
+     * One line per unusable setting, naming what goes without it; when that is protection, a
+     * banner now and another at exit, so that it cannot pass unnoticed among the JVM's warnings.
+     */
+    private static void reportProblems(GradGuardConfig config) {
+        for (ConfigProblem p : config.problems()) {
+            String message = p.message().substring("gradguard: ".length());
+            Console.info(message + (p.warning() ? "" : " (" + p.part().consequence() + ")"));
+        }
+        if (config.protectionAsWrittenFails()) {
+            String[] banner = {
+                "gradguard is NOT PROTECTING this job as configured: a protection setting could not be used",
+                "(said above). Clipping is " + (config.unusable(Part.PROTECTION) ? "OFF" : "not what was asked")
+                        + "; metrics still flow. Fix the setting, or set fail_if_unprotected=true to fail such jobs."
+            };
+            Console.loud(banner);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> Console.loud(banner), "gradguard-unprotected"));
+        }
+    }
 
     private static File agentJar() throws Exception {
         return new File(GradGuardAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI());

@@ -18,7 +18,6 @@ import net.bytebuddy.utility.JavaModule;
 
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Where the advice goes. Types are matched by name so that nothing of DJL loads early, and the
@@ -28,11 +27,12 @@ final class TrainerInstrumentation {
 
     static final String TRAINER = "ai.djl.training.Trainer";
     static final String GRADIENT_COLLECTOR = "ai.djl.training.GradientCollector";
-    static final String SUPPORTED = "DJL 0.35.x (tested with 0.35.1)";
+    static final String SUPPORTED = io.gradguard.core.djl.SupportedDjl.RANGE;
 
     private static final ElementMatcher<MethodDescription> STEP = named("step").and(takesArguments(0));
     private static final ElementMatcher<MethodDescription> BACKWARD = named("backward").and(takesArguments(1));
-    private static final AtomicBoolean FOUND_STEP = new AtomicBoolean();
+    private static final ElementMatcher<MethodDescription> NEW_COLLECTOR =
+            named("newGradientCollector").and(takesArguments(0));
 
     private TrainerInstrumentation() {}
 
@@ -68,9 +68,9 @@ final class TrainerInstrumentation {
                                 + ". The job runs without gradguard.");
                 return builder;
             }
-            FOUND_STEP.set(true);
         }
-        DynamicType.Builder<?> b = builder.visit(Advice.to(TrainerCreatedAdvice.class).on(isConstructor()));
+        DynamicType.Builder<?> b = builder.visit(Advice.to(TrainerCreatedAdvice.class).on(isConstructor()))
+                .visit(Advice.to(CollectorCreatedAdvice.class).on(NEW_COLLECTOR));
         return hasStep ? b.visit(Advice.to(TrainerStepAdvice.class).on(STEP)) : b;
     }
 

@@ -22,7 +22,7 @@ final class TrainerStepAdvice {
             @Advice.This Object trainer,
             @Advice.Enter Object decision,
             @Advice.Thrown(readOnly = false) Throwable thrown) {
-        Throwable failure = GradGuardBridge.afterStep(trainer, decision);
+        Throwable failure = GradGuardBridge.afterStep(trainer, decision, thrown);
         if (failure != null) {
             thrown = failure; // the user asked for it: on_nonfinite=fail
         }

@@ -35,17 +35,30 @@ public final class GradGuardBridge {
          * {@code Trainer.step()} exit, also after a skipped or failed body.
          *
          * @param trainer the trainer
-         * @param decision what {@link #beforeStep} returned
+         * @param bodyThrew whether DJL's own update threw
          */
-        void afterStep(Object trainer, Object decision);
+        void afterStep(Object trainer, boolean bodyThrew);
+
+        /**
+         * {@code Trainer.newGradientCollector()} returned: backward calls on this collector belong
+         * to this trainer.
+         *
+         * @param trainer the trainer
+         * @param collector the new collector
+         */
+        void collectorCreated(Object trainer, Object collector);
 
         /**
          * {@code GradientCollector.backward(target)} returned.
          *
+         * @param collector the collector
          * @param target the backward target, usually the loss
          */
-        void backward(Object target);
+        void backward(Object collector, Object target);
     }
+
+    /** What {@link Hook#beforeStep} returns to skip the update (a Throwable fails the job instead). */
+    public static final Object SKIP = new Object();
 
     /** Creates the runtime for the class loader that defines DJL's {@code Trainer}. */
     public interface HookFactory {
@@ -119,14 +132,15 @@ public final class GradGuardBridge {
      * @param decision what {@link #beforeStep} returned
      * @return a failure to throw into the job, or null
      */
-    public static Throwable afterStep(Object trainer, Object decision) {
+    public static Throwable afterStep(Object trainer, Object decision, Throwable thrown) {
         if (--DEPTH.get()[0] > 0) {
             return null;
         }
         try {
-            Hook h = hook;
-            if (h != null && boundLoader != null) {
-                h.afterStep(trainer, decision);
+            Hook h = hookFor(trainer);
+            if (h != null) {
+                // the body ran only when beforeStep returned null; then what it threw is DJL's
+                h.afterStep(trainer, decision == null && thrown != null);
             }
         } catch (Throwable t) {
             report(t);
@@ -135,15 +149,34 @@ public final class GradGuardBridge {
     }
 
     /**
+     * Advice entry point after {@code Trainer.newGradientCollector()}.
+     *
+     * @param trainer the trainer
+     * @param collector the collector it returned
+     */
+    public static void collectorCreated(Object trainer, Object collector) {
+        try {
+            Hook h = hookFor(trainer);
+            if (h != null && collector != null) {
+                h.collectorCreated(trainer, collector);
+            }
+        } catch (Throwable t) {
+            report(t);
+        }
+    }
+
+    /**
      * Advice entry point after {@code GradientCollector.backward(target)}.
      *
+     * @param collector the collector
      * @param target the backward target
      */
-    public static void backward(Object target) {
+    public static void backward(Object collector, Object target) {
         try {
             Hook h = hook;
-            if (h != null) {
-                h.backward(target);
+            // a collector of a second DJL copy is not ours
+            if (h != null && collector != null && collectorInterfaceLoader(collector.getClass()) == boundLoader) {
+                h.backward(collector, target);
             }
         } catch (Throwable t) {
             report(t);
@@ -165,6 +198,18 @@ public final class GradGuardBridge {
         }
     }
 
+    /** The loader of DJL's {@code GradientCollector} interface that this collector implements. */
+    private static ClassLoader collectorInterfaceLoader(Class<?> type) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            for (Class<?> i : c.getInterfaces()) {
+                if ("ai.djl.training.GradientCollector".equals(i.getName())) {
+                    return i.getClassLoader();
+                }
+            }
+        }
+        return null;
+    }
+
     /** The loader of DJL's own Trainer, also when the job subclasses it elsewhere. */
     private static ClassLoader djlLoader(Class<?> type) {
         for (Class<?> c = type; c != null; c = c.getSuperclass()) {
@@ -179,8 +224,8 @@ public final class GradGuardBridge {
         if (!warnedOtherLoader) {
             warnedOtherLoader = true;
             System.err.println(
-                    "[gradguard] a second copy of DJL in another class loader is not instrumented;"
-                            + " gradguard watches the first DJL it sees");
+                    "[gradguard] a second copy of DJL in another class loader is left alone (its trainers are"
+                            + " not measured or protected); gradguard watches the first DJL it sees");
         }
         return null;
     }

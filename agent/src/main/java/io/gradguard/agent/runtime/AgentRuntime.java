@@ -1,186 +1,169 @@
 package io.gradguard.agent.runtime;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 
 import io.gradguard.bootstrap.GradGuardBridge;
 import io.gradguard.core.config.ConfigLoader;
+import io.gradguard.core.config.ConfigSources;
 import io.gradguard.core.config.GradGuardConfig;
-import io.gradguard.core.guard.StepDecision;
-import io.gradguard.core.guard.StepGuard;
+import io.gradguard.core.config.Keys;
+import io.gradguard.core.config.Part;
+import io.gradguard.core.console.Console;
+import io.gradguard.core.djl.DjlTrainer;
+import io.gradguard.core.djl.SupportedDjl;
+import io.gradguard.core.guard.GradGuardSchema;
+import io.gradguard.core.guard.StepEngine;
+import io.gradguard.core.guard.StepOutcome;
+import io.gradguard.core.guard.SummarySink;
 import io.gradguard.core.log.StepLog;
+import io.gradguard.core.log.StepLogSink;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
+import io.gradguard.core.step.StepSink;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
-import java.lang.reflect.Field;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
  * The agent's runtime, loaded by {@code RuntimeClassLoader} next to the job's DJL: one registry,
- * one scrape endpoint, one {@link StepGuard} per trainer. All calls come from the bridge, on the
- * job's training threads.
+ * the exporters, one {@link StepEngine} per trainer. All calls come from the bridge, on the job's
+ * training threads.
  */
 public final class AgentRuntime implements GradGuardBridge.Hook {
-
-    private static final Object SKIP = Boolean.TRUE;
 
     private final GradGuardConfig config;
     private final PrometheusMeterRegistry registry;
     private final AgentErrors errors;
-    private final ScrapeEndpoint endpoint;
-    private final MetricsPush push;
+    private final List<MetricsExporter> exporters = new ArrayList<>();
     private final StepLog stepLog;
     private final PolicyUpdates policyUpdates;
-    private final Map<Trainer, StepGuard> guards = new WeakHashMap<>();
-    private final Map<String, GradGuardMetrics> metricsByModel = new HashMap<>();
-    private final Field parameterStore;
-    private final Field gradientsChecked;
-
-    // The last trainer seen; loss from backward() goes to its guard.
-    private Trainer lastTrainer;
-    private StepGuard lastGuard;
+    private final TrainerEngines engines;
+    private final Map<String, GradGuardMetrics> metricsByModel = new LinkedHashMap<>();
+    private final RuntimeException unprotected;
 
     /**
      * Starts the runtime.
      *
-     * @param agentArgs the agent arguments
+     * @param exportedSources the settings the agent read at start ({@link ConfigSources#export()})
      * @param run the run id the agent resolved at start
-     * @throws ReflectiveOperationException if this DJL's Trainer lacks the expected fields
      */
-    public AgentRuntime(String agentArgs, String run) throws ReflectiveOperationException {
+    public AgentRuntime(Map<String, List<String>> exportedSources, String run) {
         // Checked first: a DJL of another shape must cost nothing else (no endpoint, no thread).
-        parameterStore = field("parameterStore");
-        gradientsChecked = field("gradientsChecked");
-        Map<String, String> props = ConfigLoader.systemProperties();
-        config = ConfigLoader.load(agentArgs, props, System.getenv()).withRun(run);
+        DjlTrainer.requireKnownShape();
+        ConfigSources sources = ConfigSources.restore(GradGuardSchema.SCHEMA, exportedSources, System.getenv());
+        config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources).withRun(run);
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         errors = new AgentErrors(registry, config.run());
-        policyUpdates = new PolicyUpdates(config, agentArgs, props, System.getenv(), registry);
-        endpoint = ScrapeEndpoint.start(config, registry);
-        push = config.pushgateway() == null
-                ? null
-                : MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(), registry.getPrometheusRegistry(),
-                        "gradguard", MetricsPush.groupingKey(config.run()));
-        stepLog = openStepLog(config);
-        System.err.println(
-                "[gradguard] watching Trainer.step() of DJL "
-                        + djlVersion()
-                        + "; "
-                        + (endpoint == null ? "no metrics endpoint" : "metrics at " + endpoint.url())
-                        + "; policy "
-                        + config.policy().type()
-                        + "; run "
-                        + config.run());
+        policyUpdates = new PolicyUpdates(config, sources, registry);
+        ScrapeEndpoint endpoint = ScrapeEndpoint.start(config, registry);
+        if (endpoint != null) {
+            exporters.add(endpoint);
+        }
+        if (config.pushgateway() != null && !config.unusable(Part.PUSH)) {
+            MetricsPush push = MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(),
+                    registry.getPrometheusRegistry(), "gradguard", MetricsPush.groupingKey(config.run()));
+            if (push != null) {
+                exporters.add(push);
+            }
+        }
+        stepLog = config.unusable(Part.STEP_LOG) ? null : openStepLog(config);
+        unprotected = config.protectionAsWrittenFails() && config.get(Keys.FAIL_IF_UNPROTECTED)
+                ? new IllegalStateException("gradguard: a protection setting could not be used (said at start) and"
+                        + " fail_if_unprotected=true; fix the setting or set fail_if_unprotected=false")
+                : null;
+        engines = new TrainerEngines(this::newEngine);
+        List<String> outputs = new ArrayList<>();
+        exporters.forEach(e -> outputs.add(e.describe()));
+        Console.info("watching Trainer.step() of DJL " + SupportedDjl.seen() + "; "
+                + (outputs.isEmpty() ? "no metrics endpoint" : String.join("; ", outputs))
+                + "; policy " + policyName() + "; run " + config.run());
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "gradguard-shutdown"));
     }
 
     @Override
     public void trainerCreated(Object trainer) {
-        // The runtime (and the endpoint) exists as soon as the first trainer does; guards are
-        // created at the first step, when the block's parameters are initialized.
+        engines.of((Trainer) trainer);
     }
 
     @Override
     public Object beforeStep(Object trainer) {
-        StepGuard guard = guard((Trainer) trainer);
-        if (guard == null) {
-            return null;
+        if (unprotected != null) {
+            return unprotected;
         }
         try {
-            ParameterStore store = (ParameterStore) parameterStore.get(trainer);
-            boolean checked = gradientsChecked.getBoolean(trainer);
-            StepDecision decision = guard.beforeStep(store, checked);
-            switch (decision) {
-                case SKIP:
-                    return SKIP;
-                case FAIL:
-                    return guard.failure();
-                default:
-                    return null;
+            StepOutcome outcome = engines.of((Trainer) trainer).beforeStep();
+            if (outcome.failure() != null) {
+                return outcome.failure();
             }
-        } catch (ReflectiveOperationException | RuntimeException e) {
+            return outcome.runUpdate() ? null : GradGuardBridge.SKIP;
+        } catch (RuntimeException e) {
             errors.record("step", e);
             return null;
         }
     }
 
     @Override
-    public void afterStep(Object trainer, Object decision) {
-        StepGuard guard = guard((Trainer) trainer);
-        if (guard != null) {
-            StepDecision d =
-                    decision == null
-                            ? StepDecision.PROCEED
-                            : decision instanceof Throwable ? StepDecision.FAIL : StepDecision.SKIP;
-            try {
-                guard.afterStep(d);
-            } catch (RuntimeException e) {
-                errors.record("step", e);
-            }
+    public void afterStep(Object trainer, boolean bodyThrew) {
+        try {
+            engines.of((Trainer) trainer).afterStep(bodyThrew);
+        } catch (RuntimeException e) {
+            errors.record("step", e);
         }
     }
 
     @Override
-    public void backward(Object target) {
-        StepGuard guard = lastGuard;
-        if (guard != null && target instanceof NDArray) {
-            try {
-                guard.onBackward((NDArray) target);
-            } catch (RuntimeException e) {
-                errors.record("loss", e);
-            }
+    public void collectorCreated(Object trainer, Object collector) {
+        engines.collectorCreated((Trainer) trainer, collector);
+    }
+
+    @Override
+    public void backward(Object collector, Object target) {
+        StepEngine engine = engines.forCollector(collector);
+        if (engine != null && target instanceof NDArray) {
+            engine.onBackward((NDArray) target);
         }
     }
 
-    private StepGuard guard(Trainer trainer) {
-        if (trainer == lastTrainer) {
-            return lastGuard;
+    private StepEngine newEngine(Trainer trainer, String model) {
+        GradGuardMetrics metrics;
+        synchronized (metricsByModel) {
+            metrics = metricsByModel.computeIfAbsent(model,
+                    m -> new GradGuardMetrics(registry, m, config.run(), config.parameters(), config.maxParameters()));
         }
-        synchronized (guards) {
-            StepGuard guard = guards.get(trainer);
-            if (guard == null) {
-                try {
-                    guard = newGuard(trainer);
-                } catch (RuntimeException e) {
-                    errors.record("setup", e);
-                    return null;
-                }
-                guards.put(trainer, guard);
-            }
-            lastTrainer = trainer;
-            lastGuard = guard;
-            return guard;
+        List<StepSink> sinks = new ArrayList<>();
+        sinks.add(metrics);
+        sinks.add(new SummarySink(config.summarySeconds()));
+        if (stepLog != null) {
+            sinks.add(new StepLogSink(stepLog));
         }
+        return new StepEngine(DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), sinks, errors);
     }
 
-    private StepGuard newGuard(Trainer trainer) {
-        String model = trainer.getModel().getName();
-        GradGuardMetrics metrics =
-                metricsByModel.computeIfAbsent(
-                        model,
-                        m -> new GradGuardMetrics(registry, m, config.run(), config.parameters(), config.maxParameters()));
-        return new StepGuard(trainer, config, metrics, errors, policyUpdates.subscriber(), stepLog);
+    private String policyName() {
+        return config.unusable(Part.PROTECTION) ? "none (NOT PROTECTING: see above)" : config.get(
+                io.gradguard.core.policy.ClipPolicies.TYPE);
     }
 
-    /** At JVM exit: the last push, the step log closed, one summary line; then the endpoint goes. */
+    /** At JVM exit: one summary line per model, the exporters flushed and closed, the step log closed. */
     private void shutdown() {
-        synchronized (guards) {
-            metricsByModel.forEach((model, m) -> System.err.println("[gradguard] " + model + ": " + m.exitSummary()));
+        synchronized (metricsByModel) {
+            metricsByModel.forEach((model, m) -> Console.info(model + ": " + m.exitSummary()));
         }
-        if (push != null) {
-            push.close();
+        for (MetricsExporter e : exporters) {
+            try {
+                e.flush();
+                e.close();
+            } catch (RuntimeException ex) {
+                Console.info("could not close " + e.describe() + ": " + ex);
+            }
         }
         if (stepLog != null) {
             stepLog.close();
-        }
-        if (endpoint != null) {
-            endpoint.close();
         }
     }
 
@@ -191,29 +174,8 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         try {
             return StepLog.open(config.log(), config.logMaxBytes());
         } catch (java.io.IOException | RuntimeException e) {
-            System.err.println("[gradguard] step log " + config.log() + " failed: " + e + "; step logging off");
+            Console.info("step log " + config.log() + " failed: " + e + "; step logging off");
             return null;
         }
     }
-
-    private static Field field(String name) throws NoSuchFieldException {
-        try {
-            Field f = Trainer.class.getDeclaredField(name);
-            f.setAccessible(true);
-            return f;
-        } catch (NoSuchFieldException e) {
-            throw new NoSuchFieldException(
-                    "ai.djl.training.Trainer has no field '" + name + "' in DJL " + djlVersion()
-                            + "; gradguard supports DJL 0.35.x (tested with 0.35.1)");
-        }
-    }
-
-    private static String djlVersion() {
-        try {
-            return Engine.getDjlVersion();
-        } catch (LinkageError | RuntimeException e) {
-            return "(version unknown)";
-        }
-    }
-
 }

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * <p>Failures never reach the caller: each distinct kind (connection refused, HTTP 400, ...) is
  * said once on stderr, and pushing goes on at the next interval.
  */
-final class MetricsPush implements AutoCloseable {
+final class MetricsPush implements MetricsExporter {
 
     /** Longest the final push may delay the JVM's exit (client_java's own timeouts are 10 s). */
     static final long FINAL_PUSH_WAIT_SECONDS = 5;
@@ -104,6 +104,17 @@ final class MetricsPush implements AutoCloseable {
         key.put("run", run);
         key.put("instance", hostName() + ":" + ProcessHandle.current().pid());
         return key;
+    }
+
+    @Override
+    public String describe() {
+        return "pushing to " + hostPort;
+    }
+
+    /** Pushes once more (waiting at most {@link #FINAL_PUSH_WAIT_SECONDS}) and stops the thread. */
+    @Override
+    public void flush() {
+        close();
     }
 
     /** Pushes once more (waiting at most {@link #FINAL_PUSH_WAIT_SECONDS}) and stops the thread. */

@@ -7,6 +7,8 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 
 import io.gradguard.core.config.GradGuardConfig;
+import io.gradguard.core.config.Keys;
+import io.gradguard.core.config.Part;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
 
@@ -30,10 +32,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code 127.0.0.1} unless {@code host} says otherwise, and says so loudly when that is every
  * interface. If the endpoint cannot start, one line says why and monitoring goes on without it.
  */
-final class ScrapeEndpoint implements AutoCloseable {
+final class ScrapeEndpoint implements MetricsExporter {
 
     /** {@code port=auto}: 9404, or the next free port above it. */
-    static final int AUTO = GradGuardConfig.AUTO_PORT;
+    static final int AUTO = Keys.AUTO_PORT;
 
     private static final int DEFAULT_PORT = 9404;
     private static final int AUTO_TRIES = 50;
@@ -59,6 +61,12 @@ final class ScrapeEndpoint implements AutoCloseable {
     /** Starts the endpoint, or says in one line why not and returns null: monitoring goes on. */
     static ScrapeEndpoint start(GradGuardConfig config, PrometheusMeterRegistry registry) {
         if (config.port() == 0) {
+            return null;
+        }
+        if (config.unusable(Part.ENDPOINT)) {
+            // Fail closed: a broken auth_file or keystore means no endpoint, never an open one.
+            System.err.println("[gradguard] no metrics endpoint: an endpoint setting could not be used (said above);"
+                    + " monitoring and policies go on");
             return null;
         }
         EndpointCredentials credentials;
@@ -107,6 +115,11 @@ final class ScrapeEndpoint implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    @Override
+    public String describe() {
+        return "metrics at " + url();
     }
 
     String url() {

@@ -7,33 +7,51 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The settings that win over the YAML file (agent args > system properties > environment),
- * parsed once at start so that a reload of the file can redo the same merge.
+ * The settings that win over the YAML file (agent args > system properties > environment), read
+ * once at start so that a reload of the file redoes the same merge without reading them again.
+ * Problems (a typo in a key, a pair without {@code =}) are collected, not thrown: the loader decides
+ * whether they are fatal.
  */
-final class ConfigSources {
+public final class ConfigSources {
 
     private final Map<String, RawValue> overrides;
     private final List<String> unknownEnvironmentNames;
     private final Map<String, String> environment;
+    private final List<ConfigProblem> problems;
 
     private ConfigSources(
-            Map<String, RawValue> overrides, List<String> unknownEnvironmentNames, Map<String, String> environment) {
+            Map<String, RawValue> overrides,
+            List<String> unknownEnvironmentNames,
+            Map<String, String> environment,
+            List<ConfigProblem> problems) {
         this.overrides = overrides;
         this.unknownEnvironmentNames = unknownEnvironmentNames;
         this.environment = environment;
+        this.problems = problems;
     }
 
-    static ConfigSources of(String agentArgs, Map<String, String> systemProperties, Map<String, String> environment) {
+    /**
+     * Reads the sources that win over the file.
+     *
+     * @param schema the keys to accept
+     * @param agentArgs the {@code -javaagent:jar=...} string, may be null
+     * @param systemProperties the JVM's system properties; only {@code gradguard.*} are read
+     * @param environment the environment; only {@code GRADGUARD_*} variables are read
+     * @return the sources
+     */
+    public static ConfigSources of(
+            ConfigSchema schema, String agentArgs, Map<String, String> systemProperties, Map<String, String> environment) {
         Map<String, String> env = environment == null ? Map.of() : environment;
         Map<String, RawValue> merged = new HashMap<>();
         List<String> unknownEnv = new ArrayList<>();
+        List<ConfigProblem> problems = new ArrayList<>();
         // Lowest precedence first: each later source overwrites.
         for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
             String name = e.getKey();
-            if (name == null || !name.startsWith(ConfigKeys.ENV_PREFIX) || e.getValue() == null) {
+            if (name == null || !name.startsWith(ConfigKey.ENV_PREFIX) || e.getValue() == null) {
                 continue;
             }
-            String key = keyForEnvironmentName(name);
+            String key = schema.keyForEnvironmentName(name);
             if (key == null) {
                 unknownEnv.add(name);
             } else {
@@ -43,19 +61,27 @@ final class ConfigSources {
         if (systemProperties != null) {
             for (Map.Entry<String, String> e : new TreeMap<>(nonNullKeys(systemProperties)).entrySet()) {
                 String name = e.getKey();
-                if (!name.startsWith(ConfigKeys.PROPERTY_PREFIX) || e.getValue() == null) {
+                if (!name.startsWith(ConfigKey.PROPERTY_PREFIX) || e.getValue() == null) {
                     continue;
                 }
-                String key = normalise(name.substring(ConfigKeys.PROPERTY_PREFIX.length()));
-                if (!ConfigKeys.isKey(key)) {
-                    throw new ConfigException("system property " + name + " is not a gradguard key; did you mean "
-                            + ConfigKeys.PROPERTY_PREFIX + ConfigKeys.closest(key) + "?");
+                String key = normalise(name.substring(ConfigKey.PROPERTY_PREFIX.length()));
+                if (!schema.isKey(key)) {
+                    problems.add(unknown(schema, key, "system property " + name + " is not a gradguard key; did you mean "
+                            + ConfigKey.PROPERTY_PREFIX + schema.closest(key, false) + "?"));
+                    continue;
                 }
                 merged.put(key, new RawValue(key, e.getValue().trim(), "system property " + name));
             }
         }
-        merged.putAll(parseAgentArgs(agentArgs));
-        return new ConfigSources(Map.copyOf(merged), List.copyOf(unknownEnv), env);
+        merged.putAll(parseAgentArgs(schema, agentArgs, problems));
+        return new ConfigSources(Map.copyOf(merged), List.copyOf(unknownEnv), env, List.copyOf(problems));
+    }
+
+    /** An unknown key belongs to the part of the key it most likely meant. */
+    private static ConfigProblem unknown(ConfigSchema schema, String key, String message) {
+        ConfigKey<?> meant = schema.key(schema.closest(key, false));
+        return new ConfigProblem(key, new ConfigException(message).getMessage(),
+                meant == null ? Part.MONITORING : meant.part());
     }
 
     private static Map<String, String> nonNullKeys(Map<String, String> map) {
@@ -73,20 +99,26 @@ final class ConfigSources {
         return key.trim().replace('-', '_');
     }
 
-    private static String keyForEnvironmentName(String name) {
-        for (ConfigKeys.Key key : ConfigKeys.ALL) {
-            if (key.environmentName().equals(name)) {
-                return key.name();
-            }
-        }
-        return null;
-    }
-
     /**
      * {@code key=value} pairs separated by commas. A value may be quoted with ' or " so that it can
      * hold commas (regular expressions such as {@code w{1,3}} need that).
      */
-    static Map<String, RawValue> parseAgentArgs(String agentArgs) {
+    static Map<String, RawValue> parseAgentArgs(ConfigSchema schema, String agentArgs, List<ConfigProblem> problems) {
+        List<ConfigProblem> unknownKeys = new ArrayList<>();
+        try {
+            Map<String, RawValue> values = parseAgentArgs(schema, agentArgs, unknownKeys::add);
+            problems.addAll(unknownKeys);
+            return values;
+        } catch (ConfigException e) {
+            // The string cannot be split into pairs: nothing in it can be trusted.
+            problems.addAll(unknownKeys);
+            problems.add(new ConfigProblem("agent args", e.getMessage(), Part.PROTECTION));
+            return new HashMap<>();
+        }
+    }
+
+    private static Map<String, RawValue> parseAgentArgs(
+            ConfigSchema schema, String agentArgs, java.util.function.Consumer<ConfigProblem> unknownKeys) {
         Map<String, RawValue> values = new HashMap<>();
         if (agentArgs == null || agentArgs.isBlank()) {
             return values;
@@ -143,9 +175,10 @@ final class ConfigSources {
                 i = end;
             }
             i++; // ',' or past the end
-            if (!ConfigKeys.isKey(key)) {
-                throw new ConfigException("agent argument " + Values.shown(key) + " is not a gradguard key; did you mean "
-                        + ConfigKeys.closest(key) + "?");
+            if (!schema.isKey(key)) {
+                unknownKeys.accept(unknown(schema, key, "agent argument " + Values.shown(key)
+                        + " is not a gradguard key; did you mean " + schema.closest(key, false) + "?"));
+                continue;
             }
             RawValue previous = values.put(key, new RawValue(key, value, "agent args"));
             if (previous != null) {
@@ -156,6 +189,46 @@ final class ConfigSources {
         return values;
     }
 
+    /**
+     * These sources in JDK types only, to hand from the agent's start to its runtime, which lives in
+     * another class loader: the agent args are parsed once.
+     *
+     * @return key to {@code [text, origin]}; problems under keys starting with {@code !}
+     */
+    public Map<String, List<String>> export() {
+        Map<String, List<String>> out = new HashMap<>();
+        overrides.forEach((k, v) -> out.put(k, java.util.Arrays.asList(v.text(), v.origin())));
+        for (int i = 0; i < problems.size(); i++) {
+            ConfigProblem p = problems.get(i);
+            out.put("!" + i, List.of(p.key(), p.message(), p.part().name()));
+        }
+        return out;
+    }
+
+    /**
+     * The sources {@link #export} handed over.
+     *
+     * @param schema the keys to accept
+     * @param exported what {@link #export} returned
+     * @param environment the environment (for the keystore password and stray variables)
+     * @return the sources
+     */
+    public static ConfigSources restore(
+            ConfigSchema schema, Map<String, List<String>> exported, Map<String, String> environment) {
+        ConfigSources fresh = of(schema, null, Map.of(), environment);
+        Map<String, RawValue> overrides = new HashMap<>(fresh.overrides);
+        List<ConfigProblem> problems = new ArrayList<>();
+        new java.util.TreeMap<>(exported).forEach((k, v) -> {
+            if (k.startsWith("!")) {
+                problems.add(new ConfigProblem(v.get(0), v.get(1), Part.valueOf(v.get(2))));
+            } else {
+                overrides.put(k, new RawValue(k, v.get(0), v.get(1)));
+            }
+        });
+        return new ConfigSources(Map.copyOf(overrides), fresh.unknownEnvironmentNames, fresh.environment,
+                List.copyOf(problems));
+    }
+
     Map<String, RawValue> overrides() {
         return overrides;
     }
@@ -164,17 +237,29 @@ final class ConfigSources {
         return environment;
     }
 
-    /** Unknown {@code GRADGUARD_*} variables are typos, except the one that holds the keystore password. */
-    void rejectUnknownEnvironment(String passwordVariable) {
+    List<ConfigProblem> problems() {
+        return problems;
+    }
+
+    /**
+     * Unknown {@code GRADGUARD_*} variables, except the one that holds the keystore password. An
+     * environment is often inherited from elsewhere, so such a variable is worth a line but
+     * switches nothing off.
+     */
+    List<ConfigProblem> unknownEnvironment(ConfigSchema schema, String passwordVariable) {
+        List<ConfigProblem> found = new ArrayList<>();
         for (String name : unknownEnvironmentNames) {
             if (!name.equals(passwordVariable)) {
-                String guess = ConfigKeys.closest(
-                        name.substring(ConfigKeys.ENV_PREFIX.length()).toLowerCase(java.util.Locale.ROOT)
-                                .replace("policy_", "policy.").replace("detector_", "detector."));
-                throw new ConfigException("environment variable " + Values.shown(name)
-                        + " is not a gradguard key; did you mean " + ConfigKeys.BY_NAME.get(guess).environmentName()
-                        + "?");
+                String lower = name.substring(ConfigKey.ENV_PREFIX.length()).toLowerCase(java.util.Locale.ROOT);
+                for (String section : schema.sections()) {
+                    lower = lower.replace(section + "_", section + ".");
+                }
+                ConfigKey<?> guess = schema.key(schema.closest(lower, false));
+                found.add(new ConfigProblem(name, new ConfigException("environment variable " + Values.shown(name)
+                        + " is not a gradguard key; did you mean " + guess.environmentName() + "?").getMessage(),
+                        Part.MONITORING));
             }
         }
+        return found;
     }
 }

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -53,36 +54,11 @@ public final class PolicyFileWatcher {
     /**
      * Watches {@code lastGood.configFile()} with the default poll interval.
      *
-     * @param lastGood the configuration in force, from {@link ConfigLoader#load}; must name a file
-     * @param agentArgs the same agent args given to {@link ConfigLoader#load}
-     * @param systemProperties the same system properties
-     * @param environment the same environment
+     * @param lastGood the configuration in force; must name a file
+     * @param sources the settings that win over the file, as read at start
      */
-    public PolicyFileWatcher(
-            GradGuardConfig lastGood,
-            String agentArgs,
-            Map<String, String> systemProperties,
-            Map<String, String> environment) {
-        this(lastGood, agentArgs, systemProperties, environment, DEFAULT_POLL_INTERVAL_MILLIS);
-    }
-
-    /**
-     * Watches {@code lastGood.configFile()}.
-     *
-     * @param lastGood the configuration in force, from {@link ConfigLoader#load}; must name a file
-     * @param agentArgs the same agent args given to {@link ConfigLoader#load}
-     * @param systemProperties the same system properties
-     * @param environment the same environment
-     * @param pollIntervalMillis minimum time between two looks at the file (>= 0)
-     */
-    public PolicyFileWatcher(
-            GradGuardConfig lastGood,
-            String agentArgs,
-            Map<String, String> systemProperties,
-            Map<String, String> environment,
-            long pollIntervalMillis) {
-        this(lastGood, ConfigSources.of(agentArgs, systemProperties, environment), pollIntervalMillis,
-                System::nanoTime, System.err);
+    public PolicyFileWatcher(GradGuardConfig lastGood, ConfigSources sources) {
+        this(lastGood, sources, DEFAULT_POLL_INTERVAL_MILLIS, System::nanoTime, System.err);
     }
 
     PolicyFileWatcher(
@@ -123,9 +99,10 @@ public final class PolicyFileWatcher {
         lastSeen = state;
         parses++;
         try {
-            Map<String, RawValue> fileValues = YamlConfigFile.read(file);
+            ConfigSchema schema = current.schema();
+            Map<String, RawValue> fileValues = YamlConfigFile.read(schema, file);
             // The run label must not change under a running job, so the old one is the default.
-            GradGuardConfig next = ConfigLoader.merge(sources, fileValues, file, current.run());
+            GradGuardConfig next = ConfigLoader.merge(schema, sources, fileValues, file, current.run(), true, List.of());
             current = next;
             accepted++;
             return Optional.of(next);

@@ -1,16 +1,12 @@
 package io.gradguard.core.config;
 
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /** Typed reading of {@link RawValue}s; every failure is a one-line {@link ConfigException}. */
 final class Values {
 
     private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final int SHOWN_MAX = 200;
 
     private Values() {}
@@ -59,14 +55,6 @@ final class Values {
         return (long) value;
     }
 
-    static double positive(RawValue raw) {
-        double value = number(raw, "a number > 0");
-        if (!(value > 0)) {
-            throw invalid(raw, "must be > 0");
-        }
-        return value;
-    }
-
     static boolean bool(RawValue raw) {
         String text = required(raw, "true or false").toLowerCase(Locale.ROOT);
         return switch (text) {
@@ -84,38 +72,9 @@ final class Values {
         return text;
     }
 
-    static Pattern regex(RawValue raw) {
-        String text = required(raw, "a Java regular expression such as .*");
-        try {
-            return Pattern.compile(text);
-        } catch (PatternSyntaxException e) {
-            throw invalid(raw, "is not a valid regular expression (" + shown(e.getDescription()) + " at index "
-                    + e.getIndex() + "); fix it or quote the value in agent args if it holds a comma");
-        } catch (RuntimeException | StackOverflowError e) {
-            // Pattern.compile can overflow the stack on pathological input; report it like a syntax error.
-            throw invalid(raw, "is not a usable regular expression; simplify it");
-        }
-    }
-
     /** Empty, {@code off} and YAML null mean "not set" for optional paths and addresses. */
     static boolean isOff(RawValue raw) {
         return raw.text() == null || raw.text().isBlank() || raw.text().trim().equalsIgnoreCase("off");
-    }
-
-    static Path path(RawValue raw) {
-        try {
-            return Path.of(raw.text().trim());
-        } catch (InvalidPathException e) {
-            throw invalid(raw, "is not a valid path (" + shown(e.getReason()) + "); use a plain file path");
-        }
-    }
-
-    static String environmentName(RawValue raw) {
-        String text = required(raw, "the name of an environment variable");
-        if (!ENV_NAME.matcher(text).matches()) {
-            throw invalid(raw, "is not an environment variable name; use letters, digits and _ such as KEYSTORE_PASSWORD");
-        }
-        return text;
     }
 
     /** {@code 67108864}, {@code 64MiB}, {@code 512 KiB}. */

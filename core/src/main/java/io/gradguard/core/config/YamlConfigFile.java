@@ -40,7 +40,7 @@ final class YamlConfigFile {
 
     private YamlConfigFile() {}
 
-    static Map<String, RawValue> read(Path file) {
+    static Map<String, RawValue> read(ConfigSchema schema, Path file) {
         byte[] bytes;
         try {
             long size = Files.size(file);
@@ -63,11 +63,11 @@ final class YamlConfigFile {
         } catch (CharacterCodingException e) {
             throw new ConfigException("config=" + Values.shown(file.toString()) + " is not UTF-8 text; save it as UTF-8");
         }
-        return parse(text, file.toString());
+        return parse(schema, text, file.toString());
     }
 
     /** Parses YAML text; {@code fileName} names the source in messages. */
-    static Map<String, RawValue> parse(String text, String fileName) {
+    static Map<String, RawValue> parse(ConfigSchema schema, String text, String fileName) {
         String name = fileName; // ConfigException escapes line breaks; a path is never cut
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
@@ -103,11 +103,12 @@ final class YamlConfigFile {
             throw new ConfigException(name + line(root) + " must be a mapping of keys such as 'port: 9404', not a "
                     + kind(root));
         }
-        walk(mapping, "", name, values);
+        walk(schema, mapping, "", name, values);
         return values;
     }
 
-    private static void walk(MappingNode mapping, String prefix, String file, Map<String, RawValue> values) {
+    private static void walk(
+            ConfigSchema schema, MappingNode mapping, String prefix, String file, Map<String, RawValue> values) {
         for (NodeTuple tuple : mapping.getValue()) {
             Node keyNode = tuple.getKeyNode();
             Node valueNode = tuple.getValueNode();
@@ -125,18 +126,18 @@ final class YamlConfigFile {
                 throw new ConfigException("config in " + where
                         + " cannot name another file; set config in agent args, -Dgradguard.config or GRADGUARD_CONFIG");
             }
-            if (ConfigKeys.SECTIONS.contains(key)) {
+            if (schema.sections().contains(key)) {
                 if (valueNode instanceof MappingNode section) {
-                    walk(section, key + ".", file, values);
+                    walk(schema, section, key + ".", file, values);
                 } else if (!isNull(valueNode)) {
                     throw new ConfigException(key + " in " + where + " is a section, not a value; nest its keys under it"
-                            + " (e.g. " + key + ":\\n  " + firstChild(key) + ": ...)");
+                            + " (e.g. " + key + ":\\n  " + schema.firstChild(key) + ": ...)");
                 }
                 continue;
             }
-            if (!ConfigKeys.isKey(key)) {
+            if (!schema.isKey(key)) {
                 throw new ConfigException(Values.shown(key) + " in " + where + " is not a gradguard key; did you mean "
-                        + ConfigKeys.closest(key, prefix.isEmpty()) + "?");
+                        + schema.closest(key, prefix.isEmpty()) + "?");
             }
             if (!(valueNode instanceof ScalarNode scalar)) {
                 throw new ConfigException(key + " in " + where + " must be a single value, not a " + kind(valueNode));
@@ -148,15 +149,6 @@ final class YamlConfigFile {
                         + "); keep one");
             }
         }
-    }
-
-    private static String firstChild(String section) {
-        for (ConfigKeys.Key key : ConfigKeys.ALL) {
-            if (key.name().startsWith(section + ".")) {
-                return key.name().substring(section.length() + 1);
-            }
-        }
-        return "key";
     }
 
     private static boolean isNull(Node node) {

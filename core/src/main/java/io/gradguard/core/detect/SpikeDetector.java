@@ -1,6 +1,6 @@
 package io.gradguard.core.detect;
 
-import io.gradguard.core.config.DetectorConfig;
+import io.gradguard.core.stats.NormEma;
 
 /**
  * Flags gradient explosions and vanishing streaks from the global norm of each step. It only
@@ -27,17 +27,10 @@ import io.gradguard.core.config.DetectorConfig;
  */
 public final class SpikeDetector {
 
-    private static final double EPSILON = 1e-6;
-
     private final double spikeZ;
     private final double vanishingThreshold;
     private final int vanishingSteps;
-    private final double alpha;
-    private final double[] warmup;
-
-    private int warmupSeen;
-    private double mean = Double.NaN;
-    private double variance = Double.NaN;
+    private final NormEma ema;
     private long vanishingStreak;
 
     /**
@@ -50,14 +43,10 @@ public final class SpikeDetector {
         if (c.vanishingSteps() < 1) {
             throw new IllegalArgumentException("vanishing_steps must be >= 1, got " + c.vanishingSteps());
         }
-        if (!(c.alpha() >= 0 && c.alpha() < 1)) {
-            throw new IllegalArgumentException("alpha must be in [0, 1), got " + c.alpha());
-        }
         this.spikeZ = c.spikeZ();
         this.vanishingThreshold = c.vanishingThreshold();
         this.vanishingSteps = c.vanishingSteps();
-        this.alpha = c.alpha();
-        this.warmup = new double[Math.max(1, c.warmupSteps())];
+        this.ema = new NormEma(c.alpha(), c.warmupSteps());
     }
 
     /**
@@ -71,7 +60,7 @@ public final class SpikeDetector {
             return new Detection(Double.NaN, false, false);
         }
         boolean vanishing = observeVanishing(globalNorm);
-        if (warmupSeen < warmup.length) {
+        if (!ema.warmedUp()) {
             // Too few norms for a variance, yet a far too high learning rate explodes right here,
             // in the first steps. Until the warm-up ends, sigma is floored at the mean so far: a
             // norm more than (1 + spike_z) times the mean is an explosion, and it enters the
@@ -79,28 +68,18 @@ public final class SpikeDetector {
             double z = 0.0;
             boolean explosion = false;
             double kept = globalNorm;
-            if (warmupSeen > 0) {
-                double sum = 0;
-                for (int i = 0; i < warmupSeen; i++) {
-                    sum += warmup[i];
-                }
-                double mean = sum / warmupSeen;
-                if (mean > 0) {
-                    z = (globalNorm - mean) / mean;
-                    explosion = z > spikeZ;
-                    kept = explosion ? (1 + spikeZ) * mean : globalNorm;
-                }
+            double mean = ema.warmupMean();
+            if (mean > 0) {
+                z = (globalNorm - mean) / mean;
+                explosion = z > spikeZ;
+                kept = explosion ? (1 + spikeZ) * mean : globalNorm;
             }
-            warmup[warmupSeen++] = kept;
-            if (warmupSeen == warmup.length) {
-                seedFromWarmup();
-            }
+            ema.addWarmup(kept);
             return new Detection(explosion ? z : 0.0, explosion, vanishing);
         }
-        double sigma = Math.sqrt(variance);
-        double z = (globalNorm - mean) / (sigma + EPSILON);
+        double z = ema.zScore(globalNorm);
         boolean explosion = z > spikeZ;
-        updateEma(explosion ? mean + (spikeZ * spikeZ / z) * sigma : globalNorm);
+        ema.update(explosion ? ema.clippedValue(z, spikeZ) : globalNorm);
         return new Detection(z, explosion, vanishing);
     }
 
@@ -113,31 +92,13 @@ public final class SpikeDetector {
         return false;
     }
 
-    private void seedFromWarmup() {
-        double sum = 0;
-        for (double value : warmup) {
-            sum += value;
-        }
-        mean = sum / warmup.length;
-        double squares = 0;
-        for (double value : warmup) {
-            squares += (value - mean) * (value - mean);
-        }
-        variance = squares / warmup.length;
-    }
-
-    private void updateEma(double value) {
-        mean = alpha * mean + (1 - alpha) * value;
-        variance = alpha * variance + (1 - alpha) * (value - mean) * (value - mean);
-    }
-
     /** Running mean of the global norm (NaN during warm-up). */
     double mean() {
-        return mean;
+        return ema.mean();
     }
 
     /** Running population variance of the global norm (NaN during warm-up). */
     double variance() {
-        return variance;
+        return ema.variance();
     }
 }

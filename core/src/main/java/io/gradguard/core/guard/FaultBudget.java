@@ -1,5 +1,6 @@
 package io.gradguard.core.guard;
 
+import io.gradguard.core.console.Console;
 import io.gradguard.core.metrics.AgentErrors;
 
 import java.util.HashMap;
@@ -49,9 +50,8 @@ final class FaultBudget {
             int[] n = consecutive.computeIfAbsent(part, p -> new int[1]);
             if (++n[0] >= LIMIT) {
                 disabled.put(part, Boolean.TRUE);
-                System.err.println(
-                        "[gradguard] disabled '" + part + "' after " + LIMIT
-                                + " consecutive failures (last: " + e + "); training goes on without it");
+                Console.warn("disabled '" + part + "' after " + LIMIT + " consecutive failures (last: " + e
+                        + "); training goes on without it");
             }
             return fallback;
         }

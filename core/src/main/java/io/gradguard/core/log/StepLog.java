@@ -193,7 +193,8 @@ public final class StepLog implements AutoCloseable {
         /** Encodes the record and its newline; returns the length in {@link #bytes()}. */
         int encode(StepRecord r) {
             len = 0;
-            ascii("{\"step\":").number(r.step());
+            ascii("{\"model\":").string(r.model());
+            ascii(",\"step\":").number(r.step());
             ascii(",\"time_ms\":").number(r.timeMillis());
             ascii(",\"loss\":").number(r.loss());
             ascii(",\"global_norm\":").number(r.globalNorm());

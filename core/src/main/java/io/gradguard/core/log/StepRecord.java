@@ -8,9 +8,10 @@ import java.util.List;
 /**
  * One optimizer step as written to the {@code log=FILE} step log: one JSON object per line.
  *
+ * @param model the model label of the trainer that took the step
  * @param step the step index (1-based, as the guard counts them)
  * @param timeMillis wall-clock time of the step, epoch milliseconds
- * @param loss the last loss seen before the step; NaN when the job computes none
+ * @param loss the mean loss passed to backward since the previous step; NaN when the job computes none
  * @param globalNorm L2 norm of all gradients before clipping
  * @param clippedGlobalNorm the same after the policy acted
  * @param clipCoefficient the factor applied to the global gradient (1 = untouched)
@@ -22,6 +23,7 @@ import java.util.List;
  * @param topParameters the parameters with the largest gradient norms, largest first (see {@link #topK})
  */
 public record StepRecord(
+        String model,
         long step,
         long timeMillis,
         double loss,

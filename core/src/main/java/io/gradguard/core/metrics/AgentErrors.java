@@ -1,5 +1,6 @@
 package io.gradguard.core.metrics;
 
+import io.gradguard.core.console.Console;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -33,7 +34,8 @@ public final class AgentErrors {
 
     /** The parts of the agent that count their failures here. */
     public static final java.util.List<String> KNOWN_PLACES =
-            java.util.List.of("config", "stats", "detector", "nonfinite", "policy", "update_ratio", "metrics", "summary", "loss", "step_log", "step", "setup");
+            java.util.List.of("config", "stats", "detector", "nonfinite", "policy", "update_ratio", "metrics", "summary", "loss",
+                    "step_log", "step", "setup");
 
     private Counter counter(String where) {
         return Counter.builder("gradguard.agent.errors")
@@ -51,8 +53,7 @@ public final class AgentErrors {
     public void record(String where, Throwable error) {
         counter(where).increment();
         if (logged.add(where)) {
-            System.err.println(
-                    "[gradguard] contained a failure in " + where + " (training goes on; logged once): " + error);
+            Console.info("contained a failure in " + where + " (training goes on; logged once): " + error);
         }
     }
 }

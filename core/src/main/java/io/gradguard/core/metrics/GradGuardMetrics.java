@@ -1,7 +1,11 @@
 package io.gradguard.core.metrics;
 
+import io.gradguard.core.console.Console;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
+import io.gradguard.core.step.PolicyDescription;
+import io.gradguard.core.step.StepReport;
+import io.gradguard.core.step.StepSink;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -10,6 +14,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -22,7 +27,7 @@ import java.util.regex.Pattern;
  * <p>Gauges read plain fields that the training thread writes once per step: a scrape may see a
  * step half-written, which is harmless for monitoring and avoids any lock on the hot path.
  */
-public final class GradGuardMetrics {
+public final class GradGuardMetrics implements StepSink {
 
     /** Log-spaced bucket bounds (1e-6 .. 1e6) of the global-norm histogram. */
     private static final double[] NORM_BUCKETS = logBuckets(-6, 6);
@@ -35,7 +40,7 @@ public final class GradGuardMetrics {
     private final StepGauges step = new StepGauges();
     private final Counter steps;
     private final Counter nonFinite;
-    private final Counter skippedNonFinite;
+
     private final Counter spikesExplosion;
     private final Counter spikesVanishing;
     private final DistributionSummary globalNormDistribution;
@@ -45,6 +50,8 @@ public final class GradGuardMetrics {
     private final long[] recentOverhead = new long[4096];
     private long recentCount;
     private Gauge policyInfo;
+    private PolicyDescription policy;
+    private long skippedSteps;
     private int droppedParameters;
 
     /**
@@ -72,7 +79,7 @@ public final class GradGuardMetrics {
                         "gradguard.grad.nonfinite",
                         "steps in which a parameter's gradient held NaN or Inf",
                         Tags.empty());
-        skippedNonFinite = skipCounter("nonfinite");
+        skipCounter("nonfinite"); // at 0 from the start
         spikesExplosion = counter("gradguard.spikes", "detector events", Tags.of("kind", "explosion"));
         spikesVanishing = counter("gradguard.spikes", "detector events", Tags.of("kind", "vanishing"));
         gauge("gradguard.grad.global.norm", "L2 norm over all gradients, before clipping", s -> s.globalNorm);
@@ -94,115 +101,104 @@ public final class GradGuardMetrics {
                         .register(registry);
     }
 
+    @Override
+    public String name() {
+        return "metrics";
+    }
+
     /**
-     * Records one step's pre-clip statistics and what the policy and detector made of them.
+     * Records one step's report: a step that DJL's own update threw on is not a step.
      *
-     * @param stats pre-clip statistics
-     * @param clippedGlobalNorm global norm after the policy
-     * @param coefficient factor applied to the global gradient
-     * @param clippedBy the policy type when it changed the gradients, else null
-     * @param zScore the detector's z-score
+     * @param r the report
      */
-    public void recordStep(
-            StepStats stats, double clippedGlobalNorm, double coefficient, String clippedBy, double zScore) {
+    @Override
+    public void accept(StepReport r) {
+        if (r.policy() != policy) {
+            setPolicyInfo(r.policy());
+        }
+        recordOverhead(r.agentNanos());
+        if (!r.counted()) {
+            return;
+        }
+        StepStats stats = r.stats();
         steps.increment();
         step.globalNorm = stats.globalNorm();
-        step.clippedNorm = clippedGlobalNorm;
-        step.coefficient = coefficient;
-        step.zScore = zScore;
+        step.clippedNorm = r.clip().clippedGlobalNorm();
+        step.coefficient = r.clip().coefficient();
+        step.zScore = r.detection().zScore();
+        if (!Double.isNaN(r.loss())) {
+            step.loss = r.loss();
+        }
         if (Double.isFinite(stats.globalNorm())) {
             globalNormDistribution.record(stats.globalNorm());
         }
         if (stats.nonFinite()) {
             nonFinite.increment();
         }
-        if (clippedBy != null) {
-            clipCounters
-                    .computeIfAbsent(clippedBy, p -> counter("gradguard.clip", "steps the policy clipped", Tags.of("policy", p)))
-                    .increment();
+        if (r.clip().clipped()) {
+            clipCounter(r.policy().type()).increment();
         }
-        for (ParameterStats p : stats.parameters()) {
+        if (r.skipped()) {
+            skipCounter(r.skipReason()).increment();
+            skippedSteps++;
+        }
+        if (r.detection().explosion()) {
+            spikesExplosion.increment();
+        }
+        if (r.detection().vanishing()) {
+            spikesVanishing.increment();
+        }
+        List<ParameterStats> parameters = stats.parameters();
+        double[] ratios = r.updateRatios();
+        for (int i = 0; i < parameters.size(); i++) {
+            ParameterStats p = parameters.get(i);
             ParameterGauges g = parameterGauges(p.name());
             if (g != null) {
                 g.gradNorm = p.gradNorm();
-                g.maxAbs = p.gradMaxAbs();
+                // max |g| is measured on some steps only: the gauge keeps the last measured value
+                if (!Double.isNaN(p.gradMaxAbs())) {
+                    g.maxAbs = p.gradMaxAbs();
+                }
                 if (!Double.isNaN(p.weightNorm())) {
                     g.weightNorm = p.weightNorm();
+                }
+                if (ratios != null) {
+                    g.updateRatio = ratios[i];
                 }
             }
         }
     }
 
-    /**
-     * Records a parameter's update ratio ||Δw|| / ||w|| over the last step.
-     *
-     * @param parameter parameter name
-     * @param ratio the ratio
-     */
-    public void recordUpdateRatio(String parameter, double ratio) {
-        ParameterGauges g = parameterGauges(parameter);
-        if (g != null) {
-            g.updateRatio = ratio;
-        }
-    }
 
-    /**
-     * Counts an optimizer update that did not run.
-     *
-     * @param reason why, e.g. {@code nonfinite}
-     */
-    public void recordSkipped(String reason) {
-        ("nonfinite".equals(reason) ? skippedNonFinite : skipCounter(reason)).increment();
-    }
 
-    /**
-     * Counts a detector event.
-     *
-     * @param explosion true for an explosion, false for a vanishing streak
-     */
-    public void recordSpike(boolean explosion) {
-        (explosion ? spikesExplosion : spikesVanishing).increment();
-    }
 
-    /**
-     * Records the last training loss.
-     *
-     * @param loss the loss value
-     */
-    public void recordLoss(double loss) {
-        step.loss = loss;
-    }
 
-    /**
-     * Records the agent's own time at one step.
-     *
-     * @param nanos nanoseconds spent inside the agent
-     */
-    public void recordOverhead(long nanos) {
+    /** The agent's own time at one step, in the summary and in the exact exit figure. */
+    private void recordOverhead(long nanos) {
         overhead.record(nanos, TimeUnit.NANOSECONDS);
         recentOverhead[(int) (recentCount++ % recentOverhead.length)] = nanos;
     }
 
-    /**
-     * Replaces the {@code gradguard_policy_info} series with one describing the active policy.
-     *
-     * @param policy policy type
-     * @param settings its settings, e.g. {@code max_norm=1.0,norm_type=2}
-     * @param description one line
-     * @param onNonFinite the non-finite action
-     */
-    public void setPolicyInfo(String policy, String settings, String description, String onNonFinite) {
+    /** Replaces the {@code gradguard_policy_info} series with one describing the active policy. */
+    private void setPolicyInfo(PolicyDescription next) {
         // the active policy's clip counter exists at 0, so rate() panels and alerts find it
-        clipCounters.computeIfAbsent(policy, p -> counter("gradguard.clip", "steps the policy clipped", Tags.of("policy", p)));
+        clipCounter(next.type());
         if (policyInfo != null) {
             registry.remove(policyInfo);
         }
+        policy = next;
         policyInfo =
                 Gauge.builder("gradguard.policy.info", () -> 1)
                         .description("the active policy and its settings")
                         .tags(tags)
-                        .tags("policy", policy, "settings", settings, "description", description, "on_nonfinite", onNonFinite)
+                        .tags("policy", next.type(), "settings", next.settings(), "description", next.description(),
+                                "on_nonfinite", next.onNonfinite())
                         .register(registry);
+    }
+
+    private Counter clipCounter(String policyType) {
+        return clipCounters.computeIfAbsent(
+                policyType, p -> counter("gradguard.clip", "steps the policy clipped", Tags.of("policy", p)));
     }
 
     /**
@@ -217,8 +213,9 @@ public final class GradGuardMetrics {
         double median = recent.length == 0 ? Double.NaN : recent[recent.length / 2] / 1000.0;
         return String.format(
                 java.util.Locale.ROOT,
-                "%d steps, agent overhead per step median %.1f us (last %d steps), mean %.1f us",
+                "%d steps, %d skipped, agent overhead per step median %.1f us (last %d steps), mean %.1f us",
                 (long) steps.count(),
+                skippedSteps,
                 median,
                 recent.length,
                 overhead.mean(TimeUnit.MICROSECONDS));
@@ -232,7 +229,7 @@ public final class GradGuardMetrics {
         boolean allowed = parameterFilter.matcher(name).matches();
         if (!allowed || parameters.size() - droppedParameters >= maxParameters) {
             if (droppedParameters++ == 0) {
-                System.err.println("[gradguard] no per-parameter series for " + name + " and any others "
+                Console.info("no per-parameter series for " + name + " and any others "
                         + (allowed ? "past max_parameters=" + maxParameters : "not matching parameters=" + parameterFilter)
                         + " (said once); global series still count every parameter");
             }

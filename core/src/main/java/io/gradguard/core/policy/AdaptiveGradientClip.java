@@ -1,6 +1,10 @@
 package io.gradguard.core.policy;
 
 import ai.djl.ndarray.NDArray;
+import io.gradguard.core.config.ConfigKey;
+import io.gradguard.core.config.Part;
+import io.gradguard.core.config.ValueTypes;
+import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
@@ -20,6 +24,16 @@ import java.util.Map;
  */
 public final class AdaptiveGradientClip implements ClipPolicy {
 
+    /** NFNets' clipping factor. */
+    public static final ConfigKey<Double> LAMBDA = ConfigKey.of("policy.lambda",
+            ValueTypes.number(Range.POSITIVE, null), 0.01,
+            "agc: a unit's gradient norm is capped at lambda * max(||W_i||, 1e-3)").in(Part.PROTECTION);
+
+    /** Registration. */
+    public static final PolicyType TYPE = new PolicyType("agc",
+            "adaptive gradient clipping (NFNets), per unit, factor lambda",
+            List.of(LAMBDA), c -> new AdaptiveGradientClip(c.get(LAMBDA)));
+
     /** NFNets' floor on a unit's weight norm, so freshly zero-initialised units can still move. */
     private static final float WEIGHT_NORM_FLOOR = 1e-3f;
     /** NFNets' floor on a unit's gradient norm in the division. */
@@ -33,14 +47,13 @@ public final class AdaptiveGradientClip implements ClipPolicy {
      * @param lambda the clipping factor, &gt; 0 (NFNets default 0.01)
      */
     public AdaptiveGradientClip(double lambda) {
-        Settings.requirePositive("lambda", lambda);
-        this.lambda = lambda;
+        this.lambda = Settings.require(LAMBDA, lambda);
     }
 
     /** {@inheritDoc} */
     @Override
     public String type() {
-        return "agc";
+        return TYPE.name();
     }
 
     /** {@inheritDoc} */
@@ -53,7 +66,7 @@ public final class AdaptiveGradientClip implements ClipPolicy {
     /** {@inheritDoc} */
     @Override
     public Map<String, String> settings() {
-        return Settings.of("lambda", Settings.format(lambda));
+        return Settings.of(LAMBDA, lambda);
     }
 
     /** {@inheritDoc} */
@@ -66,7 +79,7 @@ public final class AdaptiveGradientClip implements ClipPolicy {
             clipUnits(parameter.weight(), parameter.gradient());
         }
         // Whether any unit was scaled is only known on the device; the engine measures it.
-        return new ClipResult(true, Double.NaN, Double.NaN);
+        return ClipResult.elementwise();
     }
 
     private void clipUnits(NDArray weight, NDArray gradient) {

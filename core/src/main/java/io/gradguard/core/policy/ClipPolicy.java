@@ -39,6 +39,18 @@ public interface ClipPolicy {
     Map<String, String> settings();
 
     /**
+     * Whether the policy reads max |g| of every parameter at every step (value clipping, inf-norm
+     * clipping). It costs two more reductions per parameter, so the engine measures it only for
+     * the policies that say so.
+     *
+     * @return true when {@link io.gradguard.core.stats.ParameterStats#gradMaxAbs()} must be measured
+     *     every step
+     */
+    default boolean needsMaxAbs() {
+        return false;
+    }
+
+    /**
      * Clips the gradients in place.
      *
      * @param gradients the step's gradients; each {@code gradient} is modified in place

@@ -1,5 +1,9 @@
 package io.gradguard.core.policy;
 
+import io.gradguard.core.config.ConfigKey;
+import io.gradguard.core.config.Part;
+import io.gradguard.core.config.ValueTypes;
+import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
@@ -13,6 +17,20 @@ import java.util.Map;
  */
 public final class GlobalNormClip implements ClipPolicy {
 
+    /** The norm to clip to; also per-parameter-norm's bound and zscore's optional cap. */
+    public static final ConfigKey<Double> MAX_NORM = ConfigKey.of("policy.max_norm",
+            ValueTypes.number(Range.POSITIVE, null), 1.0,
+            "global-norm, per-parameter-norm: norm to clip to; zscore: optional extra cap")
+            .withDefaultText("1.0 (zscore: no cap)").in(Part.PROTECTION);
+    /** Which norm is compared with max_norm. */
+    public static final ConfigKey<Double> NORM_TYPE = ConfigKey.of("policy.norm_type", ValueTypes.normType(), 2.0,
+            "global-norm, per-parameter-norm: the norm used").in(Part.PROTECTION);
+
+    /** Registration. */
+    public static final PolicyType TYPE = new PolicyType("global-norm",
+            "like PyTorch clip_grad_norm_: scale all gradients so that their joint norm is at most max_norm",
+            List.of(MAX_NORM, NORM_TYPE), c -> new GlobalNormClip(c.get(MAX_NORM), c.get(NORM_TYPE)));
+
     private final double maxNorm;
     private final double normType;
 
@@ -23,34 +41,39 @@ public final class GlobalNormClip implements ClipPolicy {
      * @param normType 2 or {@link Double#POSITIVE_INFINITY}
      */
     public GlobalNormClip(double maxNorm, double normType) {
-        Settings.requirePositive("max_norm", maxNorm);
-        this.maxNorm = maxNorm;
-        this.normType = NormType.check(normType);
+        this.maxNorm = Settings.require(MAX_NORM, maxNorm);
+        this.normType = Settings.require(NORM_TYPE, normType);
     }
 
     /** {@inheritDoc} */
     @Override
     public String type() {
-        return "global-norm";
+        return TYPE.name();
     }
 
     /** {@inheritDoc} */
     @Override
     public String description() {
-        return "clip global " + NormType.name(normType) + " norm to " + Settings.format(maxNorm)
+        return "clip global " + GlobalNormScaling.normName(normType) + " norm to " + Settings.format(maxNorm)
                 + " (torch clip_grad_norm_)";
     }
 
     /** {@inheritDoc} */
     @Override
     public Map<String, String> settings() {
-        return Settings.of("max_norm", Settings.format(maxNorm), "norm_type", Settings.format(normType));
+        return Settings.of(MAX_NORM, maxNorm, NORM_TYPE, normType);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean needsMaxAbs() {
+        return GlobalNormScaling.isInfinity(normType);
     }
 
     /** {@inheritDoc} */
     @Override
     public ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
-        double total = NormType.isInfinity(normType) ? stats.globalMaxAbs() : stats.globalNorm();
+        double total = GlobalNormScaling.isInfinity(normType) ? stats.globalMaxAbs() : stats.globalNorm();
         return GlobalNormScaling.clip(gradients, total, stats.globalNorm(), maxNorm);
     }
 }

@@ -15,6 +15,16 @@ final class GlobalNormScaling {
 
     private GlobalNormScaling() {}
 
+    /** Whether a {@code norm_type} is infinity (max |g|) rather than 2. */
+    static boolean isInfinity(double normType) {
+        return normType == Double.POSITIVE_INFINITY;
+    }
+
+    /** {@code L2} or {@code inf}, for descriptions. */
+    static String normName(double normType) {
+        return isInfinity(normType) ? "inf" : "L2";
+    }
+
     /**
      * Scales every gradient by {@code maxNorm / (total + 1e-6)} when that is below 1.
      *
@@ -39,6 +49,6 @@ final class GlobalNormScaling {
         for (ParameterGradient parameter : gradients) {
             parameter.gradient().muli(factor);
         }
-        return new ClipResult(true, coefficient, globalL2 * coefficient);
+        return ClipResult.scaled(coefficient, globalL2 * coefficient);
     }
 }

@@ -9,13 +9,17 @@ import java.util.Map;
 /** Policy {@code none}: observes only; the gradients are never touched. */
 public final class NoClip implements ClipPolicy {
 
+    /** Registration. */
+    public static final PolicyType TYPE =
+            new PolicyType("none", "no clipping, metrics only", List.of(), c -> new NoClip());
+
     /** Creates the policy. */
     public NoClip() {}
 
     /** {@inheritDoc} */
     @Override
     public String type() {
-        return "none";
+        return TYPE.name();
     }
 
     /** {@inheritDoc} */

@@ -14,6 +14,12 @@ import java.util.Map;
  */
 public final class PerParameterNormClip implements ClipPolicy {
 
+    /** Registration: reads the same max_norm and norm_type as global-norm. */
+    public static final PolicyType TYPE = new PolicyType("per-parameter-norm",
+            "the same rule applied to each parameter on its own",
+            List.of(GlobalNormClip.MAX_NORM, GlobalNormClip.NORM_TYPE),
+            c -> new PerParameterNormClip(c.get(GlobalNormClip.MAX_NORM), c.get(GlobalNormClip.NORM_TYPE)));
+
     private final double maxNorm;
     private final double normType;
 
@@ -24,35 +30,40 @@ public final class PerParameterNormClip implements ClipPolicy {
      * @param normType 2 or {@link Double#POSITIVE_INFINITY}
      */
     public PerParameterNormClip(double maxNorm, double normType) {
-        Settings.requirePositive("max_norm", maxNorm);
-        this.maxNorm = maxNorm;
-        this.normType = NormType.check(normType);
+        this.maxNorm = Settings.require(GlobalNormClip.MAX_NORM, maxNorm);
+        this.normType = Settings.require(GlobalNormClip.NORM_TYPE, normType);
     }
 
     /** {@inheritDoc} */
     @Override
     public String type() {
-        return "per-parameter-norm";
+        return TYPE.name();
     }
 
     /** {@inheritDoc} */
     @Override
     public String description() {
-        return "clip each parameter's " + NormType.name(normType) + " gradient norm to "
+        return "clip each parameter's " + GlobalNormScaling.normName(normType) + " gradient norm to "
                 + Settings.format(maxNorm);
     }
 
     /** {@inheritDoc} */
     @Override
     public Map<String, String> settings() {
-        return Settings.of("max_norm", Settings.format(maxNorm), "norm_type", Settings.format(normType));
+        return Settings.of(GlobalNormClip.MAX_NORM, maxNorm, GlobalNormClip.NORM_TYPE, normType);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean needsMaxAbs() {
+        return GlobalNormScaling.isInfinity(normType);
     }
 
     /** {@inheritDoc} */
     @Override
     public ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
         List<ParameterStats> perParameter = Alignment.check(gradients, stats);
-        boolean inf = NormType.isInfinity(normType);
+        boolean inf = GlobalNormScaling.isInfinity(normType);
         boolean clipped = false;
         double clippedSquares = 0;
         for (int i = 0; i < gradients.size(); i++) {
@@ -73,6 +84,6 @@ public final class PerParameterNormClip implements ClipPolicy {
         }
         double clippedGlobal = Math.sqrt(clippedSquares);
         double pre = stats.globalNorm();
-        return new ClipResult(true, pre > 0 ? clippedGlobal / pre : 1.0, clippedGlobal);
+        return ClipResult.scaled(pre > 0 ? clippedGlobal / pre : 1.0, clippedGlobal);
     }
 }

@@ -1,5 +1,9 @@
 package io.gradguard.core.policy;
 
+import io.gradguard.core.config.ConfigKey;
+import io.gradguard.core.config.Part;
+import io.gradguard.core.config.ValueTypes;
+import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
@@ -17,6 +21,20 @@ import java.util.Map;
  */
 public final class PercentileClip implements ClipPolicy {
 
+    /** p of the p-th percentile. */
+    public static final ConfigKey<Double> PERCENTILE = ConfigKey.of("policy.percentile",
+            ValueTypes.number(Range.PERCENT, "10"), 10.0,
+            "percentile: clip to this percentile of past global norms").in(Part.PROTECTION);
+    /** How many past norms are kept. */
+    public static final ConfigKey<Integer> HISTORY = ConfigKey.of("policy.history",
+            ValueTypes.integer(1, 1_000_000, null), 1000,
+            "percentile: how many past global norms are kept").in(Part.PROTECTION);
+
+    /** Registration. */
+    public static final PolicyType TYPE = new PolicyType("percentile",
+            "AutoClip: max_norm = percentile-th percentile of the last history global norms",
+            List.of(PERCENTILE, HISTORY), c -> new PercentileClip(c.get(PERCENTILE), c.get(HISTORY)));
+
     private final double percentile;
     private final int historySize;
     private final NormHistory history;
@@ -24,22 +42,19 @@ public final class PercentileClip implements ClipPolicy {
     /**
      * Creates the policy.
      *
-     * @param percentile p in [0, 100]
+     * @param percentile p in (0, 100]
      * @param history how many of the newest global norms are kept, &gt;= 1
      */
     public PercentileClip(double percentile, int history) {
-        if (!(percentile >= 0 && percentile <= 100)) {
-            throw new IllegalArgumentException("percentile must be in [0, 100], got " + percentile);
-        }
-        this.percentile = percentile;
-        this.historySize = history;
+        this.percentile = Settings.require(PERCENTILE, percentile);
+        this.historySize = Settings.require(HISTORY, history);
         this.history = new NormHistory(history);
     }
 
     /** {@inheritDoc} */
     @Override
     public String type() {
-        return "percentile";
+        return TYPE.name();
     }
 
     /** {@inheritDoc} */
@@ -52,8 +67,7 @@ public final class PercentileClip implements ClipPolicy {
     /** {@inheritDoc} */
     @Override
     public Map<String, String> settings() {
-        return Settings.of(
-                "percentile", Settings.format(percentile), "history", Integer.toString(historySize));
+        return Settings.of(PERCENTILE, percentile, HISTORY, historySize);
     }
 
     /** {@inheritDoc} */

@@ -1,40 +1,40 @@
 package io.gradguard.core.policy;
 
+import io.gradguard.core.config.ConfigKey;
+import io.gradguard.core.config.ValueTypes;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Formats policy settings as exported label values, so every policy spells numbers alike. */
+/**
+ * Policy settings as their declarations check and format them, so that a policy built in code
+ * accepts exactly what configuration accepts and every policy spells its labels alike.
+ */
 final class Settings {
 
     private Settings() {}
 
-    /**
-     * Formats a number as a label value: {@code inf} for infinity and {@code none} for NaN (an
-     * unset optional), so labels never carry Java's "Infinity"/"NaN" spellings.
-     */
-    static String format(double value) {
-        if (Double.isNaN(value)) {
-            return "none";
-        }
-        if (Double.isInfinite(value)) {
-            return value > 0 ? "inf" : "-inf";
-        }
-        return Double.toString(value);
+    /** Checks a value against its key's declared range; returns it. */
+    static <T> T require(ConfigKey<T> key, T value) {
+        key.type().check(key.leaf(), value);
+        return value;
     }
 
-    /** Builds an ordered, unmodifiable map from alternating key / value strings. */
-    static Map<String, String> of(String... keysAndValues) {
+    /** A number as a label value: {@code inf}, {@code none} for NaN (an unset optional). */
+    static String format(double value) {
+        return ValueTypes.formatNumber(value);
+    }
+
+    /** An ordered, unmodifiable map of settings from alternating keys and values, by leaf name. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static Map<String, String> of(Object... keysAndValues) {
         Map<String, String> map = new LinkedHashMap<>();
         for (int i = 0; i < keysAndValues.length; i += 2) {
-            map.put(keysAndValues[i], keysAndValues[i + 1]);
+            ConfigKey key = (ConfigKey) keysAndValues[i];
+            Object value = keysAndValues[i + 1];
+            map.put(key.leaf(), value instanceof Double d ? format(d) : key.type().format(value));
         }
         return Collections.unmodifiableMap(map);
-    }
-
-    static void requirePositive(String key, double value) {
-        if (!(value > 0) || Double.isNaN(value)) {
-            throw new IllegalArgumentException(key + " must be > 0, got " + value);
-        }
     }
 }

@@ -2,6 +2,10 @@ package io.gradguard.core.policy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import io.gradguard.core.config.ConfigKey;
+import io.gradguard.core.config.Part;
+import io.gradguard.core.config.ValueTypes;
+import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
@@ -19,8 +23,23 @@ import java.util.Map;
  */
 public final class ValueClip implements ClipPolicy {
 
-    /** Selects every element: {@code "..."} makes DJL take the full-slice path, a plain copy. */
-    private static final NDIndex ALL = new NDIndex("...");
+    /** The bound c. */
+    public static final ConfigKey<Double> CLIP_VALUE = ConfigKey.of("policy.clip_value",
+            ValueTypes.number(Range.POSITIVE, null), 1.0,
+            "value: clamp every gradient element to [-clip_value, clip_value]").in(Part.PROTECTION);
+
+    /** Registration. */
+    public static final PolicyType TYPE = new PolicyType("value", "clamp every element to [-clip_value, clip_value]",
+            List.of(CLIP_VALUE), c -> new ValueClip(c.get(CLIP_VALUE)));
+
+    /**
+     * Selects every element: {@code "..."} makes DJL take the full-slice path, a plain copy. In a
+     * holder, so that reading the policy's declarations (at agent start, before DJL is on any class
+     * path) loads no DJL class.
+     */
+    private static final class All {
+        static final NDIndex INDEX = new NDIndex("...");
+    }
 
     private final double clipValue;
 
@@ -30,14 +49,13 @@ public final class ValueClip implements ClipPolicy {
      * @param clipValue c, &gt; 0
      */
     public ValueClip(double clipValue) {
-        Settings.requirePositive("clip_value", clipValue);
-        this.clipValue = clipValue;
+        this.clipValue = Settings.require(CLIP_VALUE, clipValue);
     }
 
     /** {@inheritDoc} */
     @Override
     public String type() {
-        return "value";
+        return TYPE.name();
     }
 
     /** {@inheritDoc} */
@@ -50,7 +68,13 @@ public final class ValueClip implements ClipPolicy {
     /** {@inheritDoc} */
     @Override
     public Map<String, String> settings() {
-        return Settings.of("clip_value", Settings.format(clipValue));
+        return Settings.of(CLIP_VALUE, clipValue);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean needsMaxAbs() {
+        return true;
     }
 
     /** {@inheritDoc} */
@@ -67,7 +91,7 @@ public final class ValueClip implements ClipPolicy {
                 clampInPlace(gradients.get(i).gradient(), c);
             }
         }
-        return new ClipResult(true, Double.NaN, Double.NaN);
+        return ClipResult.elementwise();
     }
 
     /**
@@ -77,7 +101,7 @@ public final class ValueClip implements ClipPolicy {
      */
     private static void clampInPlace(NDArray gradient, float c) {
         try (NDArray clamped = gradient.clip(-c, c)) {
-            gradient.set(ALL, clamped);
+            gradient.set(All.INDEX, clamped);
         }
     }
 }

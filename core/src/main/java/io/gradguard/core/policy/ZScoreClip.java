@@ -1,5 +1,10 @@
 package io.gradguard.core.policy;
 
+import io.gradguard.core.config.ConfigKey;
+import io.gradguard.core.config.Part;
+import io.gradguard.core.config.ValueTypes;
+import io.gradguard.core.config.ValueTypes.Range;
+import io.gradguard.core.stats.NormEma;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
@@ -22,49 +27,53 @@ import java.util.Map;
  */
 public final class ZScoreClip implements ClipPolicy {
 
-    private static final double EPSILON = 1e-6;
+    /** z above which the norm is clipped. */
+    public static final ConfigKey<Double> Z_THRESHOLD = ConfigKey.of("policy.z_threshold",
+            ValueTypes.number(Range.POSITIVE, null), 2.5, "zscore: z above which the norm is clipped")
+            .in(Part.PROTECTION);
+    /** EMA smoothing. */
+    public static final ConfigKey<Double> ALPHA = ConfigKey.of("policy.alpha",
+            ValueTypes.number(Range.OPEN_UNIT, "0.97"), 0.97, "zscore: EMA smoothing factor").in(Part.PROTECTION);
+    /** Warm-up length. */
+    public static final ConfigKey<Integer> WARMUP_STEPS = ConfigKey.of("policy.warmup_steps",
+            ValueTypes.integer(1, Integer.MAX_VALUE, null), 25,
+            "zscore: first steps pass unclipped and seed the mean and variance").in(Part.PROTECTION);
+
+    /** Registration; max_norm is a cap only when set. */
+    public static final PolicyType TYPE = new PolicyType("zscore",
+            "ZClip: clip norms whose z-score against an EMA exceeds z_threshold",
+            List.of(Z_THRESHOLD, ALPHA, WARMUP_STEPS, GlobalNormClip.MAX_NORM),
+            c -> new ZScoreClip(c.get(Z_THRESHOLD), c.get(ALPHA), c.get(WARMUP_STEPS),
+                    c.isSet(GlobalNormClip.MAX_NORM) ? c.get(GlobalNormClip.MAX_NORM) : Double.NaN));
 
     private final double zThreshold;
     private final double alpha;
     private final int warmupSteps;
     private final double maxNorm;
 
-    private final double[] warmup;
-    private int warmupSeen;
-    private double mean = Double.NaN;
-    private double variance = Double.NaN;
+    private final NormEma ema;
 
     /**
      * Creates the policy.
      *
      * @param zThreshold z above which the norm is clipped, &gt; 0 (default 2.5)
-     * @param alpha EMA smoothing factor in [0, 1) (default 0.97)
+     * @param alpha EMA smoothing factor in (0, 1) (default 0.97)
      * @param warmupSteps norms that seed the statistics, &gt;= 1 (default 25)
      * @param maxNorm an extra cap on the global norm, or NaN for none
      */
     public ZScoreClip(double zThreshold, double alpha, int warmupSteps, double maxNorm) {
-        Settings.requirePositive("z_threshold", zThreshold);
-        if (!(alpha >= 0 && alpha < 1)) {
-            throw new IllegalArgumentException("alpha must be in [0, 1), got " + alpha);
-        }
-        if (warmupSteps < 1) {
-            // The z-score needs a mean and a variance to exist: at least one norm must seed them.
-            throw new IllegalArgumentException("warmup_steps must be >= 1, got " + warmupSteps);
-        }
-        if (!Double.isNaN(maxNorm)) {
-            Settings.requirePositive("max_norm", maxNorm);
-        }
-        this.zThreshold = zThreshold;
-        this.alpha = alpha;
-        this.warmupSteps = warmupSteps;
-        this.maxNorm = maxNorm;
-        this.warmup = new double[warmupSteps];
+        this.zThreshold = Settings.require(Z_THRESHOLD, zThreshold);
+        this.alpha = Settings.require(ALPHA, alpha);
+        // The z-score needs a mean and a variance to exist: at least one norm must seed them.
+        this.warmupSteps = Settings.require(WARMUP_STEPS, warmupSteps);
+        this.maxNorm = Double.isNaN(maxNorm) ? maxNorm : Settings.require(GlobalNormClip.MAX_NORM, maxNorm);
+        this.ema = new NormEma(this.alpha, this.warmupSteps);
     }
 
     /** {@inheritDoc} */
     @Override
     public String type() {
-        return "zscore";
+        return TYPE.name();
     }
 
     /** {@inheritDoc} */
@@ -78,11 +87,8 @@ public final class ZScoreClip implements ClipPolicy {
     /** {@inheritDoc} */
     @Override
     public Map<String, String> settings() {
-        return Settings.of(
-                "z_threshold", Settings.format(zThreshold),
-                "alpha", Settings.format(alpha),
-                "warmup_steps", Integer.toString(warmupSteps),
-                "max_norm", Settings.format(maxNorm));
+        return Settings.of(Z_THRESHOLD, zThreshold, ALPHA, alpha, WARMUP_STEPS, warmupSteps,
+                GlobalNormClip.MAX_NORM, maxNorm);
     }
 
     /** {@inheritDoc} */
@@ -92,49 +98,20 @@ public final class ZScoreClip implements ClipPolicy {
         if (!Double.isFinite(norm)) {
             return ClipResult.untouched(norm);
         }
-        if (warmupSeen < warmupSteps) {
-            warmup[warmupSeen++] = norm;
-            if (warmupSeen == warmupSteps) {
-                seedFromWarmup();
-            }
-            return capOnly(gradients, norm);
+        if (!ema.warmedUp()) {
+            ema.addWarmup(norm);
+            return Double.isNaN(maxNorm)
+                    ? ClipResult.untouched(norm)
+                    : GlobalNormScaling.clip(gradients, norm, norm, maxNorm);
         }
-        double sigma = Math.sqrt(variance);
-        double z = (norm - mean) / (sigma + EPSILON);
-        double threshold = Double.NaN;
-        if (z > zThreshold) {
-            threshold = mean + (zThreshold * zThreshold / z) * sigma;
-        }
-        updateEma(Double.isNaN(threshold) ? norm : threshold);
+        double z = ema.zScore(norm);
+        double threshold = z > zThreshold ? ema.clippedValue(z, zThreshold) : Double.NaN;
+        ema.update(Double.isNaN(threshold) ? norm : threshold);
         double effective = Double.isNaN(threshold) ? maxNorm : min(threshold, maxNorm);
         if (Double.isNaN(effective)) {
             return ClipResult.untouched(norm);
         }
         return GlobalNormScaling.clip(gradients, norm, norm, effective);
-    }
-
-    private ClipResult capOnly(List<ParameterGradient> gradients, double norm) {
-        return Double.isNaN(maxNorm)
-                ? ClipResult.untouched(norm)
-                : GlobalNormScaling.clip(gradients, norm, norm, maxNorm);
-    }
-
-    private void seedFromWarmup() {
-        double sum = 0;
-        for (double value : warmup) {
-            sum += value;
-        }
-        mean = sum / warmupSteps;
-        double squares = 0;
-        for (double value : warmup) {
-            squares += (value - mean) * (value - mean);
-        }
-        variance = squares / warmupSteps;
-    }
-
-    private void updateEma(double value) {
-        mean = alpha * mean + (1 - alpha) * value;
-        variance = alpha * variance + (1 - alpha) * (value - mean) * (value - mean);
     }
 
     /** The smaller of two limits, where NaN means "no limit". */
@@ -144,11 +121,11 @@ public final class ZScoreClip implements ClipPolicy {
 
     /** Running mean of the global norm (NaN during warm-up). */
     double mean() {
-        return mean;
+        return ema.mean();
     }
 
     /** Running population variance of the global norm (NaN during warm-up). */
     double variance() {
-        return variance;
+        return ema.variance();
     }
 }

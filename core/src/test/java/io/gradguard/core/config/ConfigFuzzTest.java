@@ -1,5 +1,7 @@
 package io.gradguard.core.config;
 
+import io.gradguard.core.guard.GradGuardSchema;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,7 +68,7 @@ class ConfigFuzzTest {
     @Test
     void randomAgentArgsGiveAConfigOrAOneLineGradguardMessage() {
         Random random = new Random(SEED);
-        List<String> keys = ConfigKeys.ALL.stream().map(ConfigKeys.Key::name).toList();
+        List<String> keys = GradGuardSchema.SCHEMA.keys().stream().map(ConfigKey::name).toList();
         for (int i = 0; i < CASES; i++) {
             StringBuilder args = new StringBuilder();
             int pairs = random.nextInt(5);
@@ -90,7 +92,7 @@ class ConfigFuzzTest {
             Map<String, String> env = random.nextInt(5) == 0
                     ? Map.of("GRADGUARD_" + pick(random, keys).toUpperCase().replace('.', '_'), pick(random, VALUES))
                     : Map.of();
-            check("args #" + i + " " + text, () -> ConfigLoader.load(text, props, env));
+            check("args #" + i + " " + text, () -> GradGuardSchema.load(text, props, env));
         }
         System.out.printf("ConfigFuzzTest agent args: %d cases, %d accepted, %d rejected with a one-line message%n",
                 CASES, accepted, rejected);
@@ -101,7 +103,7 @@ class ConfigFuzzTest {
     @Test
     void randomYamlDocumentsGiveAConfigOrAOneLineGradguardMessage() throws IOException {
         Random random = new Random(SEED + 1);
-        ConfigSources noOverrides = ConfigSources.of(null, Map.of(), Map.of());
+        ConfigSources noOverrides = ConfigSources.of(GradGuardSchema.SCHEMA, null, Map.of(), Map.of());
         for (int i = 0; i < CASES; i++) {
             String yaml = switch (random.nextInt(8)) {
                 case 0, 1, 2 -> mutateYaml(random, VALID_YAML);
@@ -122,10 +124,11 @@ class ConfigFuzzTest {
                     bytes[random.nextInt(bytes.length)] = (byte) (0x80 + random.nextInt(0x80));
                 }
                 Files.write(file, bytes);
-                check("yaml file #" + i, () -> ConfigLoader.load("config=" + file, Map.of(), Map.of()));
+                check("yaml file #" + i, () -> GradGuardSchema.load("config=" + file, Map.of(), Map.of()));
             } else {
-                check("yaml #" + i + "\n" + yaml, () -> ConfigLoader.merge(
-                        noOverrides, YamlConfigFile.parse(yaml, "fuzz.yml"), null, "run-fuzz"));
+                check("yaml #" + i + "\n" + yaml, () -> ConfigLoader.merge(GradGuardSchema.SCHEMA,
+                        noOverrides, YamlConfigFile.parse(GradGuardSchema.SCHEMA, yaml, "fuzz.yml"), null, "run-fuzz",
+                        true, List.of()));
             }
         }
         System.out.printf("ConfigFuzzTest YAML: %d cases, %d accepted, %d rejected with a one-line message%n",
@@ -137,7 +140,7 @@ class ConfigFuzzTest {
     private void check(String description, Supplier<GradGuardConfig> load) {
         try {
             GradGuardConfig config = load.get();
-            assertTrue(config.policy() != null && config.run() != null, description);
+            assertTrue(config.get(io.gradguard.core.policy.ClipPolicies.TYPE) != null && config.run() != null, description);
             accepted++;
         } catch (ConfigException e) {
             String message = e.getMessage();

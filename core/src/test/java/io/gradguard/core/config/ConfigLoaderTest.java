@@ -6,6 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradguard.core.detect.DetectorConfig;
+import io.gradguard.core.guard.GradGuardSchema;
+import io.gradguard.core.policy.AdaptiveGradientClip;
+import io.gradguard.core.policy.ClipPolicies;
+import io.gradguard.core.policy.GlobalNormClip;
+import io.gradguard.core.policy.PercentileClip;
+import io.gradguard.core.policy.ValueClip;
+import io.gradguard.core.policy.ZScoreClip;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +32,7 @@ class ConfigLoaderTest {
     @TempDir Path dir;
 
     private static GradGuardConfig args(String agentArgs) {
-        return ConfigLoader.load(agentArgs, Map.of(), Map.of());
+        return GradGuardSchema.load(agentArgs, Map.of(), Map.of());
     }
 
     private static String errorOf(String agentArgs) {
@@ -43,7 +52,7 @@ class ConfigLoaderTest {
 
     @Test
     void defaultsMatchTheConventions() {
-        GradGuardConfig c = ConfigLoader.load(null, Map.of(), Map.of());
+        GradGuardConfig c = GradGuardSchema.load(null, Map.of(), Map.of());
         assertEquals(9404, c.port());
         assertEquals("127.0.0.1", c.host());
         assertTrue(c.run().matches("run-\\d{8}-\\d{6}-[0-9a-f]{4}"), c.run());
@@ -51,11 +60,21 @@ class ConfigLoaderTest {
         assertEquals(500, c.maxParameters());
         assertEquals(10, c.summarySeconds());
         assertEquals(100, c.updateRatioEvery());
-        assertEquals(PolicyConfig.defaults("none"), c.policy());
+        // the figures of CONVENTIONS.md, written out: the code's declarations must match them
+        assertEquals("none", c.get(ClipPolicies.TYPE));
+        assertEquals(1.0, c.get(GlobalNormClip.MAX_NORM));
+        assertEquals(2.0, c.get(GlobalNormClip.NORM_TYPE));
+        assertEquals(1.0, c.get(ValueClip.CLIP_VALUE));
+        assertEquals(0.01, c.get(AdaptiveGradientClip.LAMBDA));
+        assertEquals(10.0, c.get(PercentileClip.PERCENTILE));
+        assertEquals(1000, c.get(PercentileClip.HISTORY));
+        assertEquals(2.5, c.get(ZScoreClip.Z_THRESHOLD));
+        assertEquals(0.97, c.get(ZScoreClip.ALPHA));
+        assertEquals(25, c.get(ZScoreClip.WARMUP_STEPS));
         assertEquals(NonFiniteAction.SKIP, c.onNonfinite());
         assertEquals(0, c.maxConsecutiveSkips());
         assertFalse(c.failOnMaxSkips());
-        assertEquals(DetectorConfig.defaults(), c.detector());
+        assertEquals(new DetectorConfig(6.0, 1e-7, 100, 0.97, 25), DetectorConfig.from(c));
         assertNull(c.configFile());
         assertNull(c.log());
         assertEquals(64L * 1024 * 1024, c.logMaxBytes());
@@ -70,7 +89,7 @@ class ConfigLoaderTest {
     void parsesEveryKeyFromAgentArgs() throws IOException {
         Path auth = yaml("user:secret");
         Path keystore = yaml("not really pkcs12, only readability is checked here");
-        GradGuardConfig c = ConfigLoader.load(
+        GradGuardConfig c = GradGuardSchema.load(
                 "port=auto,host=0.0.0.0,run=exp-7,parameters='^(conv|dense){1,3}_weight$',max_parameters=20,"
                         + "summary=0,update_ratio_every=5,policy.type=global-norm,policy.max_norm=0.5,"
                         + "policy.norm_type=inf,policy.clip_value=0.25,policy.lambda=0.02,policy.percentile=90,"
@@ -80,19 +99,27 @@ class ConfigLoaderTest {
                         + "log_max_bytes=2MiB,pushgateway=pg.local:9091,push_interval=30,auth_file=" + auth
                         + ",tls_keystore=" + keystore + ",tls_password_env=KS_PASS",
                 Map.of(), Map.of("KS_PASS", "x"));
-        assertEquals(GradGuardConfig.AUTO_PORT, c.port());
+        assertEquals(Keys.AUTO_PORT, c.port());
         assertEquals("0.0.0.0", c.host());
         assertEquals("exp-7", c.run());
         assertTrue(c.parameters().matcher("convconv_weight").matches());
         assertEquals(20, c.maxParameters());
         assertEquals(0, c.summarySeconds());
         assertEquals(5, c.updateRatioEvery());
-        assertEquals(new PolicyConfig("global-norm", 0.5, Double.POSITIVE_INFINITY, 0.25, 0.02, 90, 200, 3, 0.9, 10),
-                c.policy());
+        assertEquals("global-norm", c.get(ClipPolicies.TYPE));
+        assertEquals(0.5, c.get(GlobalNormClip.MAX_NORM));
+        assertEquals(Double.POSITIVE_INFINITY, c.get(GlobalNormClip.NORM_TYPE));
+        assertEquals(0.25, c.get(ValueClip.CLIP_VALUE));
+        assertEquals(0.02, c.get(AdaptiveGradientClip.LAMBDA));
+        assertEquals(90.0, c.get(PercentileClip.PERCENTILE));
+        assertEquals(200, c.get(PercentileClip.HISTORY));
+        assertEquals(3.0, c.get(ZScoreClip.Z_THRESHOLD));
+        assertEquals(0.9, c.get(ZScoreClip.ALPHA));
+        assertEquals(10, c.get(ZScoreClip.WARMUP_STEPS));
         assertEquals(NonFiniteAction.ZERO, c.onNonfinite());
         assertEquals(3, c.maxConsecutiveSkips());
         assertTrue(c.failOnMaxSkips());
-        assertEquals(new DetectorConfig(4.5, 1e-9, 7, 0.97, 25), c.detector());
+        assertEquals(new DetectorConfig(4.5, 1e-9, 7, 0.97, 25), DetectorConfig.from(c));
         assertEquals(Path.of("/tmp/steps.jsonl"), c.log());
         assertEquals(2L * 1024 * 1024, c.logMaxBytes());
         assertEquals("pg.local:9091", c.pushgateway());
@@ -118,13 +145,13 @@ class ConfigLoaderTest {
         GradGuardConfig c = args("config=" + file);
         assertEquals(0, c.port());
         assertEquals("nightly", c.run());
-        assertEquals("zscore", c.policy().type());
-        assertTrue(Double.isNaN(c.policy().maxNorm()), "zscore has no cap unless max_norm is set");
-        assertEquals(3.0, c.policy().zThreshold());
-        assertEquals(50, c.policy().warmupSteps());
-        assertEquals(1000, c.policy().history());
+        assertEquals("zscore", c.get(ClipPolicies.TYPE));
+        assertFalse(c.isSet(GlobalNormClip.MAX_NORM), "zscore has no cap unless max_norm is set");
+        assertEquals(3.0, c.get(ZScoreClip.Z_THRESHOLD));
+        assertEquals(50, c.get(ZScoreClip.WARMUP_STEPS));
+        assertEquals(1000, c.get(PercentileClip.HISTORY));
         assertEquals(NonFiniteAction.FAIL, c.onNonfinite());
-        assertEquals(1e-8, c.detector().vanishingThreshold());
+        assertEquals(1e-8, DetectorConfig.from(c).vanishingThreshold());
         assertEquals(file, c.configFile());
     }
 
@@ -136,7 +163,7 @@ class ConfigLoaderTest {
         assertEquals(NonFiniteAction.NONE, c.onNonfinite());
         assertTrue(c.failOnMaxSkips());
         assertNull(c.log());
-        assertEquals(Double.POSITIVE_INFINITY, c.policy().normType());
+        assertEquals(Double.POSITIVE_INFINITY, c.get(GlobalNormClip.NORM_TYPE));
     }
 
     /**
@@ -163,7 +190,7 @@ class ConfigLoaderTest {
             String a = agentArgs.toString().replace(file.toString(), used.toString());
             double expected = (mask & 1) != 0 ? 0.1 : (mask & 2) != 0 ? 0.2 : (mask & 4) != 0 ? 0.3
                     : (mask & 8) != 0 ? 0.4 : 1.0;
-            assertEquals(expected, ConfigLoader.load(a, props, env).policy().maxNorm(), "mask " + mask);
+            assertEquals(expected, GradGuardSchema.load(a, props, env).get(GlobalNormClip.MAX_NORM), "mask " + mask);
         }
     }
 
@@ -171,35 +198,34 @@ class ConfigLoaderTest {
     void theConfigFileItselfMayComeFromPropertyOrEnvironment() throws IOException {
         Path fromProp = yaml("run: from-prop-file\n");
         Path fromEnv = yaml("run: from-env-file\n");
-        assertEquals("from-prop-file", ConfigLoader.load("", Map.of("gradguard.config", fromProp.toString()),
+        assertEquals("from-prop-file", GradGuardSchema.load("", Map.of("gradguard.config", fromProp.toString()),
                 Map.of("GRADGUARD_CONFIG", fromEnv.toString())).run());
-        assertEquals("from-env-file", ConfigLoader.load("", Map.of(),
+        assertEquals("from-env-file", GradGuardSchema.load("", Map.of(),
                 Map.of("GRADGUARD_CONFIG", fromEnv.toString())).run());
     }
 
     @Test
     void dashesInKeysMeanUnderscoresAndOtherEnvironmentIsIgnored() {
-        GradGuardConfig c = ConfigLoader.load("policy.max-norm=0.7", Map.of("java.version", "17", "gradguard.max-parameters", "3"),
+        GradGuardConfig c = GradGuardSchema.load("policy.max-norm=0.7", Map.of("java.version", "17", "gradguard.max-parameters", "3"),
                 Map.of("PATH", "/bin", "GRADGUARD_UPDATE_RATIO_EVERY", "4"));
-        assertEquals(0.7, c.policy().maxNorm());
+        assertEquals(0.7, c.get(GlobalNormClip.MAX_NORM));
         assertEquals(3, c.maxParameters());
         assertEquals(4, c.updateRatioEvery());
     }
 
     @Test
     void helpListsEveryKeyWithItsDefault() {
-        String help = ConfigLoader.helpText();
-        for (ConfigKeys.Key key : ConfigKeys.ALL) {
+        String help = GradGuardSchema.SCHEMA.helpText();
+        for (ConfigKey<?> key : GradGuardSchema.SCHEMA.keys()) {
             assertTrue(help.contains("\n  " + key.name() + " "), "help lacks " + key.name());
         }
-        assertEquals(31, ConfigKeys.ALL.size());
         for (String keyInConventions : new String[] {"port", "host", "run", "parameters", "max_parameters", "summary",
                 "policy.type", "policy.max_norm", "policy.norm_type", "policy.clip_value", "policy.lambda",
                 "policy.percentile", "policy.history", "policy.z_threshold", "policy.alpha", "policy.warmup_steps",
                 "on_nonfinite", "max_consecutive_skips", "detector.spike_z", "detector.vanishing_threshold",
                 "detector.vanishing_steps", "config", "update_ratio_every", "fail_on_max_skips", "log",
                 "log_max_bytes", "pushgateway", "push_interval", "auth_file", "tls_keystore", "tls_password_env"}) {
-            assertTrue(ConfigKeys.isKey(keyInConventions), keyInConventions);
+            assertTrue(GradGuardSchema.SCHEMA.isKey(keyInConventions), keyInConventions);
         }
         assertTrue(help.contains("default: 9404"));
         assertTrue(help.contains("accepts: none | value | global-norm | per-parameter-norm | agc | percentile | zscore"));
@@ -278,19 +304,19 @@ class ConfigLoaderTest {
     void rejectsUnknownPropertiesAndEnvironmentWithTheirOwnSpelling() {
         assertEquals("gradguard: system property gradguard.policy.max_nrom is not a gradguard key; did you mean "
                         + "gradguard.policy.max_norm?",
-                assertThrows(ConfigException.class, () -> ConfigLoader.load(
+                assertThrows(ConfigException.class, () -> GradGuardSchema.load(
                         null, Map.of("gradguard.policy.max_nrom", "1"), Map.of())).getMessage());
         assertEquals("gradguard: environment variable GRADGUARD_POLICY_MAXNORM is not a gradguard key; did you mean "
                         + "GRADGUARD_POLICY_MAX_NORM?",
-                assertThrows(ConfigException.class, () -> ConfigLoader.load(
+                assertThrows(ConfigException.class, () -> GradGuardSchema.load(
                         null, Map.of(), Map.of("GRADGUARD_POLICY_MAXNORM", "1"))).getMessage());
         assertEquals("gradguard: policy.max_norm=big is not a number; use a number > 0 (from environment "
                         + "GRADGUARD_POLICY_MAX_NORM)",
-                assertThrows(ConfigException.class, () -> ConfigLoader.load(
+                assertThrows(ConfigException.class, () -> GradGuardSchema.load(
                         null, Map.of(), Map.of("GRADGUARD_POLICY_MAX_NORM", "big"))).getMessage());
         assertEquals("gradguard: port=x is not a number; use 0..65535, or auto (9404 or the next free port) (from "
                         + "system property gradguard.port)",
-                assertThrows(ConfigException.class, () -> ConfigLoader.load(
+                assertThrows(ConfigException.class, () -> GradGuardSchema.load(
                         null, Map.of("gradguard.port", "x"), Map.of())).getMessage());
     }
 
@@ -304,7 +330,7 @@ class ConfigLoaderTest {
                         + "with the keystore password (from agent args)",
                 errorOf("tls_keystore=" + keystore + ",tls_password_env=KS_PASS"));
         // The password variable may carry the GRADGUARD_ prefix without being taken for a typo.
-        GradGuardConfig c = ConfigLoader.load("tls_keystore=" + keystore + ",tls_password_env=GRADGUARD_KS",
+        GradGuardConfig c = GradGuardSchema.load("tls_keystore=" + keystore + ",tls_password_env=GRADGUARD_KS",
                 Map.of(), Map.of("GRADGUARD_KS", "pw"));
         assertEquals("GRADGUARD_KS", c.tlsPasswordEnv());
     }
@@ -340,6 +366,10 @@ class ConfigLoaderTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "# only a comment\n", "---\n", "policy:\n"})
     void emptyYamlSetsNothing(String text) throws IOException {
-        assertEquals(PolicyConfig.defaults("none"), args("config=" + yaml(text)).policy());
+        GradGuardConfig c = args("config=" + yaml(text));
+        assertEquals("none", c.get(ClipPolicies.TYPE));
+        for (ConfigKey<?> key : GradGuardSchema.SCHEMA.keys()) {
+            assertFalse(c.isSet(key), key.name());
+        }
     }
 }

@@ -1,5 +1,11 @@
 package io.gradguard.core.config;
 
+import io.gradguard.core.guard.GradGuardSchema;
+import io.gradguard.core.policy.AdaptiveGradientClip;
+import io.gradguard.core.policy.ClipPolicies;
+import io.gradguard.core.policy.GlobalNormClip;
+import io.gradguard.core.policy.ValueClip;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,8 +37,8 @@ class PolicyFileWatcherTest {
         file = dir.resolve("gradguard.yml");
         Files.writeString(file, yaml);
         String args = "config=" + file + (agentArgs.isEmpty() ? "" : "," + agentArgs);
-        initial = ConfigLoader.load(args, Map.of(), Map.of());
-        return new PolicyFileWatcher(initial, ConfigSources.of(args, Map.of(), Map.of()), intervalMillis,
+        initial = GradGuardSchema.load(args, Map.of(), Map.of());
+        return new PolicyFileWatcher(initial, ConfigSources.of(GradGuardSchema.SCHEMA, args, Map.of(), Map.of()), intervalMillis,
                 clockNanos::get, new PrintStream(stderr, true, StandardCharsets.UTF_8));
     }
 
@@ -54,8 +60,8 @@ class PolicyFileWatcherTest {
         advanceMillis(500);
         Optional<GradGuardConfig> next = w.poll();
         assertTrue(next.isPresent());
-        assertEquals(0.5, next.get().policy().maxNorm());
-        assertEquals("global-norm", next.get().policy().type());
+        assertEquals(0.5, next.get().get(GlobalNormClip.MAX_NORM));
+        assertEquals("global-norm", next.get().get(ClipPolicies.TYPE));
         assertEquals(initial.run(), next.get().run(), "the run label must survive a reload");
         assertSame(next.get(), w.current());
         assertEquals(1, w.acceptedReloads());
@@ -73,7 +79,7 @@ class PolicyFileWatcherTest {
         assertEquals(1, w.rejectedReloads());
         assertEquals(0, w.acceptedReloads());
         assertSame(initial, w.current());
-        assertEquals(0.02, w.current().policy().lambda());
+        assertEquals(0.02, w.current().get(AdaptiveGradientClip.LAMBDA));
         assertEquals("[gradguard] config reload rejected: policy.lambda=-0.02 must be > 0 (from " + file
                 + " line 3); keeping the previous policy" + System.lineSeparator(), stderr.toString(StandardCharsets.UTF_8));
         // The same broken file is not re-parsed or re-reported at every step.
@@ -83,7 +89,7 @@ class PolicyFileWatcherTest {
         assertEquals(1, w.parses());
         assertEquals(1, w.rejectedReloads());
         edit("policy:\n  type: agc\n  lambda: 0.05\n");
-        assertEquals(0.05, w.poll().orElseThrow().policy().lambda());
+        assertEquals(0.05, w.poll().orElseThrow().get(AdaptiveGradientClip.LAMBDA));
         assertEquals(1, w.acceptedReloads());
     }
 
@@ -103,17 +109,17 @@ class PolicyFileWatcherTest {
         assertTrue(lines[1].matches("\\[gradguard] config reload rejected: config=.*gradguard\\.yml cannot be read "
                 + "\\(NoSuchFileException\\); check the path and its permissions; keeping the previous policy"), lines[1]);
         Files.writeString(file, "policy:\n  type: value\n  clip_value: 0.3\n");
-        assertEquals(0.3, w.poll().orElseThrow().policy().clipValue());
+        assertEquals(0.3, w.poll().orElseThrow().get(ValueClip.CLIP_VALUE));
     }
 
     @Test
     void argsStillWinOverAnEditedFile() throws IOException {
         PolicyFileWatcher w = watcher("policy.max_norm=0.1", "policy:\n  type: global-norm\n  max_norm: 2\n", 0);
-        assertEquals(0.1, initial.policy().maxNorm());
+        assertEquals(0.1, initial.get(GlobalNormClip.MAX_NORM));
         edit("policy:\n  type: per-parameter-norm\n  max_norm: 5\n");
         GradGuardConfig next = w.poll().orElseThrow();
-        assertEquals("per-parameter-norm", next.policy().type());
-        assertEquals(0.1, next.policy().maxNorm());
+        assertEquals("per-parameter-norm", next.get(ClipPolicies.TYPE));
+        assertEquals(0.1, next.get(GlobalNormClip.MAX_NORM));
     }
 
     @Test
@@ -137,12 +143,12 @@ class PolicyFileWatcherTest {
         assertTrue(w.poll().isEmpty(), "499 ms is too early");
         assertEquals(0, w.parses());
         advanceMillis(1);
-        assertEquals("value", w.poll().orElseThrow().policy().type());
+        assertEquals("value", w.poll().orElseThrow().get(ClipPolicies.TYPE));
         edit("policy:\n  type: agc\n");
         advanceMillis(499);
         assertTrue(w.poll().isEmpty(), "the interval restarts at each look");
         advanceMillis(1);
-        assertEquals("agc", w.poll().orElseThrow().policy().type());
+        assertEquals("agc", w.poll().orElseThrow().get(ClipPolicies.TYPE));
         assertEquals(2, w.parses());
     }
 
@@ -150,8 +156,8 @@ class PolicyFileWatcherTest {
     void pollBetweenLooksCostsNanoseconds() throws IOException {
         file = dir.resolve("g.yml");
         Files.writeString(file, "policy:\n  type: none\n");
-        GradGuardConfig config = ConfigLoader.load("config=" + file, Map.of(), Map.of());
-        PolicyFileWatcher w = new PolicyFileWatcher(config, "config=" + file, Map.of(), Map.of());
+        GradGuardConfig config = GradGuardSchema.load("config=" + file, Map.of(), Map.of());
+        PolicyFileWatcher w = new PolicyFileWatcher(config, ConfigSources.of(GradGuardSchema.SCHEMA, "config=" + file, Map.of(), Map.of()));
         int polls = 2_000_000;
         long start = System.nanoTime();
         int present = 0;

@@ -12,20 +12,19 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 
-import io.gradguard.core.config.ConfigLoader;
+import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
-import java.lang.reflect.Field;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -38,12 +37,11 @@ final class GuardedTraining implements AutoCloseable {
     final Model model;
     final Trainer trainer;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    final StepGuard guard;
+    final StepEngine guard;
+    final GradGuardMetrics metrics;
     private final NDManager data;
     private final NDArray x;
     private final NDArray y;
-    private final ParameterStore store;
-    private final Field checked;
 
     GuardedTraining(String agentArgs, float lr) throws ReflectiveOperationException {
         Engine.getInstance().setRandomSeed(7);
@@ -61,14 +59,10 @@ final class GuardedTraining implements AutoCloseable {
         data = model.getNDManager().newSubManager();
         x = data.randomNormal(new Shape(8, 5));
         y = data.randomNormal(new Shape(8, 3));
-        Field f = Trainer.class.getDeclaredField("parameterStore");
-        f.setAccessible(true);
-        store = (ParameterStore) f.get(trainer);
-        checked = Trainer.class.getDeclaredField("gradientsChecked");
-        checked.setAccessible(true);
-        var cfg = ConfigLoader.load("summary=0,port=0," + agentArgs, Map.of(), Map.of());
-        var metrics = new GradGuardMetrics(registry, "guarded", cfg.run(), cfg.parameters(), cfg.maxParameters());
-        guard = new StepGuard(trainer, cfg, metrics, new AgentErrors(registry, cfg.run()), Optional::empty, null);
+        var cfg = GradGuardSchema.load("summary=0,port=0," + agentArgs, Map.of(), Map.of());
+        metrics = new GradGuardMetrics(registry, "guarded", cfg.run(), cfg.parameters(), cfg.maxParameters());
+        guard = new StepEngine(DjlTrainer.of(trainer), "guarded", cfg, Optional::empty,
+                List.of(metrics, new SummarySink(0)), new AgentErrors(registry, cfg.run()));
     }
 
     /** Forward and backward on the fixed batch; {@code scale} multiplies the inputs (NaN poisons). */
@@ -79,17 +73,26 @@ final class GuardedTraining implements AutoCloseable {
             NDArray in = x.mul(scale);
             in.attach(step);
             NDArray pred = trainer.forward(new NDList(in)).singletonOrThrow();
-            gc.backward(trainer.getLoss().evaluate(new NDList(y), new NDList(pred)));
+            NDArray loss = trainer.getLoss().evaluate(new NDList(y), new NDList(pred));
+            gc.backward(loss);
+            guard.onBackward(loss); // as the agent's advice on GradientCollector.backward does
         }
     }
 
     /** What the agent's advice does: guard, then DJL's step unless skipped, then guard again. */
-    StepDecision step() throws IllegalAccessException {
-        StepDecision d = guard.beforeStep(store, checked.getBoolean(trainer));
-        if (d == StepDecision.PROCEED) {
-            trainer.step();
+    StepOutcome step() {
+        StepOutcome d = guard.beforeStep();
+        boolean threw = false;
+        try {
+            if (d.runUpdate()) {
+                trainer.step();
+            }
+        } catch (RuntimeException e) {
+            threw = true;
+            throw e;
+        } finally {
+            guard.afterStep(threw);
         }
-        guard.afterStep(d);
         return d;
     }
 

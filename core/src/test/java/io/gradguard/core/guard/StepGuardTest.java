@@ -2,6 +2,7 @@ package io.gradguard.core.guard;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,7 +30,7 @@ class StepGuardTest {
             total = Math.sqrt(total);
             double coef = 0.05 / (total + 1e-6);
             assertTrue(coef < 1, "the test needs a gradient above max_norm, got " + total);
-            assertEquals(StepDecision.PROCEED, t.step());
+            assertEquals(StepOutcome.PROCEED, t.step());
             Map<String, float[]> after = t.weights();
             for (String name : before.keySet()) {
                 float[] w0 = before.get(name);
@@ -77,7 +78,7 @@ class StepGuardTest {
             t.step();
             t.backward(Float.NaN);
             Map<String, float[]> before = t.weights();
-            assertEquals(StepDecision.SKIP, t.step());
+            assertEquals(StepOutcome.SKIP, t.step());
             assertEquals(before.keySet(), t.weights().keySet());
             for (var e : t.weights().entrySet()) {
                 assertArrayEquals(before.get(e.getKey()), e.getValue(), 0f, "weights moved on a skipped step");
@@ -90,7 +91,7 @@ class StepGuardTest {
             assertEquals(1.0, t.counter("gradguard.skipped.steps", "reason", "nonfinite"));
             assertEquals(1.0, t.counter("gradguard.grad.nonfinite"));
             t.backward(1f);
-            assertEquals(StepDecision.PROCEED, t.step(), "training goes on after the skip");
+            assertEquals(StepOutcome.PROCEED, t.step(), "training goes on after the skip");
             assertTrue(Double.isFinite(t.gauge("gradguard.grad.global.norm")));
         }
     }
@@ -99,8 +100,9 @@ class StepGuardTest {
     void failModeThrowsOneClearLine() throws Exception {
         try (GuardedTraining t = new GuardedTraining("on_nonfinite=fail", 0.1f)) {
             t.backward(Float.NaN);
-            assertEquals(StepDecision.FAIL, t.step());
-            RuntimeException e = t.guard.failure();
+            StepOutcome outcome = t.step();
+            assertTrue(!outcome.runUpdate());
+            RuntimeException e = outcome.failure();
             assertTrue(e.getMessage().startsWith("gradguard: non-finite gradients at step 1"), e.getMessage());
             assertTrue(!e.getMessage().contains("\n"));
         }
@@ -111,9 +113,9 @@ class StepGuardTest {
         try (GuardedTraining t = new GuardedTraining("on_nonfinite=zero", 0.1f)) {
             t.backward(Float.NaN);
             // every gradient was NaN: zeroing all on DJL's first step would make step() throw
-            assertEquals(StepDecision.SKIP, t.step());
+            assertEquals(StepOutcome.SKIP, t.step());
             t.backward(1f);
-            assertEquals(StepDecision.PROCEED, t.step());
+            assertEquals(StepOutcome.PROCEED, t.step());
         }
     }
 
@@ -124,11 +126,12 @@ class StepGuardTest {
             t.step();
             for (int i = 0; i < 2; i++) {
                 t.backward(Float.NaN);
-                assertEquals(StepDecision.SKIP, t.step());
+                assertEquals(StepOutcome.SKIP, t.step());
             }
             t.backward(Float.NaN);
-            assertEquals(StepDecision.FAIL, t.step(), "the third skip in a row fails the job");
-            assertTrue(t.guard.failure().getMessage().contains("3 skipped in a row"), t.guard.failure().getMessage());
+            RuntimeException failure = t.step().failure();
+            assertNotNull(failure, "the third skip in a row fails the job");
+            assertTrue(failure.getMessage().contains("3 skipped in a row"), failure.getMessage());
         }
     }
 
@@ -140,10 +143,10 @@ class StepGuardTest {
             for (int round = 0; round < 2; round++) {
                 for (int i = 0; i < 3; i++) {
                     t.backward(Float.NaN);
-                    assertEquals(StepDecision.SKIP, t.step());
+                    assertEquals(StepOutcome.SKIP, t.step());
                 }
                 t.backward(1f);
-                assertEquals(StepDecision.PROCEED, t.step());
+                assertEquals(StepOutcome.PROCEED, t.step());
             }
             assertEquals(6.0, t.counter("gradguard.skipped.steps", "reason", "nonfinite"));
         }

@@ -29,7 +29,7 @@ class StepLogTest {
     @TempDir Path dir;
 
     private static StepRecord record(long step, double norm, List<StepRecord.ParameterNorm> top) {
-        return new StepRecord(step, 1_700_000_000_000L + step, 0.125, norm, norm / 2, 0.5, false, null, false, false, 1.5, top);
+        return new StepRecord("m", step, 1_700_000_000_000L + step, 0.125, norm, norm / 2, 0.5, false, null, false, false, 1.5, top);
     }
 
     private static List<Map<String, Object>> read(Path file) throws Exception {
@@ -44,9 +44,9 @@ class StepLogTest {
     void recordsRoundTripOneJsonObjectPerLine() throws Exception {
         Path file = dir.resolve("steps.jsonl");
         try (StepLog log = StepLog.open(file, 1 << 20)) {
-            log.append(new StepRecord(1, 1_700_000_000_123L, 2.5, 12.0, 1.0, 1.0 / 12.000001, false, null, true, false, 7.25,
+            log.append(new StepRecord("m", 1, 1_700_000_000_123L, 2.5, 12.0, 1.0, 1.0 / 12.000001, false, null, true, false, 7.25,
                     List.of(new StepRecord.ParameterNorm("01Linear_weight", 11.0), new StepRecord.ParameterNorm("01Linear_bias", 1e-9))));
-            log.append(new StepRecord(2, 1_700_000_000_456L, 0.75, 0.5, 0.0, 0.0, true, "nonfinite", false, true, -0.5, List.of()));
+            log.append(new StepRecord("m", 2, 1_700_000_000_456L, 0.75, 0.5, 0.0, 0.0, true, "nonfinite", false, true, -0.5, List.of()));
             // Appended to the OS already: readable before close.
             List<Map<String, Object>> rows = read(file);
             assertEquals(2, rows.size());
@@ -83,7 +83,7 @@ class StepLogTest {
     void nonFiniteNumbersAreWrittenAsNull() throws Exception {
         Path file = dir.resolve("nan.jsonl");
         try (StepLog log = StepLog.open(file, 1 << 20)) {
-            log.append(new StepRecord(3, 0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1.0, true, "nonfinite", false, false, Double.NaN,
+            log.append(new StepRecord("m", 3, 0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1.0, true, "nonfinite", false, false, Double.NaN,
                     List.of(new StepRecord.ParameterNorm("w", Double.NaN), new StepRecord.ParameterNorm("b", Double.POSITIVE_INFINITY))));
         }
         String line = Files.readString(file);
@@ -113,7 +113,7 @@ class StepLogTest {
         }
         Path file = dir.resolve("esc.jsonl");
         try (StepLog log = StepLog.open(file, 1 << 20)) {
-            log.append(new StepRecord(1, 0, 0, 0, 0, 1, true, "reason \"quoted\" \\ \u2028", false, false, 0, top));
+            log.append(new StepRecord("m", 1, 0, 0, 0, 0, 1, true, "reason \"quoted\" \\ \u2028", false, false, 0, top));
         }
         byte[] bytes = Files.readAllBytes(file);
         String text = new String(bytes, StandardCharsets.UTF_8);

@@ -16,7 +16,7 @@ public final class StepLogWriterMain {
             List<StepRecord.ParameterNorm> top =
                     List.of(new StepRecord.ParameterNorm("01Linear_weight", 3.5), new StepRecord.ParameterNorm("01Linear_bias", 0.25));
             for (long step = 1; ; step++) {
-                log.append(new StepRecord(step, System.currentTimeMillis(), 1.0 / step, 2.0, 1.0, 0.5, false, null, false, false, Double.NaN, top));
+                log.append(new StepRecord("m", step, System.currentTimeMillis(), 1.0 / step, 2.0, 1.0, 0.5, false, null, false, false, Double.NaN, top));
                 System.out.println(step);
                 System.out.flush();
             }

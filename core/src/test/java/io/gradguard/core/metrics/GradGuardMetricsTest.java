@@ -12,6 +12,12 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import io.gradguard.core.detect.Detection;
+import io.gradguard.core.policy.ClipResult;
+import io.gradguard.core.step.PolicyDescription;
+import io.gradguard.core.step.StepAction;
+import io.gradguard.core.step.StepReport;
+
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -29,8 +35,8 @@ class GradGuardMetricsTest {
         PrintStream old = System.err;
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try {
-            metrics.recordStep(stats, 5.477, 1, null, 0);
-            metrics.recordStep(stats, 5.477, 1, null, 0);
+            metrics.accept(report(1, stats));
+            metrics.accept(report(2, stats));
         } finally {
             System.setErr(old);
         }
@@ -39,5 +45,12 @@ class GradGuardMetricsTest {
         String log = err.toString(StandardCharsets.UTF_8);
         assertEquals(1, log.split("\n").length, log);
         assertTrue(log.contains("no per-parameter series for a_bias"), log);
+    }
+
+    /** A plain applied step whose policy did nothing. */
+    static StepReport report(long step, StepStats stats) {
+        return new StepReport("m", step, 0, stats, ClipResult.untouched(stats.globalNorm()),
+                new PolicyDescription("none", "", "no clipping", "skip"), StepAction.APPLIED, null,
+                new Detection(0, false, false), 0.5, null, 0, 1000);
     }
 }

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import io.gradguard.core.config.PolicyConfig;
+import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
@@ -44,32 +44,32 @@ class ClipPolicyContractTest {
         manager.close();
     }
 
-    static Stream<PolicyConfig> allPolicies() {
+    static Stream<GradGuardConfig> allPolicies() {
         return Stream.concat(
                 idempotentPolicies(),
                 Stream.of(
-                        PolicyConfig.defaults("none"),
-                        PolicyConfig.defaults("percentile"),
+                        PolicyConfigs.defaults("none"),
+                        PolicyConfigs.defaults("percentile"),
                         with("percentile", 50, 5),
-                        PolicyConfig.defaults("zscore"),
+                        PolicyConfigs.defaults("zscore"),
                         zscore(1.0, 0.9, 3, 2.0)));
     }
 
-    static Stream<PolicyConfig> idempotentPolicies() {
+    static Stream<GradGuardConfig> idempotentPolicies() {
         return Stream.of(
-                PolicyConfig.defaults("value"),
+                PolicyConfigs.defaults("value"),
                 value(0.05),
-                PolicyConfig.defaults("global-norm"),
+                PolicyConfigs.defaults("global-norm"),
                 norm("global-norm", 0.5, Double.POSITIVE_INFINITY),
                 norm("per-parameter-norm", 0.5, 2),
                 norm("per-parameter-norm", 0.1, Double.POSITIVE_INFINITY),
-                PolicyConfig.defaults("agc"),
+                PolicyConfigs.defaults("agc"),
                 agc(0.1));
     }
 
     @ParameterizedTest
     @MethodSource("allPolicies")
-    void neverIncreasesAnyNormAndReportsTrueFigures(PolicyConfig config) {
+    void neverIncreasesAnyNormAndReportsTrueFigures(GradGuardConfig config) {
         ClipPolicy policy = ClipPolicies.create(config);
         for (int step = 0; step < 40; step++) {
             double scale = WARMUP_SCALES[step % WARMUP_SCALES.length];
@@ -82,13 +82,13 @@ class ClipPolicyContractTest {
                 for (int i = 0; i < gradients.size(); i++) {
                     double pre = before.parameters().get(i).gradNorm();
                     double post = after.parameters().get(i).gradNorm();
-                    assertTrue(post <= pre * (1 + 1e-7), config.type() + " raised a parameter norm " + pre + " -> " + post);
+                    assertTrue(post <= pre * (1 + 1e-7), PolicyConfigs.typeOf(config) + " raised a parameter norm " + pre + " -> " + post);
                 }
                 assertTrue(after.globalNorm() <= before.globalNorm() * (1 + 1e-7));
                 assertTrue(Double.isFinite(after.globalNorm()), "finite in, finite out");
                 if (!Double.isNaN(result.clippedGlobalNorm())) {
                     assertEquals(after.globalNorm(), result.clippedGlobalNorm(), 1e-5 * before.globalNorm(),
-                            config.type() + " reported a wrong post-clip norm at step " + step);
+                            PolicyConfigs.typeOf(config) + " reported a wrong post-clip norm at step " + step);
                 }
                 if (!Double.isNaN(result.coefficient())) {
                     assertEquals(after.globalNorm() / before.globalNorm(), result.coefficient(), 1e-5);
@@ -100,7 +100,7 @@ class ClipPolicyContractTest {
 
     @ParameterizedTest
     @MethodSource("allPolicies")
-    void leavesAlreadySmallGradientsBitIdentical(PolicyConfig config) {
+    void leavesAlreadySmallGradientsBitIdentical(GradGuardConfig config) {
         ClipPolicy policy = warmedUp(config);
         List<ParameterGradient> small = random(manager, 1234, 1e-4);
         List<float[]> before = snapshot(small);
@@ -109,7 +109,7 @@ class ClipPolicyContractTest {
 
         List<float[]> after = snapshot(small);
         for (int i = 0; i < before.size(); i++) {
-            assertArrayEquals(before.get(i), after.get(i), 0f, config.type() + " touched a small gradient");
+            assertArrayEquals(before.get(i), after.get(i), 0f, PolicyConfigs.typeOf(config) + " touched a small gradient");
         }
         if (!Double.isNaN(result.coefficient())) {
             assertFalse(result.clipped());
@@ -119,7 +119,7 @@ class ClipPolicyContractTest {
 
     @ParameterizedTest
     @MethodSource("allPolicies")
-    void finiteInFiniteOutEvenForHugeGradients(PolicyConfig config) {
+    void finiteInFiniteOutEvenForHugeGradients(GradGuardConfig config) {
         ClipPolicy policy = warmedUp(config);
         List<ParameterGradient> huge = random(manager, 99, 1e6);
 
@@ -136,7 +136,7 @@ class ClipPolicyContractTest {
 
     @ParameterizedTest
     @MethodSource("idempotentPolicies")
-    void clippingTwiceEqualsClippingOnce(PolicyConfig config) {
+    void clippingTwiceEqualsClippingOnce(GradGuardConfig config) {
         ClipPolicy policy = ClipPolicies.create(config);
         List<ParameterGradient> gradients = random(manager, 7, 3.0);
         ClipResult first = policy.apply(gradients, statsOf(gradients));
@@ -145,30 +145,41 @@ class ClipPolicyContractTest {
         policy.apply(gradients, statsOf(gradients));
 
         List<float[]> twice = snapshot(gradients);
-        assertTrue(first.clipped(), config.type() + " should have clipped gradients of scale 3");
+        assertTrue(first.clipped(), PolicyConfigs.typeOf(config) + " should have clipped gradients of scale 3");
         for (int i = 0; i < once.size(); i++) {
             for (int j = 0; j < once.get(i).length; j++) {
                 float a = once.get(i)[j];
-                assertEquals(a, twice.get(i)[j], 1e-6 * Math.max(1, Math.abs(a)), config.type());
+                assertEquals(a, twice.get(i)[j], 1e-6 * Math.max(1, Math.abs(a)), PolicyConfigs.typeOf(config));
             }
+        }
+    }
+
+    /** A policy added to the registry is in this contract without anyone listing it here. */
+    @org.junit.jupiter.api.Test
+    void everyRegisteredPolicyIsExercised() {
+        List<String> exercised = allPolicies().map(PolicyConfigs::typeOf).distinct().toList();
+        for (PolicyType type : ClipPolicies.REGISTERED) {
+            assertTrue(exercised.contains(type.name()), type.name() + " is not in the contract test");
         }
     }
 
     @ParameterizedTest
     @MethodSource("allPolicies")
-    void describesItselfWithTheKeysItUses(PolicyConfig config) {
+    void describesItselfWithTheKeysItUses(GradGuardConfig config) {
         ClipPolicy policy = ClipPolicies.create(config);
-        assertEquals(config.type(), policy.type());
+        assertEquals(PolicyConfigs.typeOf(config), policy.type());
         assertFalse(policy.description().isBlank());
         assertFalse(policy.description().contains("\n"));
-        for (String key : policy.settings().keySet()) {
-            assertTrue(List.of("max_norm", "norm_type", "clip_value", "lambda", "percentile", "history",
-                    "z_threshold", "alpha", "warmup_steps").contains(key), key);
-        }
+        List<String> declared = ClipPolicies.REGISTERED.stream()
+                .filter(t -> t.name().equals(policy.type()))
+                .flatMap(t -> t.settings().stream())
+                .map(k -> k.leaf())
+                .toList();
+        assertEquals(declared, List.copyOf(policy.settings().keySet()), "labels are the declared settings, in order");
     }
 
     /** A policy fed 30 steps of typical gradients (past every warm-up here). */
-    private ClipPolicy warmedUp(PolicyConfig config) {
+    private ClipPolicy warmedUp(GradGuardConfig config) {
         ClipPolicy policy = ClipPolicies.create(config);
         for (int step = 0; step < 30; step++) {
             try (NDManager stepManager = manager.newSubManager()) {
@@ -179,33 +190,24 @@ class ClipPolicyContractTest {
         return policy;
     }
 
-    static PolicyConfig value(double clipValue) {
-        PolicyConfig d = PolicyConfig.defaults("value");
-        return new PolicyConfig("value", d.maxNorm(), d.normType(), clipValue, d.lambda(), d.percentile(),
-                d.history(), d.zThreshold(), d.alpha(), d.warmupSteps());
+    static GradGuardConfig value(double clipValue) {
+        return PolicyConfigs.of("value", "policy.clip_value=" + clipValue);
     }
 
-    static PolicyConfig norm(String type, double maxNorm, double normType) {
-        PolicyConfig d = PolicyConfig.defaults(type);
-        return new PolicyConfig(type, maxNorm, normType, d.clipValue(), d.lambda(), d.percentile(),
-                d.history(), d.zThreshold(), d.alpha(), d.warmupSteps());
+    static GradGuardConfig norm(String type, double maxNorm, double normType) {
+        return PolicyConfigs.of(type, "policy.max_norm=" + maxNorm + ",policy.norm_type=" + (Double.isInfinite(normType) ? "inf" : String.valueOf(normType)));
     }
 
-    static PolicyConfig agc(double lambda) {
-        PolicyConfig d = PolicyConfig.defaults("agc");
-        return new PolicyConfig("agc", d.maxNorm(), d.normType(), d.clipValue(), lambda, d.percentile(),
-                d.history(), d.zThreshold(), d.alpha(), d.warmupSteps());
+    static GradGuardConfig agc(double lambda) {
+        return PolicyConfigs.of("agc", "policy.lambda=" + lambda);
     }
 
-    static PolicyConfig with(String type, double percentile, int history) {
-        PolicyConfig d = PolicyConfig.defaults(type);
-        return new PolicyConfig(type, d.maxNorm(), d.normType(), d.clipValue(), d.lambda(), percentile,
-                history, d.zThreshold(), d.alpha(), d.warmupSteps());
+    static GradGuardConfig with(String type, double percentile, int history) {
+        return PolicyConfigs.of(type, "policy.percentile=" + percentile + ",policy.history=" + history);
     }
 
-    static PolicyConfig zscore(double zThreshold, double alpha, int warmupSteps, double maxNorm) {
-        PolicyConfig d = PolicyConfig.defaults("zscore");
-        return new PolicyConfig("zscore", maxNorm, d.normType(), d.clipValue(), d.lambda(), d.percentile(),
-                d.history(), zThreshold, alpha, warmupSteps);
+    static GradGuardConfig zscore(double zThreshold, double alpha, int warmupSteps, double maxNorm) {
+        return PolicyConfigs.of("zscore", "policy.z_threshold=" + zThreshold + ",policy.alpha=" + alpha
+                + ",policy.warmup_steps=" + warmupSteps + (Double.isNaN(maxNorm) ? "" : ",policy.max_norm=" + maxNorm));
     }
 }

@@ -6,7 +6,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import io.gradguard.core.config.PolicyConfig;
+import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.stats.ParameterGradient;
 
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,7 @@ class InPlaceClippingTest {
         for (int i = 0; i < K.length; i++) {
             expected[i] = (float) (K[i] * coef);
         }
-        assertArrayEquals(expected, clipRealGradient(PolicyConfig.defaults("global-norm")), 1e-6f);
+        assertArrayEquals(expected, clipRealGradient(PolicyConfigs.defaults("global-norm")), 1e-6f);
     }
 
     @Test
@@ -58,7 +58,7 @@ class InPlaceClippingTest {
         assertArrayEquals(expected, clipRealGradient(ClipPolicyContractTest.agc(0.1)), 1e-6f);
     }
 
-    private static float[] clipRealGradient(PolicyConfig config) {
+    private static float[] clipRealGradient(GradGuardConfig config) {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray w = manager.create(new float[] {1, 2, 2, 4});
             w.setRequiresGradient(true);

@@ -1,0 +1,77 @@
+package io.gradguard.agent.runtime;
+
+import ai.djl.Model;
+import ai.djl.training.Trainer;
+
+import io.gradguard.core.console.Console;
+import io.gradguard.core.guard.StepEngine;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.function.BiFunction;
+
+/**
+ * One {@link StepEngine} per trainer, and the routing of everything that belongs to a trainer: its
+ * steps, and the losses of the gradient collectors it created. Called from any training thread;
+ * every map is guarded by this object's lock (uncontended: nanoseconds), and nothing is held
+ * strongly that would keep a finished trainer alive.
+ */
+final class TrainerEngines {
+
+    private final BiFunction<Trainer, String, StepEngine> factory;
+    private final Map<Trainer, StepEngine> engines = new WeakHashMap<>();
+    private final Map<Object, StepEngine> collectors = new WeakHashMap<>();
+    /** The models each label was given to: a second model under a taken name gets its own label. */
+    private final Map<String, Map<Model, Boolean>> modelsByLabel = new HashMap<>();
+    private final ThreadLocal<StepEngine> lastOnThread = new ThreadLocal<>();
+
+    /** @param factory makes the engine of a trainer under a model label */
+    TrainerEngines(BiFunction<Trainer, String, StepEngine> factory) {
+        this.factory = factory;
+    }
+
+    /** The trainer's engine, made on first use. */
+    synchronized StepEngine of(Trainer trainer) {
+        StepEngine engine = engines.get(trainer);
+        if (engine == null) {
+            engine = factory.apply(trainer, label(trainer.getModel()));
+            engines.put(trainer, engine);
+        }
+        lastOnThread.set(engine);
+        return engine;
+    }
+
+    synchronized void collectorCreated(Trainer trainer, Object collector) {
+        collectors.put(collector, of(trainer));
+    }
+
+    /**
+     * The engine a backward call belongs to: the one whose trainer made the collector; for a
+     * collector made elsewhere (the engine's own factory), the last engine used on this thread.
+     */
+    synchronized StepEngine forCollector(Object collector) {
+        StepEngine engine = collectors.get(collector);
+        return engine != null ? engine : lastOnThread.get();
+    }
+
+    /**
+     * The model label: the model's name, unless another live model already has it. Sequential
+     * trainers of one model share its series; two different models named alike must not merge.
+     */
+    private String label(Model model) {
+        String name = model.getName();
+        for (int n = 1; ; n++) {
+            String label = n == 1 ? name : name + "-" + n;
+            Map<Model, Boolean> owners = modelsByLabel.computeIfAbsent(label, k -> new WeakHashMap<>());
+            if (owners.isEmpty() || owners.containsKey(model)) {
+                owners.put(model, Boolean.TRUE);
+                if (n > 1) {
+                    Console.warn("a second model is named '" + name + "' while the first is alive; its series carry"
+                            + " model=\"" + label + "\" (give each model its own name with Model.newInstance(name))");
+                }
+                return label;
+            }
+        }
+    }
+}

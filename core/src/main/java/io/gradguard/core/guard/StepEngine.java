@@ -1,0 +1,212 @@
+package io.gradguard.core.guard;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import io.gradguard.core.config.GradGuardConfig;
+import io.gradguard.core.detect.Detection;
+import io.gradguard.core.detect.DetectorConfig;
+import io.gradguard.core.detect.SpikeDetector;
+import io.gradguard.core.djl.DjlTrainer;
+import io.gradguard.core.metrics.AgentErrors;
+import io.gradguard.core.policy.ClipResult;
+import io.gradguard.core.stats.GradientStatistics;
+import io.gradguard.core.stats.ParameterGradient;
+import io.gradguard.core.stats.StepStats;
+import io.gradguard.core.step.StepAction;
+import io.gradguard.core.step.StepReport;
+import io.gradguard.core.step.StepSink;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * What gradguard does around one trainer's {@code Trainer.step()}: measure the gradients, apply
+ * the non-finite rule and the clipping policy, feed the detector, then hand one {@link StepReport}
+ * to every sink. The engine decides; the sinks record.
+ *
+ * <p>Called on the trainer's training thread only. Every part runs under a fault budget: a failure
+ * is counted in {@code gradguard_agent_errors_total{where}} and the step goes on as DJL would run
+ * it.
+ */
+public final class StepEngine {
+
+    /** Without weight sampling, max |g| still refreshes its gauges this often. */
+    private static final int MAX_ABS_EVERY_WITHOUT_SAMPLING = 100;
+
+    private static final Detection NO_DETECTION = new Detection(Double.NaN, false, false);
+
+    private final DjlTrainer trainer;
+    private final String model;
+    private final StepGradients gradients;
+    private final FaultBudget faults;
+    private final Supplier<Optional<GradGuardConfig>> configUpdates;
+    private final List<StepSink> sinks;
+    private final NonFiniteRule nonFinite = new NonFiniteRule();
+    private final LossMeter loss = new LossMeter();
+    private final UpdateRatios updateRatios = new UpdateRatios();
+    private final SpikeDetector detector;
+    private final Clipping clipping;
+
+    private GradGuardConfig config;
+    private long steps;
+    private boolean maxAbsSeen;
+    private long previousSinkNanos;
+
+    // Carried from beforeStep to afterStep of the same step.
+    private NDManager scratch;
+    private Decided decided;
+
+    /** What beforeStep found and decided. */
+    private record Decided(long step, StepStats stats, ClipResult clip, StepAction action, Detection detection,
+            long nanos) {}
+
+    /**
+     * Creates the engine of one trainer.
+     *
+     * @param trainer the trainer whose steps are guarded
+     * @param model the model label of its reports
+     * @param config the starting configuration
+     * @param configUpdates polled at every step: a new configuration after an accepted reload
+     * @param sinks where each step's report goes, in order
+     * @param errors where contained failures are counted
+     */
+    public StepEngine(
+            DjlTrainer trainer,
+            String model,
+            GradGuardConfig config,
+            Supplier<Optional<GradGuardConfig>> configUpdates,
+            List<StepSink> sinks,
+            AgentErrors errors) {
+        this.trainer = trainer;
+        this.model = model;
+        this.gradients = new StepGradients(trainer);
+        this.faults = new FaultBudget(errors);
+        this.configUpdates = configUpdates;
+        this.sinks = List.copyOf(sinks);
+        this.config = config;
+        this.detector = new SpikeDetector(DetectorConfig.from(config));
+        this.clipping = new Clipping(config);
+    }
+
+    /**
+     * Runs at {@code Trainer.step()} entry, before any gradient is applied.
+     *
+     * @return whether DJL's update runs, or the failure to throw
+     */
+    public StepOutcome beforeStep() {
+        long start = System.nanoTime();
+        closeScratch(); // a previous step whose afterStep never ran
+        long step = steps + 1;
+        faults.run("config", step, this::pollConfig);
+        scratch = trainer.manager().newSubManager();
+        int every = config.updateRatioEvery();
+        boolean sampleWeights = every > 0 && step % every == 0;
+        // max |g| costs two reductions per parameter: every step only where the policy reads it,
+        // otherwise on sampled steps (the non-finite check does not need it).
+        boolean withMaxAbs = sampleWeights || clipping.needsMaxAbs() || !maxAbsSeen
+                || (every == 0 && step % MAX_ABS_EVERY_WITHOUT_SAMPLING == 0);
+        boolean rewrite = clipping.active();
+        List<ParameterGradient> grads = faults.call("stats", step, () -> gradients.read(scratch, rewrite), null);
+        StepStats stats = grads == null ? null : faults.call("stats", step,
+                () -> GradientStatistics.compute(grads, scratch, sampleWeights, withMaxAbs), null);
+        if (stats == null) {
+            closeScratch();
+            decided = new Decided(step, null, null, StepAction.APPLIED, NO_DETECTION, System.nanoTime() - start);
+            return StepOutcome.PROCEED;
+        }
+        maxAbsSeen |= withMaxAbs;
+        Detection detection = faults.call("detector", step, () -> detector.observe(stats.globalNorm()), NO_DETECTION);
+        StepAction action = StepAction.APPLIED;
+        ClipResult clip = ClipResult.untouched(stats.globalNorm());
+        if (stats.nonFinite()) {
+            action = faults.call("nonfinite", step,
+                    () -> nonFinite.decide(config, grads, stats, trainer.gradientsChecked()), StepAction.APPLIED);
+            clip = action == StepAction.SKIPPED
+                    ? new ClipResult(false, 0.0, 0.0)
+                    : new ClipResult(false, 1.0, Double.NaN);
+        } else if (rewrite) {
+            ClipResult untouched = clip;
+            clip = faults.call("policy", step, () -> clipping.clip(grads, stats, scratch), untouched);
+        }
+        if (action == StepAction.APPLIED) {
+            nonFinite.applied();
+            if (sampleWeights) {
+                faults.run("update_ratio", step, () -> updateRatios.snapshot(grads, stats, scratch));
+            }
+        }
+        if (!updateRatios.pending()) {
+            closeScratch();
+        }
+        decided = new Decided(step, stats, clip, action, detection, System.nanoTime() - start);
+        return switch (action) {
+            case SKIPPED -> StepOutcome.SKIP;
+            case FAILED -> StepOutcome.fail(nonFinite.failure(step));
+            default -> StepOutcome.PROCEED;
+        };
+    }
+
+    /**
+     * Runs at {@code Trainer.step()} exit (also when the update was skipped or threw).
+     *
+     * @param djlThrew whether DJL's own update threw
+     */
+    public void afterStep(boolean djlThrew) {
+        long start = System.nanoTime();
+        Decided d = decided;
+        decided = null;
+        if (d == null) {
+            return; // attached while a step was running: its entry was never seen
+        }
+        StepAction action = djlThrew ? StepAction.DJL_THREW : d.action();
+        double[] ratios = null;
+        if (action == StepAction.APPLIED && updateRatios.pending()) {
+            ratios = faults.call("update_ratio", d.step(), () -> updateRatios.compute(scratch), null);
+        }
+        updateRatios.clear();
+        closeScratch();
+        double stepLoss = loss.take();
+        if (action != StepAction.DJL_THREW) {
+            steps = d.step();
+        }
+        if (d.stats() == null) {
+            return; // nothing measured: nothing to report (the failure is counted)
+        }
+        long nanos = d.nanos() + System.nanoTime() - start + previousSinkNanos;
+        StepReport report = new StepReport(model, d.step(), System.currentTimeMillis(), d.stats(),
+                d.clip(), clipping.description(), action, action == StepAction.SKIPPED ? "nonfinite" : null,
+                d.detection(), stepLoss, ratios, nonFinite.consecutiveSkips(), nanos);
+        long sinksStart = System.nanoTime();
+        for (StepSink sink : sinks) {
+            faults.run(sink.name(), d.step(), () -> sink.accept(report));
+        }
+        // The sinks' time is the agent's too; it is counted in the next step's report.
+        previousSinkNanos = System.nanoTime() - sinksStart;
+    }
+
+    /**
+     * Records a target the job called {@code backward} on.
+     *
+     * @param target the backward target; only a single-element target is read
+     */
+    public void onBackward(NDArray target) {
+        faults.run("loss", steps + 1, () -> loss.add(target));
+    }
+
+    private void pollConfig() {
+        Optional<GradGuardConfig> next = configUpdates.get();
+        if (next.isPresent()) {
+            config = config.withPolicyFrom(next.get());
+            clipping.use(config);
+        }
+    }
+
+    private void closeScratch() {
+        if (scratch != null) {
+            scratch.close();
+            scratch = null;
+        }
+        updateRatios.clear();
+    }
+}

@@ -1,0 +1,71 @@
+package io.gradguard.core.guard;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+import io.gradguard.core.stats.ParameterGradient;
+import io.gradguard.core.stats.StepStats;
+
+import java.util.List;
+
+/**
+ * ||dw|| / ||w|| per parameter over one step: a copy of the weights before the update, compared
+ * after it. Costs a copy of every weight, so it runs on sampled steps only.
+ */
+final class UpdateRatios {
+
+    private List<ParameterGradient> sampled;
+    private List<NDArray> weightsBefore;
+    private double[] weightNormsBefore;
+
+    /** Copies the weights (into {@code scratch}) before DJL's update. */
+    void snapshot(List<ParameterGradient> grads, StepStats stats, NDManager scratch) {
+        double[] norms = new double[grads.size()];
+        NDList copies = new NDList(grads.size());
+        for (int i = 0; i < norms.length; i++) {
+            norms[i] = stats.parameters().get(i).weightNorm();
+            NDArray copy = grads.get(i).weight().duplicate();
+            copy.attach(scratch);
+            copies.add(copy);
+        }
+        sampled = grads;
+        weightsBefore = copies;
+        weightNormsBefore = norms;
+    }
+
+    boolean pending() {
+        return sampled != null;
+    }
+
+    /** After the update: the ratios, one host read; ||w|| before is already in the statistics. */
+    double[] compute(NDManager scratch) {
+        NDList scalars = new NDList(sampled.size());
+        for (int i = 0; i < sampled.size(); i++) {
+            NDArray delta = sampled.get(i).weight().sub(weightsBefore.get(i));
+            delta.attach(scratch);
+            NDArray deltaNorm = delta.norm();
+            deltaNorm.attach(scratch);
+            scalars.add(deltaNorm);
+        }
+        NDArray stacked = NDArrays.stack(scalars);
+        stacked.attach(scratch);
+        NDArray wide = stacked.toType(DataType.FLOAT32, false);
+        wide.attach(scratch);
+        float[] v = wide.toFloatArray();
+        double[] ratios = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            double w = weightNormsBefore[i];
+            ratios[i] = w > 0 ? v[i] / w : Double.NaN;
+        }
+        return ratios;
+    }
+
+    void clear() {
+        sampled = null;
+        weightsBefore = null;
+        weightNormsBefore = null;
+    }
+}
