@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
@@ -23,6 +24,10 @@ import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
+import io.gradguard.core.step.StepReport;
+import io.gradguard.core.step.StepSink;
+
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,26 +48,47 @@ final class GuardedTraining implements AutoCloseable {
     private final NDArray x;
     private final NDArray y;
 
-    GuardedTraining(String agentArgs, float lr) throws ReflectiveOperationException {
+    /** Every report the engine handed to its sinks, in order. */
+    final List<StepReport> reports = new ArrayList<>();
+
+    GuardedTraining(String agentArgs, float lr) {
+        this(agentArgs, lr, new SequentialBlock()
+                .add(Linear.builder().setUnits(16).build())
+                .add(Activation::relu)
+                .add(Linear.builder().setUnits(3).build()), 5, 3);
+    }
+
+    /** A job of this block, fed batches of 8 rows of {@code inputs} columns, fitted to {@code outputs}. */
+    GuardedTraining(String agentArgs, float lr, Block block, int inputs, int outputs) {
         Engine.getInstance().setRandomSeed(7);
         model = Model.newInstance("guarded");
-        model.setBlock(
-                new SequentialBlock()
-                        .add(Linear.builder().setUnits(16).build())
-                        .add(Activation::relu)
-                        .add(Linear.builder().setUnits(3).build()));
+        model.setBlock(block);
         DefaultTrainingConfig config =
                 new DefaultTrainingConfig(Loss.l2Loss())
                         .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build());
         trainer = model.newTrainer(config);
-        trainer.initialize(new Shape(8, 5));
+        trainer.initialize(new Shape(8, inputs));
         data = model.getNDManager().newSubManager();
-        x = data.randomNormal(new Shape(8, 5));
-        y = data.randomNormal(new Shape(8, 3));
+        x = data.randomNormal(new Shape(8, inputs));
+        y = data.randomNormal(new Shape(8, outputs));
         var cfg = GradGuardSchema.load("summary=0,port=0," + agentArgs, Map.of(), Map.of());
         metrics = new GradGuardMetrics(registry, "guarded", cfg.run(), cfg.parameters(), cfg.maxParameters());
         guard = new StepEngine(DjlTrainer.of(trainer), "guarded", cfg, Optional::empty,
-                List.of(metrics, new SummarySink(0)), new AgentErrors(registry, cfg.run()));
+                List.of(metrics, new SummarySink(0), capture()), new AgentErrors(registry, cfg.run()));
+    }
+
+    private StepSink capture() {
+        return new StepSink() {
+            @Override
+            public String name() {
+                return "test_capture";
+            }
+
+            @Override
+            public void accept(StepReport report) {
+                reports.add(report);
+            }
+        };
     }
 
     /** Forward and backward on the fixed batch; {@code scale} multiplies the inputs (NaN poisons). */
@@ -100,6 +126,23 @@ final class GuardedTraining implements AutoCloseable {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
             out.put(p.getKey(), p.getValue().getArray().toFloatArray());
+        }
+        return out;
+    }
+
+    /**
+     * The job's own view of what the optimizer will update: each distinct parameter that requires
+     * a gradient, by its first name, with its gradient.
+     */
+    Map<String, float[]> trainableGradients() {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        java.util.Set<Parameter> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+            if (p.getValue().requiresGradient() && seen.add(p.getValue())) {
+                try (NDArray g = p.getValue().getArray().getGradient()) {
+                    out.put(p.getKey(), g.toFloatArray());
+                }
+            }
         }
         return out;
     }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Map;
 
-class StepGuardTest {
+class StepEngineTest {
 
     /** Plain SGD with lr 1: the weight change across step() is exactly the gradient applied. */
     @Test
