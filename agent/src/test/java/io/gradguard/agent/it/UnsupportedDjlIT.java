@@ -1,6 +1,7 @@
 package io.gradguard.agent.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradguard.core.djl.SupportedDjl;
@@ -43,25 +44,50 @@ class UnsupportedDjlIT {
         assertTrue(out.contains("job done"), out);
     }
 
+    /**
+     * A second DJL copy in another class loader, after the real DJL trained: it is left alone, said
+     * in one line, and its steps run.
+     */
+    @Test
+    void aSecondDjlCopyInAnotherLoaderIsLeftAloneWithOneLine() throws Exception {
+        Path classes = compile("package ai.djl.training; public class Trainer { public int steps;"
+                + " public void step() { steps++; } }", "public class StandInJob { public static void main(String[] a) {} }");
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
+                "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.SecondDjlCopyJob", classes.toString()))) {
+            assertEquals(0, job.waitFor(120), job.output());
+            String out = job.output();
+            assertTrue(out.contains("second copy steps=5"), out);
+            assertEquals(1, count(out, "a second copy of DJL in another class loader is left alone"), out);
+            assertFalse(out.contains("contained a failure"), out);
+            assertFalse(out.contains("ClassCastException"), out);
+            assertTrue(out.contains("job done"), out);
+        }
+    }
+
     private static String runStandIn(String trainerSource, String mainBody) throws Exception {
-        Path dir = Files.createTempDirectory("gradguard-standin");
-        Path src = dir.resolve("src");
-        Files.createDirectories(src.resolve("ai/djl/training"));
-        Files.writeString(src.resolve("ai/djl/training/Trainer.java"), trainerSource);
-        Files.writeString(
-                src.resolve("StandInJob.java"),
+        Path classes = compile(trainerSource,
                 "public class StandInJob { public static void main(String[] a) { " + mainBody
                         + " System.out.println(\"job done\"); } }");
-        Path classes = Files.createDirectories(dir.resolve("classes"));
-        int rc = ToolProvider.getSystemJavaCompiler()
-                .run(null, null, null, "-d", classes.toString(),
-                        src.resolve("ai/djl/training/Trainer.java").toString(), src.resolve("StandInJob.java").toString());
-        assertEquals(0, rc, "stand-in did not compile");
         try (ChildJvm job = ChildJvm.start(List.of(ChildJvm.JAVA, "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
                 "-cp", classes.toString(), "StandInJob"))) {
             assertEquals(0, job.waitFor(60), job.output());
             return job.output().replace("OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes because bootstrap classpath has been appended\n", "");
         }
+    }
+
+    /** Compiles the stand-in Trainer and a main class into a fresh folder (never on the test class path). */
+    private static Path compile(String trainerSource, String jobSource) throws Exception {
+        Path dir = Files.createTempDirectory("gradguard-standin");
+        Path src = dir.resolve("src");
+        Files.createDirectories(src.resolve("ai/djl/training"));
+        Files.writeString(src.resolve("ai/djl/training/Trainer.java"), trainerSource);
+        Files.writeString(src.resolve("StandInJob.java"), jobSource);
+        Path classes = Files.createDirectories(dir.resolve("classes"));
+        int rc = ToolProvider.getSystemJavaCompiler()
+                .run(null, null, null, "-d", classes.toString(),
+                        src.resolve("ai/djl/training/Trainer.java").toString(), src.resolve("StandInJob.java").toString());
+        assertEquals(0, rc, "stand-in did not compile");
+        return classes;
     }
 
     private static int count(String s, String part) {

@@ -372,4 +372,55 @@ class ConfigLoaderTest {
             assertFalse(c.isSet(key), key.name());
         }
     }
+
+    private static GradGuardConfig atStart(String agentArgs, Map<String, String> env) {
+        return ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, ConfigSources.of(GradGuardSchema.SCHEMA, agentArgs, Map.of(), env));
+    }
+
+    @Test
+    void atStartAnUnusableSettingSwitchesOffOnlyItsOwnPart() {
+        GradGuardConfig typo = atStart("policy.type=glob-norm,port=1234,summary=3", Map.of());
+        assertTrue(typo.unusable(Part.PROTECTION));
+        assertTrue(typo.protectionAsWrittenFails());
+        assertEquals(1234, typo.port(), "the endpoint setting still applies");
+        assertEquals(3, typo.summarySeconds());
+        assertEquals(1, typo.problems().size());
+        assertTrue(typo.problems().get(0).message().startsWith("gradguard: policy.type=glob-norm is not a policy"));
+
+        GradGuardConfig auth = atStart("policy.type=global-norm,auth_file=/no/such/file", Map.of());
+        assertTrue(auth.unusable(Part.ENDPOINT));
+        assertFalse(auth.unusable(Part.PROTECTION), "a missing auth file leaves clipping on");
+        assertFalse(auth.protectionAsWrittenFails());
+        assertEquals("global-norm", auth.get(ClipPolicies.TYPE));
+
+        GradGuardConfig stray = atStart("policy.type=value", Map.of("GRADGUARD_HOME", "/opt/gradguard"));
+        assertEquals(1, stray.problems().size(), "a stray variable is said");
+        for (Part part : Part.values()) {
+            assertFalse(stray.unusable(part), "and switches nothing off: " + part);
+        }
+
+        GradGuardConfig unknownKey = atStart("policy.type=global-norm,prot=9405", Map.of());
+        assertFalse(unknownKey.unusable(Part.PROTECTION), "a typo in an endpoint key leaves clipping on");
+        assertTrue(unknownKey.unusable(Part.ENDPOINT));
+    }
+
+    @Test
+    void aPolicySettingTheChosenPolicyDoesNotReadIsSaidNotSilentlyIgnored() {
+        GradGuardConfig c = atStart("policy.max_norm=0.1", Map.of());
+        assertEquals("none", c.get(ClipPolicies.TYPE));
+        assertTrue(c.protectionAsWrittenFails(), "max_norm without a policy means no clipping: said loudly");
+        assertFalse(c.unusable(Part.PROTECTION));
+        assertTrue(c.problems().get(0).warning());
+        assertTrue(c.problems().get(0).message().contains("policy.type is none, which does not read it"),
+                c.problems().get(0).message());
+        assertEquals(0.1, args("policy.max_norm=0.1").get(GlobalNormClip.MAX_NORM), "a strict load still accepts it");
+    }
+
+    @Test
+    void aBrokenFileAtStartLeavesTheJobUnprotectedNotUnmonitored() throws IOException {
+        GradGuardConfig c = atStart("config=" + yaml("policy:\n  type: global-norm\n   max_norm: 1\n") + ",port=0", Map.of());
+        assertTrue(c.unusable(Part.PROTECTION));
+        assertEquals(0, c.port());
+        assertTrue(c.problems().get(0).message().contains("is not valid YAML"), c.problems().get(0).message());
+    }
 }

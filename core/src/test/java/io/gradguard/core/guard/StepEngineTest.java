@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 
+import io.gradguard.core.step.StepAction;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -149,6 +151,23 @@ class StepEngineTest {
                 assertEquals(StepOutcome.PROCEED, t.step());
             }
             assertEquals(6.0, t.counter("gradguard.skipped.steps", "reason", "nonfinite"));
+        }
+    }
+
+    /**
+     * DJL refuses a first step whose gradients are all zero (here: no backward at all) by
+     * throwing: that is not an optimizer step, so it is not counted; the next one is step 1.
+     */
+    @Test
+    void aStepOnWhichDjlThrewIsNotCounted() {
+        try (GuardedTraining t = new GuardedTraining("policy.type=none", 0.1f)) {
+            assertThrows(IllegalStateException.class, t::step, "DJL's own all-zero check");
+            assertEquals(0.0, t.counter("gradguard.steps"));
+            assertEquals(StepAction.DJL_THREW, t.reports.get(0).action());
+            t.backward(1f);
+            t.step();
+            assertEquals(1.0, t.counter("gradguard.steps"));
+            assertEquals(1, t.reports.get(1).step(), "numbered as the first real step");
         }
     }
 
