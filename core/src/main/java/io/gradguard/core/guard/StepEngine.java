@@ -10,7 +10,6 @@ import io.gradguard.core.detect.SpikeDetector;
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.policy.ClipResult;
-import io.gradguard.core.stats.GradientStatistics;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.StepAction;
@@ -44,7 +43,7 @@ public final class StepEngine {
     private final Supplier<Optional<GradGuardConfig>> configUpdates;
     private final List<StepSink> sinks;
     private final NonFiniteRule nonFinite = new NonFiniteRule();
-    private final LossMeter loss = new LossMeter();
+    private final LossMeter loss;
     private final UpdateRatios updateRatios = new UpdateRatios();
     private final SpikeDetector detector;
     private final Clipping clipping;
@@ -88,6 +87,7 @@ public final class StepEngine {
         this.config = config;
         this.detector = new SpikeDetector(DetectorConfig.from(config));
         this.clipping = new Clipping(config);
+        this.loss = new LossMeter(trainer.manager().newSubManager(), trainer.devices()[0]);
     }
 
     /**
@@ -108,9 +108,9 @@ public final class StepEngine {
         boolean withMaxAbs = sampleWeights || clipping.needsMaxAbs() || !maxAbsSeen
                 || (every == 0 && step % MAX_ABS_EVERY_WITHOUT_SAMPLING == 0);
         boolean rewrite = clipping.active();
-        List<ParameterGradient> grads = faults.call("stats", step, () -> gradients.read(scratch, rewrite), null);
-        StepStats stats = grads == null ? null : faults.call("stats", step,
-                () -> GradientStatistics.compute(grads, scratch, sampleWeights, withMaxAbs), null);
+        StepGradients.Read read = faults.call("stats", step, () -> gradients.read(scratch, rewrite), null);
+        List<ParameterGradient> grads = read == null ? null : read.gradients();
+        StepStats stats = read == null ? null : faults.call("stats", step, () -> measure(read, sampleWeights, withMaxAbs), null);
         if (stats == null) {
             closeScratch();
             decided = new Decided(step, null, null, StepAction.APPLIED, NO_DETECTION, System.nanoTime() - start);
@@ -192,6 +192,15 @@ public final class StepEngine {
      */
     public void onBackward(NDArray target) {
         faults.run("loss", steps + 1, () -> loss.add(target));
+    }
+
+    /** The statistics, with the step's losses read in the same read. */
+    private StepStats measure(StepGradients.Read read, boolean sampleWeights, boolean withMaxAbs) {
+        List<NDArray> losses = loss.pending();
+        double[] values = new double[losses.size()];
+        StepStats stats = read.plan().compute(read.gradients(), scratch, sampleWeights, withMaxAbs, losses, values);
+        loss.read(values);
+        return stats;
     }
 
     private void pollConfig() {

@@ -7,32 +7,86 @@ import ai.djl.training.ParameterStore;
 
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.djl.TrainableParameter;
+import io.gradguard.core.stats.GradientStatistics;
 import io.gradguard.core.stats.ParameterGradient;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The gradients the optimizer is about to read, for exactly the parameters it will update.
+ * The gradients the optimizer is about to read, for exactly the parameters it will update, and the
+ * plan by which their statistics are computed.
  *
- * <p>Each {@code getGradient()} is a new native handle, attached here to the step's scratch
- * manager so that closing it frees them all. With several devices the copies are summed into the
- * first one and the others zeroed when the gradients will be rewritten (DJL's parameter server sums
- * the copies again, so the sum is what the optimizer applies); otherwise a summed temporary serves
- * the statistics only.
+ * <p><b>One device.</b> The handles are fetched once and kept across steps: PyTorch accumulates
+ * each backward into the same {@code .grad} tensor in place, and DJL's optimizers clear it with
+ * {@code zero_()}, so a handle stays the gradient the optimizer reads. They are fetched anew when
+ * the trainable set changes, when the store holds another weight array for a parameter, and every
+ * {@value #REFRESH_STEPS} steps regardless. That saves a native call and a handle per parameter per
+ * step, and the per-step shape queries of the plan.
+ *
+ * <p><b>Several devices.</b> The copies are summed into the first device each step; when the
+ * gradients will be rewritten the others are zeroed (DJL's parameter server sums the copies again,
+ * so the sum is what the optimizer applies), otherwise a summed temporary serves the statistics.
  */
-final class StepGradients {
+final class StepGradients implements AutoCloseable {
+
+    /** Steps after which kept handles are fetched again even though nothing seemed to change. */
+    static final int REFRESH_STEPS = 1000;
+
+    /** A step's gradients with the plan that fits them. */
+    record Read(List<ParameterGradient> gradients, GradientStatistics.Plan plan) {}
 
     private final DjlTrainer trainer;
+    private List<TrainableParameter> keptFor;
+    private NDManager keptHandles;
+    private Read kept;
+    private int keptSteps;
 
     StepGradients(DjlTrainer trainer) {
         this.trainer = trainer;
     }
 
-    List<ParameterGradient> read(NDManager scratch, boolean reduceInPlace) {
+    Read read(NDManager scratch, boolean reduceInPlace) {
         List<TrainableParameter> trainable = trainer.trainable();
-        ParameterStore store = trainer.parameterStore();
         Device[] devices = trainer.devices();
+        if (devices.length > 1) {
+            List<ParameterGradient> grads = reduced(trainable, devices, scratch, reduceInPlace);
+            return new Read(grads, GradientStatistics.Plan.of(grads));
+        }
+        if (kept == null || trainable != keptFor || ++keptSteps >= REFRESH_STEPS || weightsMoved(trainable)) {
+            close();
+            keptHandles = trainer.manager().newSubManager();
+            List<ParameterGradient> grads = new ArrayList<>(trainable.size());
+            ParameterStore store = trainer.parameterStore();
+            for (TrainableParameter p : trainable) {
+                NDArray weight = store.getValue(p.parameter(), devices[0], true);
+                NDArray grad = weight.getGradient();
+                grad.attach(keptHandles);
+                grads.add(new ParameterGradient(p.name(), weight, grad));
+            }
+            kept = new Read(List.copyOf(grads), GradientStatistics.Plan.of(grads, keptHandles));
+            keptFor = trainable;
+            keptSteps = 0;
+        }
+        return kept;
+    }
+
+    /** Whether the store now returns another weight array for a parameter (a model was reloaded). */
+    private boolean weightsMoved(List<TrainableParameter> trainable) {
+        ParameterStore store = trainer.parameterStore();
+        Device device = trainer.devices()[0];
+        List<ParameterGradient> grads = kept.gradients();
+        for (int i = 0; i < grads.size(); i++) {
+            if (store.getValue(trainable.get(i).parameter(), device, true) != grads.get(i).weight()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private List<ParameterGradient> reduced(
+            List<TrainableParameter> trainable, Device[] devices, NDManager scratch, boolean reduceInPlace) {
+        ParameterStore store = trainer.parameterStore();
         List<ParameterGradient> out = new ArrayList<>(trainable.size());
         for (TrainableParameter p : trainable) {
             NDArray weight = store.getValue(p.parameter(), devices[0], true);
@@ -54,5 +108,15 @@ final class StepGradients {
             out.add(new ParameterGradient(p.name(), weight, grad));
         }
         return out;
+    }
+
+    /** Frees the kept handles (the gradients themselves belong to DJL). */
+    @Override
+    public void close() {
+        if (keptHandles != null) {
+            keptHandles.close();
+            keptHandles = null;
+        }
+        kept = null;
     }
 }

@@ -52,6 +52,8 @@ public final class GradGuardMetrics implements StepSink {
     private Gauge policyInfo;
     private PolicyDescription policy;
     private long skippedSteps;
+    private String[] lastNames = new String[0];
+    private ParameterGauges[] lastGauges = new ParameterGauges[0];
     private int droppedParameters;
 
     /**
@@ -149,10 +151,11 @@ public final class GradGuardMetrics implements StepSink {
             spikesVanishing.increment();
         }
         List<ParameterStats> parameters = stats.parameters();
+        ParameterGauges[] gauges = gaugesFor(parameters);
         double[] ratios = r.updateRatios();
         for (int i = 0; i < parameters.size(); i++) {
             ParameterStats p = parameters.get(i);
-            ParameterGauges g = parameterGauges(p.name());
+            ParameterGauges g = gauges[i];
             if (g != null) {
                 g.gradNorm = p.gradNorm();
                 // max |g| is measured on some steps only: the gauge keeps the last measured value
@@ -219,6 +222,29 @@ public final class GradGuardMetrics implements StepSink {
                 median,
                 recent.length,
                 overhead.mean(TimeUnit.MICROSECONDS));
+    }
+
+    /**
+     * The gauges of a step's parameters, in order. The names of one trainable set are the same
+     * String instances at every step, so the last lookup is reused without hashing a name.
+     */
+    private ParameterGauges[] gaugesFor(List<ParameterStats> parameters) {
+        String[] names = lastNames;
+        boolean same = names.length == parameters.size();
+        for (int i = 0; same && i < names.length; i++) {
+            same = names[i] == parameters.get(i).name();
+        }
+        if (!same) {
+            names = new String[parameters.size()];
+            ParameterGauges[] gauges = new ParameterGauges[names.length];
+            for (int i = 0; i < names.length; i++) {
+                names[i] = parameters.get(i).name();
+                gauges[i] = parameterGauges(names[i]);
+            }
+            lastNames = names;
+            lastGauges = gauges;
+        }
+        return lastGauges;
     }
 
     private ParameterGauges parameterGauges(String name) {

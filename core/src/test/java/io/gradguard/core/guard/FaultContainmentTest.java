@@ -121,7 +121,7 @@ class FaultContainmentTest {
     private static Map<String, float[]> bareRun(int steps) throws Exception {
         try (GuardedTraining t = new GuardedTraining("policy.type=none", 0.1f)) {
             for (int i = 0; i < steps; i++) {
-                t.backward(1f);
+                t.backwardWithoutAgent(1f);
                 t.trainer.step();
             }
             return t.weights();

@@ -93,6 +93,15 @@ final class GuardedTraining implements AutoCloseable {
 
     /** Forward and backward on the fixed batch; {@code scale} multiplies the inputs (NaN poisons). */
     void backward(float scale) {
+        backward(scale, true);
+    }
+
+    /** The same, without the agent seeing the loss: what a job without the agent does. */
+    void backwardWithoutAgent(float scale) {
+        backward(scale, false);
+    }
+
+    private void backward(float scale, boolean agentSeesIt) {
         // a sub-manager per step closes the job's own temporaries, so tests can count the guard's
         try (NDManager step = data.newSubManager();
                 GradientCollector gc = trainer.newGradientCollector()) {
@@ -101,7 +110,9 @@ final class GuardedTraining implements AutoCloseable {
             NDArray pred = trainer.forward(new NDList(in)).singletonOrThrow();
             NDArray loss = trainer.getLoss().evaluate(new NDList(y), new NDList(pred));
             gc.backward(loss);
-            guard.onBackward(loss); // as the agent's advice on GradientCollector.backward does
+            if (agentSeesIt) {
+                guard.onBackward(loss); // as the agent's advice on GradientCollector.backward does
+            }
         }
     }
 

@@ -63,7 +63,7 @@ class StepEngineTest {
         }
         try (GuardedTraining t = new GuardedTraining("policy.type=none", 0.1f)) {
             for (int i = 0; i < 20; i++) {
-                t.backward(1f);
+                t.backwardWithoutAgent(1f);
                 t.trainer.step();
             }
             bare = t.weights();
@@ -184,7 +184,7 @@ class StepEngineTest {
             }
             int start = liveArrays(t);
             for (int i = 0; i < 1500; i++) {
-                t.backward(1f);
+                t.backwardWithoutAgent(1f);
                 t.trainer.step();
             }
             int bare = liveArrays(t) - start;
