@@ -32,6 +32,7 @@ public final class SpikeDetector {
     private final int vanishingSteps;
     private final NormEma ema;
     private long vanishingStreak;
+    private double lastBound = Double.NaN;
 
     /**
      * Creates a detector with empty statistics.
@@ -60,6 +61,7 @@ public final class SpikeDetector {
             return new Detection(Double.NaN, false, false);
         }
         boolean vanishing = observeVanishing(globalNorm);
+        lastBound = bound();
         if (!ema.warmedUp()) {
             // Too few norms for a variance, yet a far too high learning rate explodes right here,
             // in the first steps. Until the warm-up ends, sigma is floored at the mean so far: a
@@ -83,6 +85,25 @@ public final class SpikeDetector {
         return new Detection(z, explosion, vanishing);
     }
 
+    /** The norm above which a step is an explosion, before this step's norm is fed. */
+    private double bound() {
+        if (!ema.warmedUp()) {
+            double mean = ema.warmupMean();
+            return mean > 0 ? (1 + spikeZ) * mean : Double.NaN;
+        }
+        return ema.mean() + spikeZ * (ema.sigma() + 1e-6);
+    }
+
+    /**
+     * The explosion bound the last {@link #observe} compared with: {@code (1 + spike_z)} times the
+     * mean during warm-up, then {@code mean + spike_z * sigma}.
+     *
+     * @return the bound, or NaN before there was any
+     */
+    public double lastBound() {
+        return lastBound;
+    }
+
     private boolean observeVanishing(double globalNorm) {
         if (globalNorm < vanishingThreshold) {
             vanishingStreak++;
@@ -91,6 +112,29 @@ public final class SpikeDetector {
         vanishingStreak = 0;
         return false;
     }
+
+    /**
+     * A copy of the statistics, to put back when the run is rewound.
+     *
+     * @return the state
+     */
+    public Object saveState() {
+        return new Saved(ema.copy(), vanishingStreak);
+    }
+
+    /**
+     * Puts back what {@link #saveState()} returned.
+     *
+     * @param state the saved state
+     */
+    public void restoreState(Object state) {
+        if (state instanceof Saved s) {
+            ema.set(s.ema());
+            vanishingStreak = s.vanishingStreak();
+        }
+    }
+
+    private record Saved(NormEma ema, long vanishingStreak) {}
 
     /** Running mean of the global norm (NaN during warm-up). */
     double mean() {

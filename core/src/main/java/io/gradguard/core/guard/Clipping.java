@@ -45,6 +45,14 @@ final class Clipping {
         return !(policy instanceof NoClip);
     }
 
+    Object saveState() {
+        return policy.saveState();
+    }
+
+    void restoreState(Object state) {
+        policy.restoreState(state);
+    }
+
     boolean needsMaxAbs() {
         return policy.needsMaxAbs();
     }

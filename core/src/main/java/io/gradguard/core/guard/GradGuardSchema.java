@@ -6,6 +6,7 @@ import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Keys;
 import io.gradguard.core.detect.DetectorConfig;
 import io.gradguard.core.policy.ClipPolicies;
+import io.gradguard.core.recovery.RecoveryKeys;
 
 import java.util.Map;
 
@@ -14,7 +15,7 @@ public final class GradGuardSchema {
 
     /** The schema the agent loads. */
     public static final ConfigSchema SCHEMA =
-            ClipPolicies.addTo(ConfigSchema.of(Keys.GENERAL)).and(Keys.PROTECTION).and(DetectorConfig.KEYS)
+            ClipPolicies.addTo(ConfigSchema.of(Keys.GENERAL)).and(RecoveryKeys.KEYS).and(Keys.PROTECTION).and(DetectorConfig.KEYS)
                     .and(Keys.OUTPUTS);
 
     private GradGuardSchema() {}

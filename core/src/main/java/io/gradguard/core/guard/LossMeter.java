@@ -78,6 +78,11 @@ final class LossMeter implements AutoCloseable {
         closePending();
     }
 
+    /** The mean of the losses read so far this step, or NaN when none (pending ones are not counted). */
+    double mean() {
+        return count == 0 ? Double.NaN : sum / count;
+    }
+
     /** The mean since the last call, or NaN when no loss was seen; starts a new step. */
     double take() {
         if (!pending.isEmpty()) {

@@ -10,6 +10,9 @@ import io.gradguard.core.detect.SpikeDetector;
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.policy.ClipResult;
+import io.gradguard.core.recovery.RecoveryAction;
+import io.gradguard.core.recovery.RecoveryLadder;
+import io.gradguard.core.recovery.RecoveryStatus;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.StepAction;
@@ -47,6 +50,7 @@ public final class StepEngine {
     private final UpdateRatios updateRatios = new UpdateRatios();
     private final SpikeDetector detector;
     private final Clipping clipping;
+    private final Recovery recovery;
 
     private GradGuardConfig config;
     private long steps;
@@ -58,8 +62,8 @@ public final class StepEngine {
     private Decided decided;
 
     /** What beforeStep found and decided. */
-    private record Decided(long step, StepStats stats, ClipResult clip, StepAction action, Detection detection,
-            long nanos) {}
+    private record Decided(long step, StepStats stats, ClipResult clip, StepAction action, String skipReason,
+            Detection detection, RecoveryStatus recovery, long nanos) {}
 
     /**
      * Creates the engine of one trainer.
@@ -88,6 +92,12 @@ public final class StepEngine {
         this.detector = new SpikeDetector(DetectorConfig.from(config));
         this.clipping = new Clipping(config);
         this.loss = new LossMeter(trainer.manager().newSubManager(), trainer.devices()[0]);
+        this.recovery = Recovery.of(config, trainer, model,
+                () -> new Object[] {detector.saveState(), clipping.saveState()},
+                saved -> {
+                    detector.restoreState(((Object[]) saved)[0]);
+                    clipping.restoreState(((Object[]) saved)[1]);
+                });
     }
 
     /**
@@ -113,7 +123,7 @@ public final class StepEngine {
         StepStats stats = read == null ? null : faults.call("stats", step, () -> measure(read, sampleWeights, withMaxAbs), null);
         if (stats == null) {
             closeScratch();
-            decided = new Decided(step, null, null, StepAction.APPLIED, NO_DETECTION, System.nanoTime() - start);
+            decided = new Decided(step, null, null, StepAction.APPLIED, null, NO_DETECTION, null, System.nanoTime() - start);
             return StepOutcome.PROCEED;
         }
         maxAbsSeen |= withMaxAbs;
@@ -130,6 +140,28 @@ public final class StepEngine {
             ClipResult untouched = clip;
             clip = faults.call("policy", step, () -> clipping.clip(grads, stats, scratch), untouched);
         }
+        String skipReason = action == StepAction.SKIPPED ? "nonfinite" : null;
+        RecoveryStatus recovered = null;
+        RuntimeException failure = null;
+        if (recovery != null) {
+            boolean healthy = !stats.nonFinite() && !detection.explosion();
+            RecoveryLadder.Verdict v = faults.call("recovery", step, () -> recovery.beforeUpdate(step,
+                    stats.globalNorm(), detection.explosion(), detector.lastBound(), loss.mean(), healthy), null);
+            if (v != null) {
+                recovered = v.status();
+                if (v.skipsUpdate() && action != StepAction.FAILED) {
+                    if (action == StepAction.APPLIED) {
+                        for (ParameterGradient g : grads) {
+                            GradientOps.zeroInPlace(g.gradient()); // or they would add into the next backward
+                        }
+                    }
+                    skipReason = v.action() == RecoveryAction.REWIND ? "rewind"
+                            : action == StepAction.SKIPPED ? skipReason : "outlier";
+                    action = v.action() == RecoveryAction.FAIL ? StepAction.FAILED : StepAction.SKIPPED;
+                    failure = v.action() == RecoveryAction.FAIL ? recovery.exhausted(step, v.status().why()) : null;
+                }
+            }
+        }
         if (action == StepAction.APPLIED) {
             nonFinite.applied();
             if (sampleWeights) {
@@ -139,10 +171,10 @@ public final class StepEngine {
         if (!updateRatios.pending()) {
             closeScratch();
         }
-        decided = new Decided(step, stats, clip, action, detection, System.nanoTime() - start);
+        decided = new Decided(step, stats, clip, action, skipReason, detection, recovered, System.nanoTime() - start);
         return switch (action) {
             case SKIPPED -> StepOutcome.SKIP;
-            case FAILED -> StepOutcome.fail(nonFinite.failure(step));
+            case FAILED -> StepOutcome.fail(failure != null ? failure : nonFinite.failure(step));
             default -> StepOutcome.PROCEED;
         };
     }
@@ -175,8 +207,8 @@ public final class StepEngine {
         }
         long nanos = d.nanos() + System.nanoTime() - start + previousSinkNanos;
         StepReport report = new StepReport(model, d.step(), System.currentTimeMillis(), d.stats(),
-                d.clip(), clipping.description(), action, action == StepAction.SKIPPED ? "nonfinite" : null,
-                d.detection(), stepLoss, ratios, nonFinite.consecutiveSkips(), nanos);
+                d.clip(), clipping.description(), action, action == StepAction.SKIPPED ? d.skipReason() : null,
+                d.detection(), stepLoss, ratios, d.recovery(), nonFinite.consecutiveSkips(), nanos);
         long sinksStart = System.nanoTime();
         for (StepSink sink : sinks) {
             faults.run(sink.name(), d.step(), () -> sink.accept(report));

@@ -1,6 +1,8 @@
 package io.gradguard.core.guard;
 
 import io.gradguard.core.console.Console;
+import io.gradguard.core.recovery.RecoveryAction;
+import io.gradguard.core.recovery.RecoveryStatus;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.step.StepReport;
 import io.gradguard.core.step.StepSink;
@@ -53,6 +55,12 @@ public final class SummarySink implements StepSink {
         }
         if (r.clip().clipped()) {
             clippedInWindow++;
+        }
+        RecoveryStatus recovery = r.recovery();
+        if (recovery != null && recovery.action() != RecoveryAction.NONE) {
+            Console.info(String.format(Locale.ROOT, "%s step %d: %s (%s); learning rate x%.4g%s", r.model(), r.step(),
+                    recovery.action().name().toLowerCase(Locale.ROOT), recovery.why(), recovery.lrScale(),
+                    recovery.rewoundSteps() > 0 ? ", " + recovery.rewoundSteps() + " steps undone" : ""));
         }
         if (intervalNanos <= 0) {
             return;

@@ -1,6 +1,8 @@
 package io.gradguard.core.metrics;
 
 import io.gradguard.core.console.Console;
+import io.gradguard.core.recovery.RecoveryAction;
+import io.gradguard.core.recovery.RecoveryStatus;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.PolicyDescription;
@@ -13,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,9 +52,16 @@ public final class GradGuardMetrics implements StepSink {
     private final Map<String, Counter> skipCounters = new HashMap<>();
     private final long[] recentOverhead = new long[4096];
     private long recentCount;
+    /** The ladder's actions that {@code gradguard_recoveries_total} counts. */
+    private static final List<RecoveryAction> COUNTED =
+            List.of(RecoveryAction.SKIP, RecoveryAction.BACKOFF, RecoveryAction.REWIND, RecoveryAction.FAIL);
+
+    private final Map<RecoveryAction, Counter> recoveries = new java.util.EnumMap<>(RecoveryAction.class);
+    private final Counter rewoundSteps;
     private Gauge policyInfo;
     private PolicyDescription policy;
     private long skippedSteps;
+    private final long[] recoveryCounts = new long[RecoveryAction.values().length];
     private String[] lastNames = new String[0];
     private ParameterGauges[] lastGauges = new ParameterGauges[0];
     private int droppedParameters;
@@ -89,6 +99,13 @@ public final class GradGuardMetrics implements StepSink {
         gauge("gradguard.clip.coefficient", "factor applied to the global gradient (1 = untouched)", s -> s.coefficient);
         gauge("gradguard.grad.global.norm.zscore", "z-score of the global norm against its running mean", s -> s.zScore);
         gauge("gradguard.loss", "last training loss seen", s -> s.loss);
+        gauge("gradguard.lr.scale", "factor the agent applies to the job's learning rate (1 = untouched)",
+                s -> s.lrScale);
+        for (RecoveryAction a : COUNTED) {
+            recoveries.put(a, counter("gradguard.recoveries", "recovery ladder actions",
+                    Tags.of("action", a.name().toLowerCase(java.util.Locale.ROOT))));
+        }
+        rewoundSteps = counter("gradguard.rewound.steps", "optimizer steps undone by rewinds", Tags.empty());
         globalNormDistribution =
                 DistributionSummary.builder("gradguard.grad.global.norm.distribution")
                         .description("distribution of the pre-clip global gradient norm")
@@ -143,6 +160,21 @@ public final class GradGuardMetrics implements StepSink {
         if (r.skipped()) {
             skipCounter(r.skipReason()).increment();
             skippedSteps++;
+        }
+        RecoveryStatus recovery = r.recovery();
+        if (recovery != null) {
+            step.lrScale = recovery.lrScale();
+            // under the ladder a non-finite step's skip is its first rung
+            RecoveryAction action = recovery.action() == RecoveryAction.NONE && r.skipped()
+                    ? RecoveryAction.SKIP : recovery.action();
+            Counter c = recoveries.get(action);
+            if (c != null) {
+                c.increment();
+                recoveryCounts[action.ordinal()]++;
+            }
+            if (recovery.rewoundSteps() > 0) {
+                rewoundSteps.increment(recovery.rewoundSteps());
+            }
         }
         if (r.detection().explosion()) {
             spikesExplosion.increment();
@@ -216,9 +248,10 @@ public final class GradGuardMetrics implements StepSink {
         double median = recent.length == 0 ? Double.NaN : recent[recent.length / 2] / 1000.0;
         return String.format(
                 java.util.Locale.ROOT,
-                "%d steps, %d skipped, agent overhead per step median %.1f us (last %d steps), mean %.1f us",
+                "%d steps, %d skipped, %sagent overhead per step median %.1f us (last %d steps), mean %.1f us",
                 (long) steps.count(),
                 skippedSteps,
+                recoveries(),
                 median,
                 recent.length,
                 overhead.mean(TimeUnit.MICROSECONDS));
@@ -228,6 +261,16 @@ public final class GradGuardMetrics implements StepSink {
      * The gauges of a step's parameters, in order. The names of one trainable set are the same
      * String instances at every step, so the last lookup is reused without hashing a name.
      */
+    /** {@code recoveries: skip 1, backoff 4, rewind 1, } when the ladder acted, else empty. */
+    private String recoveries() {
+        StringBuilder out = new StringBuilder();
+        for (RecoveryAction a : COUNTED) {
+            out.append(out.length() == 0 ? "recoveries: " : ", ").append(a.name().toLowerCase(java.util.Locale.ROOT))
+                    .append(' ').append(recoveryCounts[a.ordinal()]);
+        }
+        return Arrays.stream(recoveryCounts).sum() == 0 ? "" : out.append(", ").toString();
+    }
+
     private ParameterGauges[] gaugesFor(List<ParameterStats> parameters) {
         String[] names = lastNames;
         boolean same = names.length == parameters.size();
@@ -300,6 +343,7 @@ public final class GradGuardMetrics implements StepSink {
         volatile double coefficient = 1.0;
         volatile double zScore;
         volatile double loss = Double.NaN;
+        volatile double lrScale = 1.0;
     }
 
     private static final class ParameterGauges {

@@ -25,7 +25,8 @@ public final class ClipPolicies {
             PerParameterNormClip.TYPE,
             AdaptiveGradientClip.TYPE,
             PercentileClip.TYPE,
-            ZScoreClip.TYPE);
+            ZScoreClip.TYPE,
+            AutoClip.TYPE);
 
     /** {@code policy.type}. */
     public static final ConfigKey<String> TYPE = ConfigKey.of("policy.type",

@@ -51,6 +51,23 @@ public interface ClipPolicy {
     }
 
     /**
+     * A copy of what the policy learned from past steps (an EMA, a history), to put back when the
+     * recovery ladder rewinds the run: the steps undone must not stay in it.
+     *
+     * @return the state, or null for a policy without one
+     */
+    default Object saveState() {
+        return null;
+    }
+
+    /**
+     * Puts back what {@link #saveState()} returned.
+     *
+     * @param state the saved state (null: nothing to do)
+     */
+    default void restoreState(Object state) {}
+
+    /**
      * Clips the gradients in place.
      *
      * @param gradients the step's gradients; each {@code gradient} is modified in place

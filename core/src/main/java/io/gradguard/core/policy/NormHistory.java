@@ -21,6 +21,20 @@ final class NormHistory {
         sorted = new double[capacity];
     }
 
+    /** A copy, to put back when the run is rewound. */
+    NormHistory copy() {
+        NormHistory c = new NormHistory(arrival.length);
+        c.set(this);
+        return c;
+    }
+
+    void set(NormHistory other) {
+        System.arraycopy(other.arrival, 0, arrival, 0, arrival.length);
+        System.arraycopy(other.sorted, 0, sorted, 0, sorted.length);
+        size = other.size;
+        oldest = other.oldest;
+    }
+
     int size() {
         return size;
     }

@@ -72,6 +72,20 @@ public final class PercentileClip implements ClipPolicy {
 
     /** {@inheritDoc} */
     @Override
+    public Object saveState() {
+        return history.copy();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void restoreState(Object state) {
+        if (state instanceof NormHistory saved) {
+            history.set(saved);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
         double norm = stats.globalNorm();
         if (!Double.isFinite(norm)) {

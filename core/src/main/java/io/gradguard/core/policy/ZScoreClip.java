@@ -52,6 +52,7 @@ public final class ZScoreClip implements ClipPolicy {
     private final double maxNorm;
 
     private final NormEma ema;
+    private final double warmupFactor;
 
     /**
      * Creates the policy.
@@ -62,6 +63,16 @@ public final class ZScoreClip implements ClipPolicy {
      * @param maxNorm an extra cap on the global norm, or NaN for none
      */
     public ZScoreClip(double zThreshold, double alpha, int warmupSteps, double maxNorm) {
+        this(zThreshold, alpha, warmupSteps, maxNorm, Double.NaN);
+    }
+
+    /**
+     * With {@code warmupFactor}, a warm-up norm above that many times the mean of the norms so far
+     * is clipped to that bound and seeds the statistics at it: the start the auto policy needs,
+     * where an explosion at step 2 has no history to be measured against.
+     */
+    ZScoreClip(double zThreshold, double alpha, int warmupSteps, double maxNorm, double warmupFactor) {
+        this.warmupFactor = warmupFactor;
         this.zThreshold = Settings.require(Z_THRESHOLD, zThreshold);
         this.alpha = Settings.require(ALPHA, alpha);
         // The z-score needs a mean and a variance to exist: at least one norm must seed them.
@@ -93,16 +104,30 @@ public final class ZScoreClip implements ClipPolicy {
 
     /** {@inheritDoc} */
     @Override
+    public Object saveState() {
+        return ema.copy();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void restoreState(Object state) {
+        if (state instanceof NormEma saved) {
+            ema.set(saved);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
         double norm = stats.globalNorm();
         if (!Double.isFinite(norm)) {
             return ClipResult.untouched(norm);
         }
         if (!ema.warmedUp()) {
-            ema.addWarmup(norm);
-            return Double.isNaN(maxNorm)
-                    ? ClipResult.untouched(norm)
-                    : GlobalNormScaling.clip(gradients, norm, norm, maxNorm);
+            double bound = warmupFactor * ema.warmupMean(); // NaN without a factor or a history
+            ema.addWarmup(Double.isNaN(bound) ? norm : Math.min(norm, bound));
+            double cap = min(bound, maxNorm);
+            return Double.isNaN(cap) ? ClipResult.untouched(norm) : GlobalNormScaling.clip(gradients, norm, norm, cap);
         }
         double z = ema.zScore(norm);
         double threshold = z > zThreshold ? ema.clippedValue(z, zThreshold) : Double.NaN;
@@ -116,7 +141,7 @@ public final class ZScoreClip implements ClipPolicy {
 
     /** The smaller of two limits, where NaN means "no limit". */
     private static double min(double limit, double cap) {
-        return Double.isNaN(cap) ? limit : Math.min(limit, cap);
+        return Double.isNaN(cap) ? limit : Double.isNaN(limit) ? cap : Math.min(limit, cap);
     }
 
     /** Running mean of the global norm (NaN during warm-up). */

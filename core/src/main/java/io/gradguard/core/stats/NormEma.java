@@ -33,6 +33,29 @@ public final class NormEma {
         this.warmup = new double[Math.max(1, warmup)];
     }
 
+    /**
+     * A copy of these statistics, to put back when the run is rewound.
+     *
+     * @return an independent copy
+     */
+    public NormEma copy() {
+        NormEma c = new NormEma(alpha, warmup.length);
+        c.set(this);
+        return c;
+    }
+
+    /**
+     * Takes another's statistics (of the same alpha and warm-up).
+     *
+     * @param other what {@link #copy()} returned
+     */
+    public void set(NormEma other) {
+        System.arraycopy(other.warmup, 0, warmup, 0, Math.min(warmup.length, other.warmup.length));
+        warmupSeen = other.warmupSeen;
+        mean = other.mean;
+        variance = other.variance;
+    }
+
     /** @return whether the warm-up is over and {@link #zScore} is defined */
     public boolean warmedUp() {
         return warmupSeen == warmup.length;

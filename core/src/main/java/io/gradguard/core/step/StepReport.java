@@ -2,6 +2,7 @@ package io.gradguard.core.step;
 
 import io.gradguard.core.detect.Detection;
 import io.gradguard.core.policy.ClipResult;
+import io.gradguard.core.recovery.RecoveryStatus;
 import io.gradguard.core.stats.StepStats;
 
 /**
@@ -16,11 +17,12 @@ import io.gradguard.core.stats.StepStats;
  * @param clip what the policy did
  * @param policy the active policy
  * @param action what became of the step
- * @param skipReason why it was skipped ({@code nonfinite}), or null
+ * @param skipReason why it was skipped ({@code nonfinite}, {@code outlier}, {@code rewind}), or null
  * @param detection the detector's verdict
  * @param loss mean of the losses passed to {@code backward} since the previous step; NaN if none
  * @param updateRatios ||dw|| / ||w|| per parameter, in the order of {@code stats}, on sampled steps
  *     whose update ran; null otherwise
+ * @param recovery the recovery ladder's state and action at this step; null when it is off
  * @param consecutiveSkips skipped steps in a row, this one included
  * @param agentNanos the agent's own time at this step (the sinks' time of the step before included)
  */
@@ -36,6 +38,7 @@ public record StepReport(
         Detection detection,
         double loss,
         double[] updateRatios,
+        RecoveryStatus recovery,
         int consecutiveSkips,
         long agentNanos) {
 

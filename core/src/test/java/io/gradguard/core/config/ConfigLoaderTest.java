@@ -236,7 +236,7 @@ class ConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-        policy.type=glob-norm        | gradguard: policy.type=glob-norm is not a policy; use one of none, value, global-norm, per-parameter-norm, agc, percentile, zscore (from agent args)
+        policy.type=glob-norm        | gradguard: policy.type=glob-norm is not a policy; use one of none, value, global-norm, per-parameter-norm, agc, percentile, zscore, auto (from agent args)
         port=65536                   | gradguard: port=65536 is out of range; use 0..65535, or auto (9404 or the next free port) (from agent args)
         port=-1                      | gradguard: port=-1 is out of range; use 0..65535, or auto (9404 or the next free port) (from agent args)
         port=eighty                  | gradguard: port=eighty is not a number; use 0..65535, or auto (9404 or the next free port) (from agent args)

@@ -60,12 +60,22 @@ final class GuardedTraining implements AutoCloseable {
 
     /** A job of this block, fed batches of 8 rows of {@code inputs} columns, fitted to {@code outputs}. */
     GuardedTraining(String agentArgs, float lr, Block block, int inputs, int outputs) {
+        this(agentArgs, Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build(), block, inputs, outputs);
+    }
+
+    /** The default MLP trained by this optimizer. */
+    GuardedTraining(String agentArgs, Optimizer optimizer) {
+        this(agentArgs, optimizer, new SequentialBlock()
+                .add(Linear.builder().setUnits(16).build())
+                .add(Activation::relu)
+                .add(Linear.builder().setUnits(3).build()), 5, 3);
+    }
+
+    GuardedTraining(String agentArgs, Optimizer optimizer, Block block, int inputs, int outputs) {
         Engine.getInstance().setRandomSeed(7);
         model = Model.newInstance("guarded");
         model.setBlock(block);
-        DefaultTrainingConfig config =
-                new DefaultTrainingConfig(Loss.l2Loss())
-                        .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build());
+        DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer);
         trainer = model.newTrainer(config);
         trainer.initialize(new Shape(8, inputs));
         data = model.getNDManager().newSubManager();

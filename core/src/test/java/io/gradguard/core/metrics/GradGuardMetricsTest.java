@@ -51,6 +51,6 @@ class GradGuardMetricsTest {
     static StepReport report(long step, StepStats stats) {
         return new StepReport("m", step, 0, stats, ClipResult.untouched(stats.globalNorm()),
                 new PolicyDescription("none", "", "no clipping", "skip"), StepAction.APPLIED, null,
-                new Detection(0, false, false), 0.5, null, 0, 1000);
+                new Detection(0, false, false), 0.5, null, null, 0, 1000);
     }
 }

@@ -52,6 +52,7 @@ class ClipPolicyContractTest {
                         PolicyConfigs.defaults("percentile"),
                         with("percentile", 50, 5),
                         PolicyConfigs.defaults("zscore"),
+                        PolicyConfigs.defaults("auto"),
                         zscore(1.0, 0.9, 3, 2.0)));
     }
 

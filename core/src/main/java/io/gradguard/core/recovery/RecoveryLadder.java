@@ -1,0 +1,331 @@
+package io.gradguard.core.recovery;
+
+import io.gradguard.core.config.GradGuardConfig;
+import io.gradguard.core.stats.NormEma;
+
+/**
+ * The recovery ladder: what the agent does, step by step, when clipping alone does not hold a run.
+ * A small state machine over the figures each step already has on the host (no device work); the
+ * caller carries out its verdicts. Its rungs, from the mildest:
+ *
+ * <pre>
+ *            isolated outlier step ──────────────────────────────> SKIP its update
+ *   CALM ──  explosions persist (recovery.persist in .window) ───> BACKOFF: rate x factor ──> BACKED-OFF
+ *            the job's own rate jumps x rate_jump in one step ───> BACKOFF to the previous update size
+ *   BACKED-OFF ── recovery.calm_steps without explosion ─────────> RAISE: rate / factor (never above the
+ *                                                                   level that failed before) ──> CALM at 1
+ *   any ── recovery.diverge_steps bad steps in a row ────────────> REWIND to the last healthy snapshot,
+ *                                                                   rate x factor^2, never raised again
+ *   any ── more than recovery.max_rewinds within rewind_window ──> FAIL the job (or STOP recovering)
+ * </pre>
+ *
+ * <p>An <em>explosion</em> is a step the detector flags (its global-norm z-score), a non-finite
+ * gradient, or a loss far above its band (a running mean and spread of log loss, fed by healthy
+ * steps only). A <em>bad</em> step, for divergence, is a non-finite gradient or loss, or a loss
+ * far above the band. A snapshot is taken every {@code recovery.snapshot_every} steps, and at the
+ * first, only when the last {@code recovery.window} steps were healthy.
+ *
+ * <p>Called on the training thread only.
+ */
+public final class RecoveryLadder {
+
+    /** A loss this many band sigmas above the band's mean (in log space) is far outside it. */
+    static final double LOSS_FAR_Z = 6.0;
+    /** While the loss band warms up: a loss this many times the mean loss so far is far outside it. */
+    static final double LOSS_FAR_FACTOR = 10.0;
+    /** A step whose norm is this many times the detector's bound is an outlier, not just a spike. */
+    static final double OUTLIER_FACTOR = 20.0;
+
+    private final boolean backoff;
+    private final boolean rewind;
+    private final double factor;
+    private final int persist;
+    private final int window;
+    private final int calmSteps;
+    private final double minScale;
+    private final double rateJump;
+    private final int snapshotEvery;
+    private final int divergeSteps;
+    private final int maxRewinds;
+    private final int rewindWindow;
+    private final boolean failWhenExhausted;
+
+    private final NormEma lossBand = new NormEma(0.97, 25);
+    private final long[] events;
+    private final long[] rewinds;
+    private int eventCount;
+    private int rewindCount;
+
+    private double scale = 1.0;
+    private double ceiling = 1.0;
+    private long lastEvent = Long.MIN_VALUE / 2;
+    private long lastChange = Long.MIN_VALUE / 2;
+    private long lastRaise = Long.MIN_VALUE / 2;
+    private long badInARow;
+    private long snapshotStep = -1;
+    private double previousRate = Double.NaN;
+    private boolean exhausted;
+
+    private RecoveryLadder(GradGuardConfig c, boolean backoff, boolean rewind) {
+        this.backoff = backoff;
+        this.rewind = rewind;
+        this.factor = c.get(RecoveryKeys.FACTOR);
+        this.persist = c.get(RecoveryKeys.PERSIST);
+        this.window = c.get(RecoveryKeys.WINDOW);
+        this.calmSteps = c.get(RecoveryKeys.CALM_STEPS);
+        this.minScale = c.get(RecoveryKeys.MIN_SCALE);
+        this.rateJump = c.get(RecoveryKeys.RATE_JUMP);
+        this.snapshotEvery = c.get(RecoveryKeys.SNAPSHOT_EVERY);
+        this.divergeSteps = c.get(RecoveryKeys.DIVERGE_STEPS);
+        this.maxRewinds = c.get(RecoveryKeys.MAX_REWINDS);
+        this.rewindWindow = c.get(RecoveryKeys.REWIND_WINDOW);
+        this.failWhenExhausted = "fail".equals(c.get(RecoveryKeys.ON_EXHAUSTED));
+        this.events = new long[persist];
+        this.rewinds = new long[maxRewinds + 1];
+    }
+
+    /**
+     * The ladder a configuration asks for.
+     *
+     * @param config the configuration
+     * @param autoPolicy whether {@code policy.type=auto}, which turns the rungs set to {@code auto} on
+     * @return the ladder, or null when neither backoff nor rewind is on
+     */
+    public static RecoveryLadder of(GradGuardConfig config, boolean autoPolicy) {
+        boolean backoff = on(config.get(RecoveryKeys.BACKOFF), autoPolicy);
+        boolean rewind = on(config.get(RecoveryKeys.REWIND), autoPolicy);
+        return backoff || rewind ? new RecoveryLadder(config, backoff, rewind) : null;
+    }
+
+    private static boolean on(String setting, boolean autoPolicy) {
+        return "on".equals(setting) || ("auto".equals(setting) && autoPolicy);
+    }
+
+    /** @return whether rewinds are on (the caller then keeps snapshots) */
+    public boolean rewinds() {
+        return rewind;
+    }
+
+    /** @return whether backoff is on (the caller then scales the optimizer's rate) */
+    public boolean backsOff() {
+        return backoff;
+    }
+
+    /**
+     * One step's figures, before DJL's update.
+     *
+     * @param step the step number
+     * @param globalNorm the pre-clip global norm (NaN or Inf when not finite)
+     * @param explosion whether the detector flagged the step
+     * @param explosionBound the norm above which the detector flags (NaN while unknown)
+     * @param loss the step's mean loss, NaN when none
+     * @param nextJobRate the job's own rate for this update (NaN when unknown)
+     * @param canRewind whether a snapshot exists to rewind to
+     * @return what to do; the caller applies {@link Verdict#lrScale()} before the update
+     */
+    public Verdict beforeUpdate(long step, double globalNorm, boolean explosion, double explosionBound, double loss,
+            double nextJobRate, boolean canRewind) {
+        if (exhausted) {
+            return verdict(RecoveryAction.NONE, 0, null);
+        }
+        boolean nonFinite = !Double.isFinite(globalNorm);
+        boolean lossFar = lossFarAbove(loss);
+        boolean lossBad = !Double.isNaN(loss) && !Double.isFinite(loss);
+        boolean event = explosion || nonFinite || lossFar || lossBad;
+        boolean bad = nonFinite || lossBad || lossFar;
+        badInARow = bad ? badInARow + 1 : 0;
+        if (!event && Double.isFinite(loss) && loss > 0) {
+            feedBand(loss);
+        }
+        if (rewind && badInARow >= divergeSteps && canRewind) {
+            return rewindNow(step);
+        }
+        RecoveryAction action = RecoveryAction.NONE;
+        String why = null;
+        if (event) {
+            lastEvent = step;
+            boolean persistent = addEvent(step);
+            if (backoff && persistent) {
+                backOff(step);
+                action = RecoveryAction.BACKOFF;
+                why = "explosions on " + persist + " of the last " + window + " steps";
+            } else if (!persistent && !nonFinite && explosion && globalNorm > OUTLIER_FACTOR * explosionBound) {
+                action = RecoveryAction.SKIP;
+                why = "an isolated outlier: global norm " + format(globalNorm) + ", " + format(globalNorm / explosionBound)
+                        + "x the explosion bound";
+            }
+        }
+        if (backoff && action == RecoveryAction.NONE) {
+            action = guardRate(step, nextJobRate);
+            if (action == RecoveryAction.BACKOFF) {
+                why = "the job's own learning rate jumped " + format(nextJobRate / previousRate) + "x in one step";
+            } else if (action == RecoveryAction.NONE && raiseIfCalm(step)) {
+                action = RecoveryAction.RAISE;
+                why = calmSteps + " calm steps";
+            }
+        }
+        if (Double.isFinite(nextJobRate) && nextJobRate > 0) {
+            previousRate = nextJobRate;
+        }
+        return verdict(action, 0, why);
+    }
+
+    /**
+     * Whether a snapshot is due at this step (before its update): at the first step, then every
+     * {@code snapshot_every} steps while the run is healthy.
+     *
+     * @param step the step number
+     * @param stepIsHealthy whether this step had no event
+     * @return true to take one now
+     */
+    public boolean snapshotDue(long step, boolean stepIsHealthy) {
+        if (!rewind || exhausted || !stepIsHealthy || badInARow > 0) {
+            return false;
+        }
+        boolean calm = step - lastEvent > window;
+        return snapshotStep < 0 || (calm && step - snapshotStep >= snapshotEvery);
+    }
+
+    /**
+     * A snapshot was taken before this step's update.
+     *
+     * @param step the step number
+     */
+    public void snapshotTaken(long step) {
+        snapshotStep = step;
+    }
+
+    /** @return the ladder's state now */
+    public RecoveryStatus status() {
+        return new RecoveryStatus(exhausted ? "exhausted" : scale < 1 ? "backed-off" : "calm", scale,
+                RecoveryAction.NONE, 0, null);
+    }
+
+    private Verdict rewindNow(long step) {
+        long undone = step - snapshotStep;
+        badInARow = 0;
+        eventCount = 0;
+        lastEvent = step;
+        if (recordRewind(step) > maxRewinds) {
+            exhausted = true;
+            RecoveryAction end = failWhenExhausted ? RecoveryAction.FAIL : RecoveryAction.STOP;
+            return verdict(end, 0, "more than " + maxRewinds + " rewinds within " + rewindWindow + " steps");
+        }
+        if (backoff) {
+            // the rate the run diverged at is proven too high: a double backoff, and never back up
+            scale = Math.max(minScale, scale * factor * factor);
+            ceiling = scale;
+            lastChange = step;
+        }
+        return verdict(RecoveryAction.REWIND, undone,
+                divergeSteps + " bad steps in a row; back to the snapshot of step " + snapshotStep);
+    }
+
+    private int recordRewind(long step) {
+        int recent = 0;
+        for (int i = 0; i < rewindCount; i++) {
+            if (step - rewinds[i] <= rewindWindow) {
+                rewinds[recent++] = rewinds[i];
+            }
+        }
+        rewindCount = recent;
+        if (rewindCount < rewinds.length) {
+            rewinds[rewindCount++] = step;
+        }
+        return rewindCount;
+    }
+
+    /** Counts an event; true when {@code persist} of them fall within the window. */
+    private boolean addEvent(long step) {
+        int recent = 0;
+        for (int i = 0; i < eventCount; i++) {
+            if (step - events[i] < window) {
+                events[recent++] = events[i];
+            }
+        }
+        eventCount = recent;
+        if (eventCount == events.length) {
+            System.arraycopy(events, 1, events, 0, eventCount - 1);
+            eventCount--;
+        }
+        events[eventCount++] = step;
+        if (eventCount >= persist) {
+            eventCount = 0; // the next backoff needs persist more events
+            return true;
+        }
+        return false;
+    }
+
+    private void backOff(long step) {
+        if (step - lastRaise <= calmSteps) {
+            // the raise brought the explosions back: never go up to that level again
+            ceiling = Math.min(ceiling, scale * factor);
+        }
+        scale = Math.max(minScale, scale * factor);
+        lastChange = step;
+    }
+
+    /** A sudden rise of the job's own rate is held back to the previous update size. */
+    private RecoveryAction guardRate(long step, double rate) {
+        if (!(Double.isFinite(rate) && rate > 0 && previousRate > 0) || rate / previousRate < rateJump) {
+            return RecoveryAction.NONE;
+        }
+        scale = Math.max(minScale, scale * previousRate / rate);
+        lastChange = step;
+        return RecoveryAction.BACKOFF;
+    }
+
+    private boolean raiseIfCalm(long step) {
+        if (scale >= ceiling || step - lastEvent < calmSteps || step - lastChange < calmSteps) {
+            return false;
+        }
+        scale = Math.min(ceiling, scale / factor);
+        lastChange = step;
+        lastRaise = step;
+        return true;
+    }
+
+    private boolean lossFarAbove(double loss) {
+        if (!(Double.isFinite(loss) && loss > 0)) {
+            return false;
+        }
+        if (!lossBand.warmedUp()) {
+            double mean = lossBand.warmupMean();
+            return lossBand.warmupSeen() > 0 && loss > LOSS_FAR_FACTOR * Math.exp(mean);
+        }
+        return lossBand.zScore(Math.log(loss)) > LOSS_FAR_Z;
+    }
+
+    private void feedBand(double loss) {
+        double log = Math.log(loss);
+        if (lossBand.warmedUp()) {
+            lossBand.update(log);
+        } else {
+            lossBand.addWarmup(log);
+        }
+    }
+
+    private Verdict verdict(RecoveryAction action, long undone, String why) {
+        return new Verdict(action, scale, new RecoveryStatus(exhausted ? "exhausted" : scale < 1 ? "backed-off" : "calm",
+                scale, action, undone, why));
+    }
+
+    private static String format(double v) {
+        return String.format(java.util.Locale.ROOT, "%.3g", v);
+    }
+
+    /**
+     * What to do at one step.
+     *
+     * @param action the ladder's action
+     * @param lrScale the factor to apply to the job's rate from this update on
+     * @param status the state after this step, for the report
+     */
+    public record Verdict(RecoveryAction action, double lrScale, RecoveryStatus status) {
+
+        /** @return whether this step's update must not run */
+        public boolean skipsUpdate() {
+            return action == RecoveryAction.SKIP || action == RecoveryAction.REWIND || action == RecoveryAction.FAIL;
+        }
+    }
+}
