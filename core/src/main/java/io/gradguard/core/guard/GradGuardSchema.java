@@ -15,7 +15,7 @@ public final class GradGuardSchema {
     /** The schema the agent loads. */
     public static final ConfigSchema SCHEMA =
             ClipPolicies.addTo(ConfigSchema.of(Keys.GENERAL)).and(Keys.PROTECTION).and(DetectorConfig.KEYS)
-                    .and(Keys.OUTPUTS);
+                    .and(Keys.OUTPUTS).and(Keys.OTLP);
 
     private GradGuardSchema() {}
 
