@@ -21,6 +21,7 @@ import io.gradguard.core.log.StepLogSink;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
 import io.gradguard.core.step.StepSink;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -37,7 +38,7 @@ import java.util.Map;
 public final class AgentRuntime implements GradGuardBridge.Hook {
 
     private final GradGuardConfig config;
-    private final PrometheusMeterRegistry registry;
+    private final MeterRegistry registry;
     private final AgentErrors errors;
     private final List<MetricsExporter> exporters = new ArrayList<>();
     private final StepLog stepLog;
@@ -57,20 +58,26 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         DjlTrainer.requireKnownShape();
         ConfigSources sources = ConfigSources.restore(GradGuardSchema.SCHEMA, exportedSources, System.getenv());
         config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources).withRun(run);
-        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        errors = new AgentErrors(registry, config.run());
-        policyUpdates = new PolicyUpdates(config, sources, registry);
-        ScrapeEndpoint endpoint = ScrapeEndpoint.start(config, registry);
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ScrapeEndpoint endpoint = ScrapeEndpoint.start(config, prometheus);
         if (endpoint != null) {
             exporters.add(endpoint);
         }
         if (config.pushgateway() != null && !config.unusable(Part.PUSH)) {
             MetricsPush push = MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(),
-                    registry.getPrometheusRegistry(), "gradguard", MetricsPush.groupingKey(config.run()));
+                    prometheus.getPrometheusRegistry(), "gradguard", MetricsPush.groupingKey(config.run()));
             if (push != null) {
                 exporters.add(push);
             }
         }
+        OtlpExport otlp = OtlpExport.start(config, System.getenv());
+        // Without OTLP the Prometheus registry is the registry, as it always was.
+        registry = otlp == null ? prometheus : otlp.registryBeside(exporters.isEmpty() ? null : prometheus);
+        if (otlp != null) {
+            exporters.add(otlp);
+        }
+        errors = new AgentErrors(registry, config.run());
+        policyUpdates = new PolicyUpdates(config, sources, registry);
         stepLog = config.unusable(Part.STEP_LOG) ? null : openStepLog(config);
         unprotected = config.protectionAsWrittenFails() && config.get(Keys.FAIL_IF_UNPROTECTED)
                 ? new IllegalStateException("gradguard: a protection setting could not be used (said at start) and"

@@ -102,8 +102,17 @@ final class MetricsPush implements MetricsExporter {
     static Map<String, String> groupingKey(String run) {
         Map<String, String> key = new LinkedHashMap<>();
         key.put("run", run);
-        key.put("instance", hostName() + ":" + ProcessHandle.current().pid());
+        key.put("instance", processInstance());
         return key;
+    }
+
+    /**
+     * This process as other exporters name it too.
+     *
+     * @return {@code HOST:PID}
+     */
+    static String processInstance() {
+        return hostName() + ":" + ProcessHandle.current().pid();
     }
 
     @Override

@@ -1,6 +1,10 @@
 package io.gradguard.agent.bench;
 
+import com.sun.net.httpserver.HttpServer;
+
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,7 +86,28 @@ public final class OverheadBenchmark {
         System.out.printf(Locale.ROOT, "machine: %s, nproc %d, java %s; threads: %s%n", cpuModel(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
 
-        List<Variant> variants = variants(monitorArgs);
+        // monitor-otlp exports to this sink, which answers every export as a Collector does.
+        HttpServer otlpSink = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        otlpSink.createContext("/v1/metrics", exchange -> {
+            try (exchange) {
+                exchange.getRequestBody().readAllBytes();
+                exchange.sendResponseHeaders(200, -1);
+            }
+        });
+        otlpSink.start();
+        try {
+            runAll(agent, examples, models, rounds, steps, wideSteps, only, skipJobs,
+                    variants(monitorArgs, "http://127.0.0.1:" + otlpSink.getAddress().getPort() + "/v1/metrics"));
+        } finally {
+            otlpSink.stop(0);
+        }
+        if (!skipPass) {
+            StatisticsPassBenchmark.run(System.out);
+        }
+    }
+
+    private static void runAll(Path agent, Path examples, List<String> models, int rounds, int steps, int wideSteps,
+            List<String> only, boolean skipJobs, List<Variant> variants) throws Exception {
         if (only != null) {
             variants.removeIf(v -> !only.contains(v.name()));
         }
@@ -119,18 +144,17 @@ public final class OverheadBenchmark {
             printTable(results, variants);
             System.out.printf(Locale.ROOT, "jobs took %.0f s%n", (System.nanoTime() - start) / 1e9);
         }
-        if (!skipPass) {
-            StatisticsPassBenchmark.run(System.out);
-        }
     }
 
-    static List<Variant> variants(String monitorArgs) {
+    static List<Variant> variants(String monitorArgs, String otlpSink) {
         String base = "port=0,summary=0" + (monitorArgs.isEmpty() ? "" : "," + monitorArgs);
         List<Variant> v = new ArrayList<>();
         v.add(new Variant("bare", null, List.of()));
         v.add(new Variant("monitor", base, List.of()));
         // what update_ratio_every=1 costs: weights duplicated, max |g| and norms measured every step
         v.add(new Variant("monitor-ur1", "port=0,summary=0,update_ratio_every=1", List.of()));
+        // what the OTLP export adds: every meter recorded into two registries, an export every second
+        v.add(new Variant("monitor-otlp", base + ",otlp.endpoint=" + otlpSink + ",otlp.interval=1", List.of()));
         v.add(new Variant("global-norm", base + ",policy.type=global-norm,policy.max_norm=1e-6", List.of()));
         v.add(new Variant("agc", base + ",policy.type=agc", List.of()));
         v.add(new Variant("hand-clip", null, List.of("--hand-clip", "1e-6")));
@@ -257,7 +281,7 @@ public final class OverheadBenchmark {
         return String.join("\n",
                 "usage: OverheadBenchmark --agent JAR --examples JAR [options]",
                 "  --models LIST       default mlp,cnn,lstm,deep-mlp,wide-mlp",
-                "  --variants LIST     subset of bare,monitor,monitor-ur1,global-norm,agc,hand-clip,djl-clip-grad",
+                "  --variants LIST     subset of bare,monitor,monitor-ur1,monitor-otlp,global-norm,agc,hand-clip,djl-clip-grad",
                 "  --rounds N          default 2 (order reverses every other round)",
                 "  --steps N           optimizer steps per job, default 300",
                 "  --wide-steps N      steps for wide-mlp, default 30",

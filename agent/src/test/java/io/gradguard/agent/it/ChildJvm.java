@@ -40,9 +40,15 @@ final class ChildJvm implements AutoCloseable {
     }
 
     static ChildJvm start(List<String> command) throws IOException {
+        return start(command, Map.of());
+    }
+
+    /** As {@link #start(List)}, with further environment variables for the child. */
+    static ChildJvm start(List<String> command, Map<String, String> environment) throws IOException {
         Path out = Files.createTempFile("gradguard-child", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
         pb.environment().put("DJL_OFFLINE", "true");
+        pb.environment().putAll(environment);
         return new ChildJvm(pb.start(), out);
     }
 

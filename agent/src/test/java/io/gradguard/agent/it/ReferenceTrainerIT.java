@@ -143,6 +143,10 @@ class ReferenceTrainerIT {
     }
 
     static ChildJvm trainer(String agentArgs, List<String> trainerArgs) throws Exception {
+        return trainer(agentArgs, trainerArgs, Map.of());
+    }
+
+    static ChildJvm trainer(String agentArgs, List<String> trainerArgs, Map<String, String> environment) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(ChildJvm.JAVA);
         cmd.addAll(ChildJvm.DJL_FLAGS);
@@ -151,7 +155,7 @@ class ReferenceTrainerIT {
         }
         cmd.addAll(Arrays.asList("-jar", ChildJvm.examplesJar()));
         cmd.addAll(trainerArgs);
-        return ChildJvm.start(cmd);
+        return ChildJvm.start(cmd, environment);
     }
 
     private static String digest(String agentArgs, List<String> args) throws Exception {

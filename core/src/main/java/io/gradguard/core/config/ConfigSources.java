@@ -242,14 +242,14 @@ public final class ConfigSources {
     }
 
     /**
-     * Unknown {@code GRADGUARD_*} variables, except the one that holds the keystore password. An
-     * environment is often inherited from elsewhere, so such a variable is worth a line but
-     * switches nothing off.
+     * Unknown {@code GRADGUARD_*} variables, except those that settings name as holding secrets
+     * (the keystore password, OTLP headers). An environment is often inherited from elsewhere, so
+     * such a variable is worth a line but switches nothing off.
      */
-    List<ConfigProblem> unknownEnvironment(ConfigSchema schema, String passwordVariable) {
+    List<ConfigProblem> unknownEnvironment(ConfigSchema schema, List<String> secretVariables) {
         List<ConfigProblem> found = new ArrayList<>();
         for (String name : unknownEnvironmentNames) {
-            if (!name.equals(passwordVariable)) {
+            if (!secretVariables.contains(name)) {
                 String lower = name.substring(ConfigKey.ENV_PREFIX.length()).toLowerCase(java.util.Locale.ROOT);
                 for (String section : schema.sections()) {
                     lower = lower.replace(section + "_", section + ".");

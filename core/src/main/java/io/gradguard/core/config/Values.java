@@ -24,6 +24,60 @@ final class Values {
         return new ConfigException(raw.key() + "=" + shown(raw.text()) + " " + problem + " (from " + raw.origin() + ")");
     }
 
+    /** For values that may hold a secret: the message names the key and the source, never the value. */
+    static ConfigException invalidHidden(RawValue raw, String problem) {
+        return new ConfigException(raw.key() + " (value not shown) " + problem + " (from " + raw.origin() + ")");
+    }
+
+    /** Headers the exporter sets itself, or that the JDK's HTTP client drops without a word. */
+    private static final java.util.Set<String> RESERVED_HEADERS =
+            java.util.Set.of("content-type", "content-length", "host", "connection", "transfer-encoding");
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+    /** {@code Name=value;Name=value} (or comma-separated); see {@code ValueTypes.httpHeaders()}. */
+    static java.util.Map<String, String> headers(RawValue raw) {
+        String use = "; write Name=value pairs separated by ; such as X-Scope-OrgID=tenant-1";
+        java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        String text = raw.text() == null ? "" : raw.text();
+        int entry = 0;
+        for (String part : text.split("[;,]")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            entry++;
+            int eq = part.indexOf('=');
+            String name = eq < 0 ? "" : part.substring(0, eq).trim();
+            if (name.isEmpty()) {
+                throw invalidHidden(raw, "has entry " + entry + " that is not Name=value" + use);
+            }
+            if (!HEADER_NAME.matcher(name).matches()) {
+                throw invalidHidden(raw, "has entry " + entry + " whose name is not an HTTP token (letters, digits, -"
+                        + " and _)" + use);
+            }
+            String value = part.substring(eq + 1).trim();
+            if (value.isEmpty()) {
+                throw invalidHidden(raw, "has entry " + entry + " (" + name + ") with an empty value" + use);
+            }
+            if (value.chars().anyMatch(Character::isISOControl)) {
+                throw invalidHidden(raw, "has entry " + entry + " (" + name + ") with a control character in its"
+                        + " value; remove it");
+            }
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (RESERVED_HEADERS.contains(lower)) {
+                throw invalidHidden(raw, "sets " + name + ", which the exporter sets itself; remove it");
+            }
+            if (!seen.add(lower)) {
+                throw invalidHidden(raw, "names " + name + " twice; keep one");
+            }
+            headers.put(name, value);
+        }
+        if (headers.isEmpty()) {
+            throw invalidHidden(raw, "holds no header" + use);
+        }
+        return java.util.Collections.unmodifiableMap(headers);
+    }
+
     private static String required(RawValue raw, String accepted) {
         if (raw.text() == null || raw.text().isBlank()) {
             throw invalid(raw, "is empty; use " + accepted);

@@ -15,8 +15,8 @@ public final class GradGuardSchema {
 
     /** The schema the agent loads. */
     public static final ConfigSchema SCHEMA =
-            ClipPolicies.addTo(ConfigSchema.of(Keys.GENERAL)).and(RecoveryKeys.KEYS).and(Keys.PROTECTION).and(DetectorConfig.KEYS)
-                    .and(Keys.OUTPUTS);
+            ClipPolicies.addTo(ConfigSchema.of(Keys.GENERAL)).and(RecoveryKeys.KEYS).and(Keys.PROTECTION)
+                    .and(DetectorConfig.KEYS).and(Keys.OUTPUTS).and(Keys.OTLP);
 
     private GradGuardSchema() {}
 
