@@ -134,6 +134,24 @@ public final class ConfigLoader {
     }
 
     /**
+     * The merge of a reload of the file: what a reload changes is the policy, so only a problem of
+     * a reloadable key (or of the file) rejects it; a setting that was already unusable at start
+     * (a missing auth file, say) was said then and does not block every later policy edit.
+     *
+     * @throws ConfigException with the first problem of a reloadable key
+     */
+    static GradGuardConfig mergeReload(
+            ConfigSchema schema, ConfigSources sources, Map<String, RawValue> fileValues, Path configFile, String run) {
+        GradGuardConfig next = merge(schema, sources, fileValues, configFile, run, false, List.of());
+        for (ConfigProblem p : next.problems()) {
+            if (!p.warning() && p.key().startsWith(GradGuardConfig.RELOADABLE_PREFIX)) {
+                throw new ConfigException(p.message().substring("gradguard: ".length()));
+            }
+        }
+        return next;
+    }
+
+    /**
      * Whether the agent args ask for the help text instead of a configuration.
      *
      * @param agentArgs the {@code -javaagent:jar=...} string, may be null

@@ -102,7 +102,7 @@ public final class PolicyFileWatcher {
             ConfigSchema schema = current.schema();
             Map<String, RawValue> fileValues = YamlConfigFile.read(schema, file);
             // The run label must not change under a running job, so the old one is the default.
-            GradGuardConfig next = ConfigLoader.merge(schema, sources, fileValues, file, current.run(), true, List.of());
+            GradGuardConfig next = ConfigLoader.mergeReload(schema, sources, fileValues, file, current.run());
             current = next;
             accepted++;
             return Optional.of(next);

@@ -53,6 +53,28 @@ class PolicyFileWatcherTest {
         clockNanos.addAndGet(millis * 1_000_000L);
     }
 
+    /**
+     * A setting that was unusable at start (here an auth file that is gone) was said then and
+     * switched off the endpoint only; it must not block every later edit of the policy.
+     */
+    @Test
+    void aPolicyEditIsAcceptedThoughAnotherSettingWasUnusableAtStart() throws IOException {
+        file = dir.resolve("gradguard.yml");
+        Files.writeString(file, "policy:\n  type: global-norm\n");
+        String args = "config=" + file + ",auth_file=" + dir.resolve("gone");
+        ConfigSources sources = ConfigSources.of(GradGuardSchema.SCHEMA, args, Map.of(), Map.of());
+        initial = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources);
+        assertTrue(initial.unusable(Part.ENDPOINT));
+        PolicyFileWatcher w = new PolicyFileWatcher(initial, sources, 500, clockNanos::get,
+                new PrintStream(stderr, true, StandardCharsets.UTF_8));
+        edit("policy:\n  type: value\n  clip_value: 0.3\n");
+        advanceMillis(500);
+        assertEquals("value", w.poll().orElseThrow().get(ClipPolicies.TYPE), stderr.toString(StandardCharsets.UTF_8));
+        edit("policy:\n  type: value\n  clip_value: -1\n");
+        advanceMillis(500);
+        assertTrue(w.poll().isEmpty(), "a bad policy value still rejects the edit");
+    }
+
     @Test
     void editedPolicyIsReturnedByTheNextPoll() throws IOException {
         PolicyFileWatcher w = watcher("", "policy:\n  type: global-norm\n  max_norm: 1.0\n", 500);
