@@ -255,6 +255,6 @@ public final class ConfigSchema {
     }
 
     private static String cell(String text) {
-        return text.replace("|", "\\|");
+        return text.replace("|", "\\|").replace("<", "&lt;");
     }
 }
