@@ -44,6 +44,8 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final PolicyUpdates policyUpdates;
     private final TrainerEngines engines;
     private final Map<String, GradGuardMetrics> metricsByModel = new LinkedHashMap<>();
+    /** The live page's history; null without an endpoint to show it. */
+    private final LiveHistory live;
     private final RuntimeException unprotected;
 
     /**
@@ -60,10 +62,12 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         errors = new AgentErrors(registry, config.run());
         policyUpdates = new PolicyUpdates(config, sources, registry);
-        ScrapeEndpoint endpoint = ScrapeEndpoint.start(config, registry);
+        LiveHistory history = new LiveHistory(LiveHistory.STEPS, config.parameters(), config.maxParameters());
+        ScrapeEndpoint endpoint = ScrapeEndpoint.start(config, registry, history);
         if (endpoint != null) {
             exporters.add(endpoint);
         }
+        live = endpoint == null ? null : history;
         if (config.pushgateway() != null && !config.unusable(Part.PUSH)) {
             MetricsPush push = MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(),
                     registry.getPrometheusRegistry(), "gradguard", MetricsPush.groupingKey(config.run()));
@@ -140,6 +144,9 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         sinks.add(new SummarySink(config.summarySeconds()));
         if (stepLog != null) {
             sinks.add(new StepLogSink(stepLog));
+        }
+        if (live != null) {
+            sinks.add(live.newTrack(model));
         }
         return new StepEngine(DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), sinks, errors);
     }
