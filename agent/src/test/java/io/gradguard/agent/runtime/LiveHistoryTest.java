@@ -37,9 +37,18 @@ class LiveHistoryTest {
 
     /** A report whose every figure is derived from its step, so a reader can tell a torn row. */
     static StepReport report(String model, long step, int parameters, StepAction action, boolean explosion) {
-        List<ParameterStats> p = new ArrayList<>();
+        String[] names = new String[parameters];
         for (int j = 0; j < parameters; j++) {
-            p.add(new ParameterStats("p" + j, step + j, Double.NaN, false, Double.NaN));
+            names[j] = "p" + j;
+        }
+        return report(model, step, names, action, explosion);
+    }
+
+    /** The same, with the parameters' names given: a real job's reports share their name instances. */
+    static StepReport report(String model, long step, String[] names, StepAction action, boolean explosion) {
+        List<ParameterStats> p = new ArrayList<>();
+        for (int j = 0; j < names.length; j++) {
+            p.add(new ParameterStats(names[j], step + j, Double.NaN, false, Double.NaN));
         }
         boolean skipped = action == StepAction.SKIPPED;
         StepStats stats = new StepStats(p, skipped ? Double.POSITIVE_INFINITY : 2.0 * step, 1.0, skipped);
