@@ -19,7 +19,8 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The Prometheus scrape endpoint ({@code /metrics}, {@code /-/healthy}): client_java's handlers on
+ * The Prometheus scrape endpoint ({@code /metrics}, {@code /-/healthy}) and the live page
+ * ({@code /}, its files and {@code /api/steps}: {@link LivePage}, {@link LiveSteps}): client_java's handlers on
  * a JDK {@code HttpServer} (or {@code HttpsServer}) built here, because client_java's
  * {@code HTTPServer} offers no way to put a filter in front of its handlers. Every request passes
  * {@link EndpointRequestFilter}: GET and HEAD only, no bodies, bounded heads, optional basic auth.

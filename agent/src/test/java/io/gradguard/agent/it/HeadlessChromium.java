@@ -29,14 +29,15 @@ import java.util.function.BooleanSupplier;
  * browser is downloaded), with every console error, uncaught exception and failed load the page
  * causes collected over the DevTools protocol from before the first navigation.
  */
-final class HeadlessChromium implements AutoCloseable {
+public final class HeadlessChromium implements AutoCloseable {
 
     static final String DRIVER = "/usr/bin/chromedriver";
     /** The browser itself: /usr/bin/chromium is a wrapper script around it. */
     static final String BROWSER = Files.isExecutable(Path.of("/usr/lib/chromium/chromium"))
             ? "/usr/lib/chromium/chromium" : "/usr/bin/chromium";
 
-    final ChromeDriver driver;
+    /** The driver, for navigation and scripts. */
+    public final ChromeDriver driver;
     private final DevTools devTools;
     private final Path profile;
     private final List<String> errors = Collections.synchronizedList(new ArrayList<>());
@@ -47,8 +48,15 @@ final class HeadlessChromium implements AutoCloseable {
         this.profile = profile;
     }
 
-    /** Starts the browser with a window of the given size (CSS pixels) and a fresh profile. */
-    static HeadlessChromium start(int width, int height) throws IOException {
+    /**
+     * Starts the browser with a window of the given size (CSS pixels) and a fresh profile.
+     *
+     * @param width window width
+     * @param height window height
+     * @return the browser
+     * @throws IOException when no profile directory can be made
+     */
+    public static HeadlessChromium start(int width, int height) throws IOException {
         if (!Files.isExecutable(Path.of(DRIVER)) || !Files.isExecutable(Path.of(BROWSER))) {
             throw new AssertionError(DRIVER + " or " + BROWSER + " is missing: run ./gradguard setup"
                     + " (it installs Debian's chromium and chromium-driver)");
@@ -102,19 +110,33 @@ final class HeadlessChromium implements AutoCloseable {
         });
     }
 
-    /** Errors the page caused so far, in the order they came. */
-    List<String> errors() {
+    /** @return errors the page caused so far, in the order they came */
+    public List<String> errors() {
         synchronized (errors) {
             return List.copyOf(errors);
         }
     }
 
-    Object script(String js, Object... args) {
+    /**
+     * Runs a script in the page.
+     *
+     * @param js the script's body
+     * @param args its {@code arguments}
+     * @return what it returned
+     */
+    public Object script(String js, Object... args) {
         return ((JavascriptExecutor) driver).executeScript(js, args);
     }
 
-    /** Polls until the condition holds, or fails saying what was waited for and the errors seen. */
-    void await(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
+    /**
+     * Polls until the condition holds, or fails saying what was waited for and the errors seen.
+     *
+     * @param what what is waited for
+     * @param seconds how long at most
+     * @param condition the condition
+     * @throws InterruptedException when interrupted
+     */
+    public void await(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < end) {
             if (condition.getAsBoolean()) {
@@ -125,7 +147,13 @@ final class HeadlessChromium implements AutoCloseable {
         throw new AssertionError("page: no " + what + " after " + seconds + " s; browser errors " + errors());
     }
 
-    void screenshot(Path png) throws IOException {
+    /**
+     * Writes a PNG of the window.
+     *
+     * @param png where
+     * @throws IOException when it cannot be written
+     */
+    public void screenshot(Path png) throws IOException {
         Files.createDirectories(png.toAbsolutePath().getParent());
         Files.write(png, driver.getScreenshotAs(OutputType.BYTES));
     }
