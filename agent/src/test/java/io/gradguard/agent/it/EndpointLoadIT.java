@@ -49,6 +49,8 @@ class EndpointLoadIT {
     // Each scraper waits this long between its scrapes: 32 scrapers then ask up to 128 times a
     // second, some 2000 times what one Prometheus scraping every 15 s asks.
     private static final long PAUSE_MS = 250;
+    private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_FAILURE =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private static final Pattern MEDIAN = Pattern.compile("steps=(\\d+) median_step_ms=([0-9.]+)");
     private static final Pattern AGENT_ERRORS = Pattern.compile("(?m)^gradguard_agent_errors_total\\{[^}]*\\} (\\S+)$");
 
@@ -128,7 +130,7 @@ class EndpointLoadIT {
                         + " median step quiet %.4f ms (%d steps), loaded %.4f ms (%d steps), ratio %.4f (%+.2f%%); scrapers' own cpu %d ms%n",
                 SCRAPERS, WINDOWS / 2, WINDOW_MS, answered.get(), failed.get(), errorsSeen.get(),
                 quietMs, quiet.size(), loadedMs, loaded.size(), ratio, (ratio - 1) * 100, scrapersCpuMs);
-        assertEquals(0, failed.get(), "unanswered scrapes");
+        assertEquals(0, failed.get(), "unanswered scrapes; the first: " + FIRST_FAILURE.get());
         assertTrue(pagePolls >= PAGES * (WINDOWS / 2) * 4L, "live pages' polls answered: " + pagePolls);
         assertEquals(0, errorsSeen.get(), "scrapes showing gradguard_agent_errors_total > 0");
         assertTrue(answered.get() >= SCRAPERS * WINDOWS / 2, "only " + answered.get() + " scrapes answered");
@@ -167,12 +169,14 @@ class EndpointLoadIT {
                                 }
                             } else {
                                 bad.incrementAndGet();
+                                FIRST_FAILURE.compareAndSet(null, "status " + status + ", " + body.length() + " bytes");
                             }
                             Thread.sleep(PAUSE_MS);
                         } catch (InterruptedException e) {
                             return null;
                         } catch (Exception e) {
                             bad.incrementAndGet();
+                            FIRST_FAILURE.compareAndSet(null, e.toString());
                         }
                     }
                     return null;
