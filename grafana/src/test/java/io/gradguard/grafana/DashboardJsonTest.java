@@ -106,7 +106,7 @@ final class DashboardJsonTest {
             if (panel.path("fieldConfig").path("defaults").path("unit").asText().isBlank()) {
                 problems.add(title + ": no fieldConfig.defaults.unit");
             }
-            if (!List.of("timeseries", "stat", "table").contains(panel.path("type").asText())) {
+            if (!List.of("timeseries", "stat", "table", "heatmap").contains(panel.path("type").asText())) {
                 problems.add(title + ": type " + panel.path("type"));
             }
             JsonNode targets = panel.path("targets");
@@ -144,6 +144,13 @@ final class DashboardJsonTest {
     @Test
     void queriesFilterOnTheDashboardVariables() {
         List<String> problems = new ArrayList<>();
+        // A heatmap shows every parameter $parameter selects, one row each; line panels the top 10.
+        Set<String> heatmaps = new HashSet<>();
+        for (JsonNode panel : dashboard.panels()) {
+            if ("heatmap".equals(panel.path("type").asText())) {
+                heatmaps.add("panel '" + panel.path("title").asText() + "' ");
+            }
+        }
         for (GrafanaDashboard.Query query : dashboard.panelQueries()) {
             String expr = query.expr();
             // agent_errors and config_reloads carry no model label (metric contract).
@@ -159,11 +166,31 @@ final class DashboardJsonTest {
             if (perParameter && !expr.contains("parameter=~\"$parameter\"")) {
                 problems.add(query.origin() + " does not filter on parameter");
             }
-            if (perParameter && !expr.startsWith("topk(10,")) {
+            boolean heatmap = heatmaps.stream().anyMatch(query.origin()::startsWith);
+            if (perParameter && !heatmap && !expr.startsWith("topk(10,")) {
                 problems.add(query.origin() + " per-parameter query is not topk(10, ...)");
             }
         }
         assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void perParameterHeatmapShowsEveryParameterOnALogScale() {
+        JsonNode heatmap = null;
+        for (JsonNode panel : dashboard.panels()) {
+            if ("heatmap".equals(panel.path("type").asText())) {
+                heatmap = panel;
+            }
+        }
+        assertNotNull(heatmap, "a heatmap panel");
+        JsonNode target = heatmap.path("targets").path(0);
+        assertEquals("log10(gradguard_grad_norm{job=~\"$job\", instance=~\"$instance\", model=~\"$model\", run=~\"$run\","
+                + " parameter=~\"$parameter\"})", target.path("expr").asText());
+        assertEquals("{{parameter}}", target.path("legendFormat").asText(), "one row per parameter");
+        assertEquals("time_series", target.path("format").asText());
+        // The series are the rows as they are: Grafana must not bucket the values into a histogram.
+        assertFalse(heatmap.path("options").path("calculate").asBoolean(true), "options.calculate");
+        assertEquals(24, heatmap.path("gridPos").path("w").asInt(), "full width");
     }
 
     @Test

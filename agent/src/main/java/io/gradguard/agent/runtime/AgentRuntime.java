@@ -45,6 +45,8 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final PolicyUpdates policyUpdates;
     private final TrainerEngines engines;
     private final Map<String, GradGuardMetrics> metricsByModel = new LinkedHashMap<>();
+    /** The live page's history; null without an endpoint to show it. */
+    private final LiveHistory live;
     private final RuntimeException unprotected;
 
     /**
@@ -59,10 +61,12 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         ConfigSources sources = ConfigSources.restore(GradGuardSchema.SCHEMA, exportedSources, System.getenv());
         config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources).withRun(run);
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        ScrapeEndpoint endpoint = ScrapeEndpoint.start(config, prometheus);
+        LiveHistory history = new LiveHistory(LiveHistory.STEPS, config.parameters(), config.maxParameters());
+        ScrapeEndpoint endpoint = ScrapeEndpoint.start(config, prometheus, history);
         if (endpoint != null) {
             exporters.add(endpoint);
         }
+        live = endpoint == null ? null : history;
         if (config.pushgateway() != null && !config.unusable(Part.PUSH)) {
             MetricsPush push = MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(),
                     prometheus.getPrometheusRegistry(), "gradguard", MetricsPush.groupingKey(config.run()));
@@ -147,6 +151,9 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         sinks.add(new SummarySink(config.summarySeconds()));
         if (stepLog != null) {
             sinks.add(new StepLogSink(stepLog));
+        }
+        if (live != null) {
+            sinks.add(live.newTrack(model));
         }
         return new StepEngine(DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), sinks, errors);
     }

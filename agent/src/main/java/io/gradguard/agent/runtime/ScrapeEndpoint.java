@@ -1,7 +1,6 @@
 package io.gradguard.agent.runtime;
 
 import com.sun.net.httpserver.HttpContext;
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
@@ -13,16 +12,15 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The Prometheus scrape endpoint ({@code /metrics}, {@code /-/healthy}): client_java's handlers on
+ * The Prometheus scrape endpoint ({@code /metrics}, {@code /-/healthy}) and the live page
+ * ({@code /}, its files and {@code /api/steps}: {@link LivePage}, {@link LiveSteps}): client_java's handlers on
  * a JDK {@code HttpServer} (or {@code HttpsServer}) built here, because client_java's
  * {@code HTTPServer} offers no way to put a filter in front of its handlers. Every request passes
  * {@link EndpointRequestFilter}: GET and HEAD only, no bodies, bounded heads, optional basic auth.
@@ -59,7 +57,7 @@ final class ScrapeEndpoint implements MetricsExporter {
     }
 
     /** Starts the endpoint, or says in one line why not and returns null: monitoring goes on. */
-    static ScrapeEndpoint start(GradGuardConfig config, PrometheusMeterRegistry registry) {
+    static ScrapeEndpoint start(GradGuardConfig config, PrometheusMeterRegistry registry, LiveHistory live) {
         if (config.port() == 0) {
             return null;
         }
@@ -89,7 +87,8 @@ final class ScrapeEndpoint implements MetricsExporter {
         int last = auto ? DEFAULT_PORT + AUTO_TRIES : first;
         for (int port = first; port <= last; port++) {
             try {
-                ScrapeEndpoint endpoint = bind(new InetSocketAddress(address, port), tls, filter, registry, config.host());
+                ScrapeEndpoint endpoint = bind(new InetSocketAddress(address, port), tls, filter, registry, config.host(),
+                        new LiveSteps(live, config.run()));
                 if (address.isAnyLocalAddress()) {
                     System.err.println(
                             "[gradguard] WARNING: metrics endpoint listening on ALL interfaces (host=" + config.host()
@@ -119,12 +118,13 @@ final class ScrapeEndpoint implements MetricsExporter {
 
     @Override
     public String describe() {
-        return "metrics at " + url();
+        return "metrics at " + url() + "metrics; live page at " + url();
     }
 
+    /** The endpoint's root, e.g. {@code http://127.0.0.1:9404/}. */
     String url() {
         String shown = host.contains(":") ? "[" + host + "]" : host;
-        return scheme + "://" + shown + ":" + server.getAddress().getPort() + "/metrics";
+        return scheme + "://" + shown + ":" + server.getAddress().getPort() + "/";
     }
 
     @Override
@@ -142,7 +142,8 @@ final class ScrapeEndpoint implements MetricsExporter {
             HttpsConfigurator tls,
             EndpointRequestFilter filter,
             PrometheusMeterRegistry registry,
-            String host)
+            String host,
+            LiveSteps liveSteps)
             throws IOException {
         EndpointWorkers workers = new EndpointWorkers(WORKERS, EXCHANGE_DEADLINE);
         AtomicReference<Object> result = new AtomicReference<>();
@@ -161,7 +162,8 @@ final class ScrapeEndpoint implements MetricsExporter {
                                 server.setExecutor(workers);
                                 guarded(server.createContext("/metrics", new EndpointMetricsCache(registry)), filter);
                                 guarded(server.createContext("/-/healthy", new HealthyHandler()), filter);
-                                guarded(server.createContext("/", ScrapeEndpoint::index), filter);
+                                guarded(server.createContext("/", new LivePage()), filter);
+                                guarded(server.createContext("/api/steps", liveSteps), filter);
                                 server.start();
                                 result.set(server);
                             } catch (IOException | RuntimeException e) {
@@ -191,24 +193,5 @@ final class ScrapeEndpoint implements MetricsExporter {
 
     private static void guarded(HttpContext context, EndpointRequestFilter filter) {
         context.getFilters().add(filter);
-    }
-
-    /** {@code /} names the two paths; anything else under it is 404 (client_java serves an HTML page). */
-    private static void index(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            if (!"/".equals(exchange.getRequestURI().getPath())) {
-                exchange.sendResponseHeaders(404, -1);
-                return;
-            }
-            byte[] body = "gradguard metrics: /metrics, health: /-/healthy\n".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-            boolean head = "HEAD".equals(exchange.getRequestMethod());
-            exchange.sendResponseHeaders(200, head ? -1 : body.length);
-            if (!head) {
-                try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(body);
-                }
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.gradguard.agent.bench;
 
 import com.sun.net.httpserver.HttpServer;
+import io.gradguard.agent.it.LivePagePoller;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -37,8 +38,15 @@ public final class OverheadBenchmark {
         "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"
     };
 
-    /** One way of running the same training job. */
-    record Variant(String name, String agentArgs, List<String> trainerArgs) {
+    /**
+     * One way of running the same training job; {@code {port}} in the agent args becomes a free port,
+     * and {@code livePage} polls the job's {@code /api/steps} as an open live page does.
+     */
+    record Variant(String name, String agentArgs, List<String> trainerArgs, boolean livePage) {
+        Variant(String name, String agentArgs, List<String> trainerArgs) {
+            this(name, agentArgs, trainerArgs, false);
+        }
+
         boolean hasAgent() {
             return agentArgs != null;
         }
@@ -103,6 +111,7 @@ public final class OverheadBenchmark {
         }
         if (!skipPass) {
             StatisticsPassBenchmark.run(System.out);
+            io.gradguard.agent.runtime.LiveHistoryBenchmark.run(System.out);
         }
     }
 
@@ -151,6 +160,8 @@ public final class OverheadBenchmark {
         List<Variant> v = new ArrayList<>();
         v.add(new Variant("bare", null, List.of()));
         v.add(new Variant("monitor", base, List.of()));
+        // the endpoint on (its history fed at every step) and a live page open, polling 4 times a second
+        v.add(new Variant("live-page", base.replace("port=0", "port={port}"), List.of(), true));
         // what update_ratio_every=1 costs: weights duplicated, max |g| and norms measured every step
         v.add(new Variant("monitor-ur1", "port=0,summary=0,update_ratio_every=1", List.of()));
         // what the OTLP export adds: every meter recorded into two registries, an export every second
@@ -169,8 +180,14 @@ public final class OverheadBenchmark {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(Arrays.asList(JVM_FLAGS));
+        int port = 0;
         if (v.hasAgent()) {
-            cmd.add("-javaagent:" + agent + "=" + v.agentArgs());
+            if (v.agentArgs().contains("{port}")) {
+                try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+                    port = s.getLocalPort();
+                }
+            }
+            cmd.add("-javaagent:" + agent + "=" + v.agentArgs().replace("{port}", String.valueOf(port)));
         }
         cmd.addAll(List.of("-jar", examples.toString(), "--model", model, "--epochs", "1", "--loop", "manual",
                 "--max-steps", Integer.toString(steps), "--limit-train", Integer.toString(steps * 64),
@@ -180,7 +197,16 @@ public final class OverheadBenchmark {
         pb.environment().put("DJL_OFFLINE", "true");
         long t0 = System.nanoTime();
         Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
+        LivePagePoller page = v.livePage() ? LivePagePoller.start(port) : null;
+        byte[] out;
+        try {
+            out = p.getInputStream().readAllBytes();
+        } finally {
+            if (page != null) {
+                page.close();
+                System.err.printf(Locale.ROOT, "[bench] live page: %d polls answered, %d rows%n", page.polls(), page.rows());
+            }
+        }
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
             throw new IllegalStateException(model + " " + v.name() + " failed:\n" + new String(out, StandardCharsets.UTF_8));
         }
@@ -281,12 +307,12 @@ public final class OverheadBenchmark {
         return String.join("\n",
                 "usage: OverheadBenchmark --agent JAR --examples JAR [options]",
                 "  --models LIST       default mlp,cnn,lstm,deep-mlp,wide-mlp",
-                "  --variants LIST     subset of bare,monitor,monitor-ur1,monitor-otlp,global-norm,agc,hand-clip,djl-clip-grad",
+                "  --variants LIST     subset of bare,monitor,monitor-ur1,monitor-otlp,live-page,global-norm,agc,hand-clip,djl-clip-grad",
                 "  --rounds N          default 2 (order reverses every other round)",
                 "  --steps N           optimizer steps per job, default 300",
                 "  --wide-steps N      steps for wide-mlp, default 30",
                 "  --monitor-args A    agent args added to monitor, global-norm, agc; default update_ratio_every=100",
-                "  --no-jobs           only the in-process statistics pass",
+                "  --no-jobs           only the in-process statistics pass and live history",
                 "  --no-stats-pass     only the training jobs");
     }
 }

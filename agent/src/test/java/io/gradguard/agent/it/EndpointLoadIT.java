@@ -28,8 +28,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * 32 concurrent scrapers cost the training job less than 5% of its median step time, and every
- * scrape is answered.
+ * 32 concurrent scrapers and 4 open live pages cost the training job less than 5% of its median
+ * step time, and every scrape is answered.
  *
  * <p>The machine this runs on is shared, so its load drifts by tens of percent from one run to the
  * next (two separate runs measured +89% and -27% for the same code). The comparison therefore
@@ -39,6 +39,9 @@ import java.util.regex.Pattern;
 class EndpointLoadIT {
 
     private static final int SCRAPERS = 32;
+    // Live pages open through the test, polling every 250 ms in the loaded windows (each has its full
+    // first load in the first one) and idle in the quiet ones.
+    private static final int PAGES = 4;
     private static final int WINDOWS = 20; // alternating quiet, loaded, quiet, ...
     private static final long WINDOW_MS = 2000;
     // Steps ending this soon after a switch belong to neither side: scrapers start and drain.
@@ -46,17 +49,23 @@ class EndpointLoadIT {
     // Each scraper waits this long between its scrapes: 32 scrapers then ask up to 128 times a
     // second, some 2000 times what one Prometheus scraping every 15 s asks.
     private static final long PAUSE_MS = 250;
+    private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_FAILURE =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private static final Pattern MEDIAN = Pattern.compile("steps=(\\d+) median_step_ms=([0-9.]+)");
     private static final Pattern AGENT_ERRORS = Pattern.compile("(?m)^gradguard_agent_errors_total\\{[^}]*\\} (\\S+)$");
 
     @Test
-    void thirtyTwoScrapersCostTrainingLessThanFivePercent(@TempDir Path dir) throws Exception {
+    void thirtyTwoScrapersAndFourLivePagesCostTrainingLessThanFivePercent(@TempDir Path dir) throws Exception {
         Path steps = dir.resolve("steps.txt");
         int port = ChildJvm.freePort();
         long[][] windows = new long[WINDOWS][];
         AtomicInteger answered = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         AtomicInteger errorsSeen = new AtomicInteger();
+        long pagePolls = 0;
+        long pageRows = 0;
+        String[] pageCursors = new String[PAGES];
+        Arrays.fill(pageCursors, "");
         long scrapersCpuMs;
         try (ChildJvm job = ChildJvm.start(ChildJvm.java(
                 "-javaagent:" + ChildJvm.agentJar() + "=port=" + port + ",summary=0",
@@ -70,7 +79,18 @@ class EndpointLoadIT {
                 long jobCpu0 = jobCpuMillis(job);
                 long start = System.currentTimeMillis();
                 if (w % 2 == 1) {
+                    List<LivePagePoller> pages = new ArrayList<>();
+                    for (int p = 0; p < PAGES; p++) {
+                        pages.add(LivePagePoller.start(port, pageCursors[p]));
+                    }
                     scrapeFor(port, WINDOW_MS, answered, failed, errorsSeen);
+                    for (int p = 0; p < PAGES; p++) {
+                        LivePagePoller page = pages.get(p);
+                        page.close();
+                        pageCursors[p] = page.cursor();
+                        pagePolls += page.polls();
+                        pageRows += page.rows();
+                    }
                 } else {
                     Thread.sleep(WINDOW_MS);
                 }
@@ -81,6 +101,8 @@ class EndpointLoadIT {
             System.out.printf(Locale.ROOT, "[EndpointLoadIT] job cpu quiet %.0f ms/s, loaded %.0f ms/s%n",
                     jobCpuMs[0] * 1000.0 / (WINDOWS / 2 * WINDOW_MS), jobCpuMs[1] * 1000.0 / (WINDOWS / 2 * WINDOW_MS));
             scrapersCpuMs = (testCpuNanos() - cpu0) / 1_000_000;
+            System.out.printf(Locale.ROOT, "[EndpointLoadIT] %d live pages in the loaded windows: %d polls of /api/steps answered, %d step rows%n",
+                    PAGES, pagePolls, pageRows);
             assertEquals(0, job.waitFor(120), job.output());
             assertTrue(job.output().contains("weights_sha256="), job.output());
             assertFalse(job.output().contains("contained a failure"), job.output());
@@ -108,7 +130,8 @@ class EndpointLoadIT {
                         + " median step quiet %.4f ms (%d steps), loaded %.4f ms (%d steps), ratio %.4f (%+.2f%%); scrapers' own cpu %d ms%n",
                 SCRAPERS, WINDOWS / 2, WINDOW_MS, answered.get(), failed.get(), errorsSeen.get(),
                 quietMs, quiet.size(), loadedMs, loaded.size(), ratio, (ratio - 1) * 100, scrapersCpuMs);
-        assertEquals(0, failed.get(), "unanswered scrapes");
+        assertEquals(0, failed.get(), "unanswered scrapes; the first: " + FIRST_FAILURE.get());
+        assertTrue(pagePolls >= PAGES * (WINDOWS / 2) * 4L, "live pages' polls answered: " + pagePolls);
         assertEquals(0, errorsSeen.get(), "scrapes showing gradguard_agent_errors_total > 0");
         assertTrue(answered.get() >= SCRAPERS * WINDOWS / 2, "only " + answered.get() + " scrapes answered");
         assertTrue(quiet.size() > 1000 && loaded.size() > 1000, quiet.size() + " / " + loaded.size() + " steps");
@@ -146,12 +169,14 @@ class EndpointLoadIT {
                                 }
                             } else {
                                 bad.incrementAndGet();
+                                FIRST_FAILURE.compareAndSet(null, "status " + status + ", " + body.length() + " bytes");
                             }
                             Thread.sleep(PAUSE_MS);
                         } catch (InterruptedException e) {
                             return null;
                         } catch (Exception e) {
                             bad.incrementAndGet();
+                            FIRST_FAILURE.compareAndSet(null, e.toString());
                         }
                     }
                     return null;
