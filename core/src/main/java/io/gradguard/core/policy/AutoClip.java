@@ -1,6 +1,5 @@
 package io.gradguard.core.policy;
 
-import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
 import java.util.List;
@@ -18,7 +17,7 @@ import java.util.Map;
  * what the detector calls an explosion is. The first step passes: there is nothing to compare it
  * with.
  */
-public final class AutoClip implements ClipPolicy {
+public final class AutoClip implements GlobalNormPolicy {
 
     /** During the warm-up, the bound as a multiple of the mean norm so far. */
     static final double WARMUP_FACTOR = 3.0;
@@ -68,7 +67,7 @@ public final class AutoClip implements ClipPolicy {
 
     /** {@inheritDoc} */
     @Override
-    public ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
-        return rule.apply(gradients, stats);
+    public double decide(StepStats stats) {
+        return rule.decide(stats);
     }
 }

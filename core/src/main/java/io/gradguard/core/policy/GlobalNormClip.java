@@ -4,7 +4,6 @@ import io.gradguard.core.config.ConfigKey;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.config.ValueTypes;
 import io.gradguard.core.config.ValueTypes.Range;
-import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
 import java.util.List;
@@ -15,7 +14,7 @@ import java.util.Map;
  * gradients, or their max |g| for {@code norm_type: inf}) comes from the pre-clip statistics, so
  * the coefficient is computed on the host and applied with one in-place multiply per gradient.
  */
-public final class GlobalNormClip implements ClipPolicy {
+public final class GlobalNormClip implements GlobalNormPolicy {
 
     /** The norm to clip to; also per-parameter-norm's bound and zscore's optional cap. */
     public static final ConfigKey<Double> MAX_NORM = ConfigKey.of("policy.max_norm",
@@ -72,8 +71,8 @@ public final class GlobalNormClip implements ClipPolicy {
 
     /** {@inheritDoc} */
     @Override
-    public ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
+    public double decide(StepStats stats) {
         double total = GlobalNormScaling.isInfinity(normType) ? stats.globalMaxAbs() : stats.globalNorm();
-        return GlobalNormScaling.clip(gradients, total, stats.globalNorm(), maxNorm);
+        return GlobalNormScaling.coefficient(total, maxNorm);
     }
 }

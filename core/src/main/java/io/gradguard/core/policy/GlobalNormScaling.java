@@ -26,21 +26,30 @@ final class GlobalNormScaling {
     }
 
     /**
-     * Scales every gradient by {@code maxNorm / (total + 1e-6)} when that is below 1.
+     * PyTorch's {@code clip_coef = max_norm / (total + 1e-6)}, when it is below 1.
      *
-     * @param gradients modified in place
      * @param total the norm compared with {@code maxNorm} (L2 or inf, as the policy measures it)
-     * @param globalL2 the pre-clip global L2 norm, to report the post-clip L2 norm on the host
      * @param maxNorm the norm to clip to
+     * @return the factor, or 1 when nothing is clipped
      */
-    static ClipResult clip(
-            List<ParameterGradient> gradients, double total, double globalL2, double maxNorm) {
+    static double coefficient(double total, double maxNorm) {
         if (!Double.isFinite(total) || !Double.isFinite(maxNorm)) {
             // A non-finite norm would turn the coefficient into 0 or NaN and poison every
             // gradient; the engine handles non-finite steps before any policy runs.
-            return ClipResult.untouched(globalL2);
+            return 1.0;
         }
         double coefficient = maxNorm / (total + EPSILON);
+        return coefficient < 1.0 ? coefficient : 1.0;
+    }
+
+    /**
+     * Scales every gradient by a factor when it is below 1.
+     *
+     * @param gradients modified in place
+     * @param coefficient the factor a {@link GlobalNormPolicy} decided
+     * @param globalL2 the pre-clip global L2 norm, to report the post-clip L2 norm on the host
+     */
+    static ClipResult scale(List<ParameterGradient> gradients, double coefficient, double globalL2) {
         if (!(coefficient < 1.0)) {
             return ClipResult.untouched(globalL2);
         }

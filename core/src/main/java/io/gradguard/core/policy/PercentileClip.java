@@ -4,7 +4,6 @@ import io.gradguard.core.config.ConfigKey;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.config.ValueTypes;
 import io.gradguard.core.config.ValueTypes.Range;
-import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
 import java.util.List;
@@ -19,7 +18,7 @@ import java.util.Map;
  * history} norms are kept, so memory stays bounded and the threshold follows the run. Non-finite
  * norms are not recorded: one NaN would make every later percentile NaN.
  */
-public final class PercentileClip implements ClipPolicy {
+public final class PercentileClip implements GlobalNormPolicy {
 
     /** p of the p-th percentile. */
     public static final ConfigKey<Double> PERCENTILE = ConfigKey.of("policy.percentile",
@@ -86,13 +85,13 @@ public final class PercentileClip implements ClipPolicy {
 
     /** {@inheritDoc} */
     @Override
-    public ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
+    public double decide(StepStats stats) {
         double norm = stats.globalNorm();
         if (!Double.isFinite(norm)) {
-            return ClipResult.untouched(norm);
+            return 1.0;
         }
         history.add(norm);
-        return GlobalNormScaling.clip(gradients, norm, norm, currentMaxNorm());
+        return GlobalNormScaling.coefficient(norm, currentMaxNorm());
     }
 
     /** The max_norm the last step was clipped to (NaN before the first step). */

@@ -5,7 +5,6 @@ import io.gradguard.core.config.Part;
 import io.gradguard.core.config.ValueTypes;
 import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.NormEma;
-import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 
 import java.util.List;
@@ -25,7 +24,7 @@ import java.util.Map;
  * <p>Non-finite norms neither enter the warm-up nor the EMA, so one NaN step cannot poison the
  * statistics for the rest of the run.
  */
-public final class ZScoreClip implements ClipPolicy {
+public final class ZScoreClip implements GlobalNormPolicy {
 
     /** z above which the norm is clipped. */
     public static final ConfigKey<Double> Z_THRESHOLD = ConfigKey.of("policy.z_threshold",
@@ -118,25 +117,22 @@ public final class ZScoreClip implements ClipPolicy {
 
     /** {@inheritDoc} */
     @Override
-    public ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
+    public double decide(StepStats stats) {
         double norm = stats.globalNorm();
         if (!Double.isFinite(norm)) {
-            return ClipResult.untouched(norm);
+            return 1.0;
         }
         if (!ema.warmedUp()) {
             double bound = warmupFactor * ema.warmupMean(); // NaN without a factor or a history
             ema.addWarmup(Double.isNaN(bound) ? norm : Math.min(norm, bound));
             double cap = min(bound, maxNorm);
-            return Double.isNaN(cap) ? ClipResult.untouched(norm) : GlobalNormScaling.clip(gradients, norm, norm, cap);
+            return Double.isNaN(cap) ? 1.0 : GlobalNormScaling.coefficient(norm, cap);
         }
         double z = ema.zScore(norm);
         double threshold = z > zThreshold ? ema.clippedValue(z, zThreshold) : Double.NaN;
         ema.update(Double.isNaN(threshold) ? norm : threshold);
         double effective = Double.isNaN(threshold) ? maxNorm : min(threshold, maxNorm);
-        if (Double.isNaN(effective)) {
-            return ClipResult.untouched(norm);
-        }
-        return GlobalNormScaling.clip(gradients, norm, norm, effective);
+        return Double.isNaN(effective) ? 1.0 : GlobalNormScaling.coefficient(norm, effective);
     }
 
     /** The smaller of two limits, where NaN means "no limit". */
