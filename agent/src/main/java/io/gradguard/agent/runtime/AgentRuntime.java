@@ -20,6 +20,9 @@ import io.gradguard.core.log.StepLog;
 import io.gradguard.core.log.StepLogSink;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
+import io.gradguard.core.recorder.FlightRecorder;
+import io.gradguard.core.recorder.IncidentWriter;
+import io.gradguard.core.shadow.ShadowSink;
 import io.gradguard.core.step.StepSink;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -42,6 +45,8 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final AgentErrors errors;
     private final List<MetricsExporter> exporters = new ArrayList<>();
     private final StepLog stepLog;
+    /** The flight recorder's files; null when off. */
+    private final IncidentWriter incidents;
     private final PolicyUpdates policyUpdates;
     private final TrainerEngines engines;
     private final Map<String, GradGuardMetrics> metricsByModel = new LinkedHashMap<>();
@@ -83,6 +88,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         errors = new AgentErrors(registry, config.run());
         policyUpdates = new PolicyUpdates(config, sources, registry);
         stepLog = config.unusable(Part.STEP_LOG) ? null : openStepLog(config);
+        incidents = IncidentWriter.open(config, errors);
         unprotected = config.protectionAsWrittenFails() && config.get(Keys.FAIL_IF_UNPROTECTED)
                 ? new IllegalStateException("gradguard: a protection setting could not be used (said at start) and"
                         + " fail_if_unprotected=true; fix the setting or set fail_if_unprotected=false")
@@ -152,8 +158,16 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         if (stepLog != null) {
             sinks.add(new StepLogSink(stepLog));
         }
-        if (live != null) {
-            sinks.add(live.newTrack(model));
+        LiveHistory.Track track = live == null ? null : live.newTrack(model);
+        if (track != null) {
+            sinks.add(track);
+        }
+        if (config.get(Keys.SHADOW_POLICIES)) {
+            sinks.add(new ShadowSink(registry, model, config, policyUpdates.subscriber()));
+        }
+        if (incidents != null) {
+            sinks.add(new FlightRecorder(registry, model, config, incidents, track == null ? null : n -> track.incident(
+                    new LiveHistory.Incident(n.step(), n.trigger(), n.file().toString(), n.firstOffender()))));
         }
         return new StepEngine(DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), sinks, errors);
     }
@@ -178,6 +192,9 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         }
         if (stepLog != null) {
             stepLog.close();
+        }
+        if (incidents != null) {
+            incidents.close();
         }
     }
 

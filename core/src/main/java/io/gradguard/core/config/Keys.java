@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -105,15 +106,32 @@ public final class Keys {
             ValueTypes.integer(1, 86_400, "seconds"), 15,
             "seconds between OTLP exports; the last step is also sent at exit").in(Part.OTLP);
 
+    /** Directory of the flight recorder's incident files. */
+    public static final ConfigKey<Optional<Path>> INCIDENTS_DIR = ConfigKey.of("incidents.dir",
+            ValueTypes.pathOrOff("path of a directory"), Optional.of(Path.of("./gradguard-incidents")),
+            "flight recorder: directory of the incident files (one JSON file per incident); off = none")
+            .in(Part.INCIDENTS);
+    /** Steps the flight recorder keeps. */
+    public static final ConfigKey<Integer> INCIDENTS_STEPS = ConfigKey.of("incidents.steps",
+            ValueTypes.integer(1, 1024, null), 64,
+            "flight recorder: last steps kept (every parameter's norm) and written with an incident").in(Part.INCIDENTS);
+    /** Shadow evaluation of the norm-based policies. */
+    public static final ConfigKey<Boolean> SHADOW_POLICIES = ConfigKey.of("shadow_policies", ValueTypes.bool(), true,
+            "evaluate global-norm, percentile, zscore and auto beside the active policy, without acting"
+                    + " (gradguard_shadow_clip_*)");
+
     /** Where the configuration comes from and what is measured. */
     public static final List<ConfigKey<?>> GENERAL =
-            List.of(CONFIG, PORT, HOST, RUN, PARAMETERS, MAX_PARAMETERS, SUMMARY, UPDATE_RATIO_EVERY);
+            List.of(CONFIG, PORT, HOST, RUN, PARAMETERS, MAX_PARAMETERS, SUMMARY, UPDATE_RATIO_EVERY, SHADOW_POLICIES);
     /** What happens to bad steps, beside the clipping policy. */
     public static final List<ConfigKey<?>> PROTECTION =
             List.of(ON_NONFINITE, MAX_CONSECUTIVE_SKIPS, FAIL_ON_MAX_SKIPS, FAIL_IF_UNPROTECTED);
     /** Where the figures go. */
     public static final List<ConfigKey<?>> OUTPUTS =
             List.of(LOG, LOG_MAX_BYTES, PUSHGATEWAY, PUSH_INTERVAL, AUTH_FILE, TLS_KEYSTORE, TLS_PASSWORD_ENV);
+
+    /** The flight recorder. */
+    public static final List<ConfigKey<?>> INCIDENTS = List.of(INCIDENTS_DIR, INCIDENTS_STEPS);
 
     /** Export to an OpenTelemetry receiver. */
     public static final List<ConfigKey<?>> OTLP = List.of(OTLP_ENDPOINT, OTLP_HEADERS, OTLP_HEADERS_ENV, OTLP_INTERVAL);

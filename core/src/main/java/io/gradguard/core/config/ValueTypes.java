@@ -257,6 +257,32 @@ public final class ValueTypes {
     }
 
     /**
+     * A path with a default, or {@code off} for none (an empty value also means off).
+     *
+     * @param accepted what the path must name, for the help text
+     * @return the type; {@link java.util.Optional#empty()} for off
+     */
+    public static ValueType<java.util.Optional<Path>> pathOrOff(String accepted) {
+        ValueType<Path> path = path(accepted);
+        return new ValueType<>() {
+            @Override
+            public java.util.Optional<Path> parse(RawValue raw) {
+                return Values.isOff(raw) ? java.util.Optional.empty() : java.util.Optional.of(path.parse(raw));
+            }
+
+            @Override
+            public String accepted() {
+                return accepted + ", or off";
+            }
+
+            @Override
+            public String format(java.util.Optional<Path> value) {
+                return value == null || value.isEmpty() ? "off" : value.get().toString();
+            }
+        };
+    }
+
+    /**
      * The name of an environment variable (never its value: secrets do not pass through config).
      *
      * @return the type

@@ -16,7 +16,7 @@ public final class GradGuardSchema {
     /** The schema the agent loads. */
     public static final ConfigSchema SCHEMA =
             ClipPolicies.addTo(ConfigSchema.of(Keys.GENERAL)).and(RecoveryKeys.KEYS).and(Keys.PROTECTION)
-                    .and(DetectorConfig.KEYS).and(Keys.OUTPUTS).and(Keys.OTLP);
+                    .and(DetectorConfig.KEYS).and(Keys.OUTPUTS).and(Keys.OTLP).and(Keys.INCIDENTS);
 
     private GradGuardSchema() {}
 

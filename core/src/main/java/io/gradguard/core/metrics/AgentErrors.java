@@ -35,13 +35,22 @@ public final class AgentErrors {
     /** The parts of the agent that count their failures here. */
     public static final java.util.List<String> KNOWN_PLACES =
             java.util.List.of("config", "stats", "detector", "nonfinite", "policy", "update_ratio", "metrics", "summary", "loss",
-                    "step_log", "step", "setup", "recovery");
+                    "step_log", "step", "setup", "recovery", "incidents", "shadow");
 
     private Counter counter(String where) {
         return Counter.builder("gradguard.agent.errors")
                 .description("failures contained inside the agent")
                 .tags("run", run, "where", where)
                 .register(registry);
+    }
+
+    /**
+     * Counts a contained failure that its part has already said in its own words.
+     *
+     * @param where the part of the agent that failed, e.g. {@code incidents}
+     */
+    public void count(String where) {
+        counter(where).increment();
     }
 
     /**

@@ -25,9 +25,7 @@ import io.gradguard.core.metrics.GradGuardMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import io.gradguard.core.step.StepReport;
-import io.gradguard.core.step.StepSink;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +47,8 @@ final class GuardedTraining implements AutoCloseable {
     private final NDArray y;
 
     /** Every report the engine handed to its sinks, in order. */
-    final List<StepReport> reports = new ArrayList<>();
+    private final io.gradguard.core.jobs.ReportCapture capture = new io.gradguard.core.jobs.ReportCapture();
+    final List<StepReport> reports = capture.reports;
 
     GuardedTraining(String agentArgs, float lr) {
         this(agentArgs, lr, new SequentialBlock()
@@ -84,21 +83,7 @@ final class GuardedTraining implements AutoCloseable {
         var cfg = GradGuardSchema.load("summary=0,port=0," + agentArgs, Map.of(), Map.of());
         metrics = new GradGuardMetrics(registry, "guarded", cfg.run(), cfg.parameters(), cfg.maxParameters());
         guard = new StepEngine(DjlTrainer.of(trainer), "guarded", cfg, Optional::empty,
-                List.of(metrics, new SummarySink(0), capture()), new AgentErrors(registry, cfg.run()));
-    }
-
-    private StepSink capture() {
-        return new StepSink() {
-            @Override
-            public String name() {
-                return "test_capture";
-            }
-
-            @Override
-            public void accept(StepReport report) {
-                reports.add(report);
-            }
-        };
+                List.of(metrics, new SummarySink(0), capture), new AgentErrors(registry, cfg.run()));
     }
 
     /** Forward and backward on the fixed batch; {@code scale} multiplies the inputs (NaN poisons). */
@@ -128,19 +113,7 @@ final class GuardedTraining implements AutoCloseable {
 
     /** What the agent's advice does: guard, then DJL's step unless skipped, then guard again. */
     StepOutcome step() {
-        StepOutcome d = guard.beforeStep();
-        boolean threw = false;
-        try {
-            if (d.runUpdate()) {
-                trainer.step();
-            }
-        } catch (RuntimeException e) {
-            threw = true;
-            throw e;
-        } finally {
-            guard.afterStep(threw);
-        }
-        return d;
+        return io.gradguard.core.jobs.Advice.step(guard, trainer::step);
     }
 
     Map<String, float[]> weights() {

@@ -1,0 +1,323 @@
+package io.gradguard.core.recorder;
+
+import io.gradguard.core.config.GradGuardConfig;
+import io.gradguard.core.config.Keys;
+import io.gradguard.core.config.Part;
+import io.gradguard.core.console.Console;
+import io.gradguard.core.metrics.AgentErrors;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Writes the flight recorder's incident files, one per incident, on a daemon thread of its own
+ * (started at the first incident) fed by a bounded queue: the training thread only offers, and a
+ * full queue drops the incident (or its update), says so once and counts it in {@code
+ * gradguard_agent_errors_total{where="incidents"}}.
+ *
+ * <p><b>Files.</b> {@code incident-MODEL-RUN-stepN.json} in {@code incidents.dir}, created there
+ * (the directory too, at the first incident) with {@code O_EXCL} semantics: an existing file or a
+ * link planted under the name is never opened, another name is taken. Updates of an open incident
+ * are written to a temporary file in the same directory and renamed over it (a reader sees the old
+ * or the new file, never half of one), at most once a second per incident, the latest summary
+ * winning; the rename replaces a link put in its place instead of following it, and a file found
+ * replaced by a link is left alone. A directory that is a symbolic link is refused. At most
+ * {@value #MAX_FILES} files per JVM.
+ *
+ * <p><b>Failures.</b> A directory that cannot be used gives one line at start, or at the first
+ * write that fails, and no incident files from then on; the job runs on.
+ */
+public final class IncidentWriter implements AutoCloseable {
+
+    /** Incidents and updates waiting at most. */
+    static final int QUEUE = 16;
+    /** Incident files per JVM at most. */
+    static final int MAX_FILES = 100;
+    private static final long REWRITE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long CLOSE_MILLIS = 3000;
+
+    private final Path dir;
+    private final AgentErrors errors;
+    private final BlockingQueue<Incident> queue;
+    private final AtomicInteger files = new AtomicInteger();
+    private volatile boolean closing;
+    private volatile boolean broken;
+    private Thread thread;
+
+    IncidentWriter(Path dir, AgentErrors errors, int capacity) {
+        this.dir = dir;
+        this.errors = errors;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+    }
+
+    /**
+     * The writer of a configuration: null when {@code incidents.dir=off}, when a setting of the
+     * recorder could not be read (said at start), or when the directory cannot be used (said now,
+     * one line).
+     *
+     * @param config the agent's configuration
+     * @param errors where dropped incidents and failed writes are counted
+     * @return the writer, or null for no incident files
+     */
+    public static IncidentWriter open(GradGuardConfig config, AgentErrors errors) {
+        Optional<Path> configured = config.unusable(Part.INCIDENTS) ? Optional.empty() : config.get(Keys.INCIDENTS_DIR);
+        if (configured.isEmpty()) {
+            return null;
+        }
+        Path dir = configured.get().toAbsolutePath().normalize();
+        String problem = problem(dir);
+        if (problem != null) {
+            Console.info("incidents.dir " + configured.get() + " " + problem + "; no incident files (set"
+                    + " incidents.dir to a writable directory, or incidents.dir=off)");
+            return null;
+        }
+        return new IncidentWriter(dir, errors, QUEUE);
+    }
+
+    /** @return the directory the files go to */
+    public Path directory() {
+        return dir;
+    }
+
+    /** What makes a directory unusable, or null: it need not exist yet, but must be creatable. */
+    static String problem(Path dir) {
+        if (Files.isSymbolicLink(dir)) {
+            return "is a symbolic link, which the flight recorder does not follow; name the directory itself";
+        }
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                return "is not a directory";
+            }
+            return Files.isWritable(dir) ? null : "is not writable";
+        }
+        Path ancestor = dir.getParent();
+        while (ancestor != null && !Files.exists(ancestor)) {
+            ancestor = ancestor.getParent();
+        }
+        if (ancestor == null || !Files.isDirectory(ancestor)) {
+            return "cannot be created (" + (ancestor == null ? "no existing parent" : ancestor + " is not a directory") + ")";
+        }
+        return Files.isWritable(ancestor) ? null : "cannot be created (" + ancestor + " is not writable)";
+    }
+
+    /**
+     * Queues a new incident's file; called on the training thread, never blocks.
+     *
+     * @param incident the incident
+     * @return whether it will be written (false: dropped and counted, or past the cap)
+     */
+    boolean open(Incident incident) {
+        if (broken || closing) {
+            errors.count("incidents");
+            return false;
+        }
+        if (files.incrementAndGet() > MAX_FILES) {
+            Console.once("incidents-cap", "flight recorder: " + MAX_FILES + " incident files written in this JVM; no"
+                    + " more are written (the incidents still show in the step log and the metrics)");
+            return false;
+        }
+        incident.queued.set(true);
+        if (!queue.offer(incident)) {
+            incident.queued.set(false);
+            incident.abandoned = true;
+            dropped();
+            return false;
+        }
+        start();
+        return true;
+    }
+
+    /**
+     * Says an open incident's summary changed: its file is rewritten soon. Never blocks.
+     *
+     * @param incident the incident
+     */
+    void changed(Incident incident) {
+        if (incident.abandoned || broken) {
+            return;
+        }
+        if (incident.queued.compareAndSet(false, true) && !queue.offer(incident)) {
+            incident.queued.set(false);
+            dropped();
+        }
+    }
+
+    private void dropped() {
+        errors.count("incidents");
+        Console.once("incidents-queue", "flight recorder: " + QUEUE + " incident writes waiting; an incident or its"
+                + " update was dropped (counted in gradguard_agent_errors_total{where=\"incidents\"})");
+    }
+
+    private synchronized void start() {
+        if (thread == null) {
+            thread = new Thread(this::run, "gradguard-incidents");
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    /** At exit: what is queued is written at once (summaries as they are now), within a few seconds. */
+    @Override
+    public void close() {
+        closing = true;
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t != null) {
+            LockSupport.unpark(t);
+            try {
+                t.join(CLOSE_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void run() {
+        while (true) {
+            Incident next;
+            try {
+                next = queue.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (next == null) {
+                if (closing) {
+                    return;
+                }
+                continue;
+            }
+            write(next);
+        }
+    }
+
+    private void write(Incident incident) {
+        if (incident.file != null) {
+            long wait;
+            while (!closing && (wait = incident.lastWriteNanos + REWRITE_NANOS - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(this, wait); // changes meanwhile only replace the summary written below
+            }
+        }
+        incident.queued.set(false);
+        if (incident.abandoned) {
+            return;
+        }
+        if (broken) {
+            if (incident.file == null) {
+                errors.count("incidents"); // queued before the directory failed: lost too
+            }
+            incident.abandoned = true;
+            return;
+        }
+        Incident.Summary summary = incident.summary();
+        byte[] bytes = IncidentJson.render(incident, summary).getBytes(StandardCharsets.UTF_8);
+        try {
+            if (incident.file == null) {
+                create(incident, bytes);
+                incident.lastWriteNanos = System.nanoTime();
+                said(incident, summary);
+            } else {
+                replace(incident, bytes);
+                incident.lastWriteNanos = System.nanoTime();
+            }
+        } catch (IOException | RuntimeException e) {
+            incident.abandoned = true;
+            errors.count("incidents");
+            if (e instanceof LinkFound) {
+                Console.info("flight recorder: " + e.getMessage() + "; it is not updated");
+            } else {
+                broken = true;
+                Console.info("flight recorder: cannot write incident files in " + dir + " (" + e + "); no incident"
+                        + " files from now on (set incidents.dir to a writable directory, or incidents.dir=off)");
+            }
+        }
+    }
+
+    private void create(Incident incident, byte[] bytes) throws IOException {
+        Files.createDirectories(dir);
+        String problem = problem(dir);
+        if (problem != null) {
+            throw new IOException(dir + " " + problem);
+        }
+        String base = "incident-" + safe(incident.model) + "-" + safe(incident.run) + "-step" + incident.step;
+        for (int n = 1; ; n++) {
+            Path file = dir.resolve(base + (n == 1 ? "" : "-" + n) + ".json");
+            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS)) {
+                incident.file = file;
+                out.write(bytes);
+                return;
+            } catch (FileAlreadyExistsException e) {
+                if (n >= MAX_FILES) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void replace(Incident incident, byte[] bytes) throws IOException {
+        Path file = incident.file;
+        if (Files.isSymbolicLink(file) || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new LinkFound(file + " is no longer the file the recorder wrote (a link or other file is in its place)");
+        }
+        Path temporary = Files.createTempFile(dir, ".incident-", ".tmp");
+        try {
+            Files.write(temporary, bytes);
+            try {
+                Files.setPosixFilePermissions(temporary, Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: the temporary file's own permissions stay
+            }
+            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    private void said(Incident incident, Incident.Summary summary) {
+        Incident.Offender first = incident.firstOffender;
+        int followers = summary.followers().size();
+        String offender = first == null ? "no parameter left its band"
+                : String.format(Locale.ROOT, "first offender %s (gradient norm %.4g at step %d, its band up to %.4g)",
+                        first.parameter(), first.norm(), first.step(), first.upper())
+                        + (followers == 0 ? "" : ", then " + followers + " more");
+        Console.info("incident: " + incident.model + " step " + incident.step + " (" + incident.trigger + "): " + offender
+                + "; written to " + incident.file + " (read it with: java -jar gradguard-agent.jar report FILE)");
+        if (incident.listener != null) {
+            try {
+                incident.listener.accept(new IncidentNotice(incident.model, incident.step, incident.trigger,
+                        incident.file, first == null ? null : first.parameter()));
+            } catch (RuntimeException e) {
+                errors.record("incidents", e); // the file is written; only the notice failed
+            }
+        }
+    }
+
+    /** A name as part of a file name: letters, digits, dot, dash and underscore, at most 64. */
+    static String safe(String name) {
+        String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
+        return s.length() > 64 ? s.substring(0, 64) : s;
+    }
+
+    /** An incident file found replaced by something else: that incident only is given up. */
+    private static final class LinkFound extends IOException {
+        LinkFound(String message) {
+            super(message);
+        }
+    }
+}
