@@ -42,7 +42,10 @@ final class MetricContract {
             "gradguard_overhead_seconds_max",
             "gradguard_agent_errors_total",
             "gradguard_policy_info",
-            "gradguard_config_reloads_total");
+            "gradguard_config_reloads_total",
+            "gradguard_incidents_total",
+            "gradguard_shadow_clip_total",
+            "gradguard_shadow_clip_coefficient");
 
     static final Path RULES = Path.of("prometheus", "rules.yml");
     static final Path ALERTS = Path.of("prometheus", "alerts.yml");
