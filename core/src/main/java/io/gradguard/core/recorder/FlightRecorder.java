@@ -290,7 +290,10 @@ public final class FlightRecorder implements StepSink {
     /** DJL's and its engine's versions; asked once, at the first incident. */
     private static Map<String, String> versions() {
         Map<String, String> v = new LinkedHashMap<>();
-        v.put("gradguard", String.valueOf(FlightRecorder.class.getPackage().getImplementationVersion()));
+        String own = FlightRecorder.class.getPackage().getImplementationVersion(); // the agent jar's manifest
+        if (own != null) {
+            v.put("gradguard", own);
+        }
         v.put("java", System.getProperty("java.version"));
         try {
             v.put("djl", ai.djl.engine.Engine.getDjlVersion());
