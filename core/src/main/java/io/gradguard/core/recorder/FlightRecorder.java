@@ -42,7 +42,7 @@ import java.util.function.Consumer;
  * that leave later while the incident is open.
  *
  * <p><b>Cost.</b> On the training thread, per step: the report's figures (already on the host)
- * copied into preallocated arrays, one {@code Math.log} per parameter: no native call, no
+ * copied into preallocated arrays, one logarithm per parameter: no native call, no
  * allocation. Arrays are made anew only when the trainable set changes. An incident copies the
  * ring and hands it to the {@link IncidentWriter}'s thread: the training thread never waits on the
  * disk.

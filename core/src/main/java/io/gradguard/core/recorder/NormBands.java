@@ -22,7 +22,7 @@ import io.gradguard.core.stats.NormEma;
  * the band starts its warm-up again. A band is one-sided: a shrinking gradient blows nothing up.
  * Non-finite norms are out of band and change nothing. Zero norms are in band and change nothing.
  *
- * <p>Per step: one {@code Math.log} and a few comparisons per parameter, no allocation. Made anew
+ * <p>Per step: one logarithm ({@link FastLog}) and a few comparisons per parameter, no allocation. Made anew
  * (and reallocated) when the trainable set changes. Not thread-safe.
  */
 final class NormBands {
@@ -82,7 +82,7 @@ final class NormBands {
         } else if (norm <= 0) {
             outNow = false;
         } else {
-            double x = Math.log(norm);
+            double x = FastLog.ln(norm);
             NormEma e = ema[i];
             double mean;
             double width;
