@@ -170,8 +170,8 @@ final class IncidentPlot {
                 : "first offender " + f.firstOffender().parameter() + " (step " + f.firstOffender().step() + ")";
         JFreeChart chart = new JFreeChart(f.model() + ": " + f.trigger() + " at step " + f.step() + ", " + offender,
                 new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
-        chart.addSubtitle(new TextTitle("run " + f.run() + ", " + f.time() + "; gradient norm of every parameter over"
-                + " the " + steps.size() + " recorded steps; dots: out of its band; dotted lines: other explosions",
+        chart.addSubtitle(new TextTitle("run " + f.run() + ", " + f.time() + " \u00b7 " + steps.size() + " recorded steps"
+                + " \u00b7 dot: out of its band \u00b7 dotted line: another explosion",
                 new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
         chart.getLegend().setPosition(RectangleEdge.RIGHT);
         chart.setBackgroundPaint(Color.WHITE);
