@@ -2,6 +2,7 @@ package io.gradguard.agent;
 
 import io.gradguard.bootstrap.GradGuardBridge;
 
+import java.lang.reflect.InvocationTargetException;
 import java.net.URL;
 
 /**
@@ -17,21 +18,57 @@ final class BridgeSetup {
     /**
      * @param agentArgs the agent arguments, re-read by the runtime in its own loader
      * @param run the run id resolved at start (possibly generated), so both reads agree
+     * @param transformer told about each trainer's class, for subclasses that loaded before it knew them
      */
-    static void install(URL agentJar, String agentArgs, String run) {
-        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, agentArgs, run));
+    static void install(URL agentJar, String agentArgs, String run, TrainerTransformer transformer) {
+        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, agentArgs, run, transformer));
     }
 
-    private static GradGuardBridge.Hook create(URL agentJar, ClassLoader djlLoader, String args, String run) {
+    private static GradGuardBridge.Hook create(
+            URL agentJar, ClassLoader djlLoader, String args, String run, TrainerTransformer transformer) {
         try {
             ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
             Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);
-            return (GradGuardBridge.Hook) runtime.getConstructor(String.class, String.class).newInstance(args, run);
+            GradGuardBridge.Hook hook =
+                    (GradGuardBridge.Hook) runtime.getConstructor(String.class, String.class).newInstance(args, run);
+            return new TrainerClassHook(hook, transformer);
         } catch (Throwable t) {
-            Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null ? t.getCause() : t;
+            Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
             String why = cause instanceof NoSuchFieldException ? cause.getMessage() : cause.toString();
             System.err.println("[gradguard] could not start, the job runs without it: " + why);
             return null;
+        }
+    }
+
+    /** The runtime's hook; each new trainer's class is first shown to the transformer. */
+    private static final class TrainerClassHook implements GradGuardBridge.Hook {
+        private final GradGuardBridge.Hook runtime;
+        private final TrainerTransformer transformer;
+
+        TrainerClassHook(GradGuardBridge.Hook runtime, TrainerTransformer transformer) {
+            this.runtime = runtime;
+            this.transformer = transformer;
+        }
+
+        @Override
+        public void trainerCreated(Object trainer) {
+            transformer.trainerClassSeen(trainer.getClass());
+            runtime.trainerCreated(trainer);
+        }
+
+        @Override
+        public Object beforeStep(Object trainer) {
+            return runtime.beforeStep(trainer);
+        }
+
+        @Override
+        public void afterStep(Object trainer, Object decision) {
+            runtime.afterStep(trainer, decision);
+        }
+
+        @Override
+        public void backward(Object target) {
+            runtime.backward(target);
         }
     }
 }

@@ -11,6 +11,9 @@ import java.lang.instrument.Instrumentation;
  * The agent's entry points: {@code -javaagent:gradguard-agent.jar=key=value,...} ({@link #premain})
  * and attaching to a running JVM ({@link #agentmain}).
  *
+ * <p>At JVM start this only checks the arguments and registers a watch for DJL's classes; the
+ * instrumentation is prepared and installed when DJL loads (see {@link AgentActivation}).
+ *
  * <p>Nothing here may stop the job: bad arguments print one line and the agent does not install;
  * any other failure prints one line and the job runs on untouched. The agent never calls {@code
  * System.exit}.
@@ -59,16 +62,17 @@ public final class GradGuardAgent {
                 System.err.println(e.getMessage() + " (gradguard is not installed; the job runs without it)");
                 return;
             }
-            File agentJar = agentJar();
-            BootstrapInjector.inject(inst, agentJar);
-            BridgeSetup.install(agentJar.toURI().toURL(), trimmed, config.run());
-            TrainerInstrumentation.install(inst, attached);
+            AgentActivation activation = new AgentActivation(inst, agentJar().toURI().toURL(), trimmed, config.run());
+            if (attached) {
+                activation.attach();
+            } else {
+                activation.watchForDjl();
+            }
             installed = true;
         } catch (Throwable t) {
             System.err.println("[gradguard] could not start, the job runs without it: " + t);
         }
     }
-
 
     private static File agentJar() throws Exception {
         return new File(GradGuardAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI());

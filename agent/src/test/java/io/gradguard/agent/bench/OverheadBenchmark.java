@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 /**
  * {@code ./gradguard bench}: the agent's cost per training step against the bare job and against
  * clipping written by hand, on every reference model, then the statistics pass alone against the
- * cost of reading every gradient byte once.
+ * cost of reading every gradient byte once, then its start-up cost ({@link StartupBenchmark}).
+ * {@code --only startup} (or {@code jobs}, {@code stats-pass}, comma-separated) runs sections alone.
  *
  * <p>Each run is a child JVM of the reference trainer ({@code --loop manual}, so that
  * {@code --hand-clip} runs the same loop); its median step time comes from the trainer's summary
@@ -73,8 +74,15 @@ public final class OverheadBenchmark {
         // benchmark recommends (the agent's own default is 1 until the lead changes it).
         String monitorArgs = o.getOrDefault("monitor-args", "update_ratio_every=100");
         List<String> only = o.containsKey("variants") ? List.of(o.get("variants").split(",")) : null;
-        boolean skipPass = o.containsKey("no-stats-pass");
-        boolean skipJobs = o.containsKey("no-jobs");
+        List<String> sections = List.of(o.getOrDefault("only", "jobs,stats-pass,startup").split(","));
+        for (String section : sections) {
+            if (!List.of("jobs", "stats-pass", "startup").contains(section)) {
+                throw new IllegalArgumentException("--only " + section + " is not a section; use jobs, stats-pass or startup\n" + usage());
+            }
+        }
+        boolean skipPass = o.containsKey("no-stats-pass") || !sections.contains("stats-pass");
+        boolean skipJobs = o.containsKey("no-jobs") || !sections.contains("jobs");
+        int startupPairs = Integer.parseInt(o.getOrDefault("startup-pairs", "7"));
 
         String threads = "1 (-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1, every JVM)";
         System.out.printf(Locale.ROOT, "gradguard overhead benchmark, %s%n",
@@ -122,6 +130,9 @@ public final class OverheadBenchmark {
         if (!skipPass) {
             StatisticsPassBenchmark.run(System.out);
         }
+        if (sections.contains("startup")) {
+            new StartupBenchmark(agent, startupPairs, System.out).run();
+        }
     }
 
     static List<Variant> variants(String monitorArgs) {
@@ -142,26 +153,13 @@ public final class OverheadBenchmark {
             throws IOException, InterruptedException {
         Path summary = work.resolve(model + "-" + v.name() + ".json");
         Files.deleteIfExists(summary);
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(Arrays.asList(JVM_FLAGS));
-        if (v.hasAgent()) {
-            cmd.add("-javaagent:" + agent + "=" + v.agentArgs());
-        }
+        List<String> cmd = javaCommand(agent, v.agentArgs());
         cmd.addAll(List.of("-jar", examples.toString(), "--model", model, "--epochs", "1", "--loop", "manual",
                 "--max-steps", Integer.toString(steps), "--limit-train", Integer.toString(steps * 64),
                 "--limit-test", "64", "--summary", summary.toString()));
         cmd.addAll(v.trainerArgs());
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("DJL_OFFLINE", "true");
-        long t0 = System.nanoTime();
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(model + " " + v.name() + " failed:\n" + new String(out, StandardCharsets.UTF_8));
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        String output = new String(out, StandardCharsets.UTF_8);
+        Finished run = runToEnd(cmd, model + " " + v.name(), 10);
+        String output = run.output();
         Matcher m = MEDIAN_STEP.matcher(Files.readString(summary));
         if (!m.find()) {
             throw new IllegalStateException("no median_step_ms in " + summary);
@@ -175,7 +173,34 @@ public final class OverheadBenchmark {
         } else if (v.hasAgent()) {
             throw new IllegalStateException("no agent exit line:\n" + output);
         }
-        return new Run(Double.parseDouble(m.group(1)), agentMedian, agentMean, seconds);
+        return new Run(Double.parseDouble(m.group(1)), agentMedian, agentMean, run.seconds());
+    }
+
+    /** A child JVM that ran to its end: its output (stdout and stderr together) and its wall time. */
+    record Finished(String output, double seconds) {}
+
+    /** {@code java} with the benchmark's JVM flags, and the agent when {@code agentArgs} is not null. */
+    static List<String> javaCommand(Path agent, String agentArgs) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.asList(JVM_FLAGS));
+        if (agentArgs != null) {
+            cmd.add("-javaagent:" + agent + "=" + agentArgs);
+        }
+        return cmd;
+    }
+
+    /** Runs a child JVM to its end; a failure or a run past the limit throws with its output. */
+    static Finished runToEnd(List<String> cmd, String what, long limitMinutes) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("DJL_OFFLINE", "true");
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(limitMinutes, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(what + " failed:\n" + new String(out, StandardCharsets.UTF_8));
+        }
+        return new Finished(new String(out, StandardCharsets.UTF_8), (System.nanoTime() - t0) / 1e9);
     }
 
     private static void printTable(Map<String, Map<String, List<Run>>> results, List<Variant> variants) {
@@ -206,8 +231,8 @@ public final class OverheadBenchmark {
         }
     }
 
-    /** Median over the rounds' medians (the mean of the middle two for an even count). */
-    static double median(List<Run> runs, java.util.function.ToDoubleFunction<Run> f) {
+    /** Median over the rounds' figures (the mean of the middle two for an even count). */
+    static <T> double median(List<T> runs, java.util.function.ToDoubleFunction<T> f) {
         double[] v = runs.stream().mapToDouble(f).sorted().toArray();
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -262,7 +287,9 @@ public final class OverheadBenchmark {
                 "  --steps N           optimizer steps per job, default 300",
                 "  --wide-steps N      steps for wide-mlp, default 30",
                 "  --monitor-args A    agent args added to monitor, global-norm, agc; default update_ratio_every=100",
-                "  --no-jobs           only the in-process statistics pass",
-                "  --no-stats-pass     only the training jobs");
+                "  --no-jobs           skip the training jobs",
+                "  --no-stats-pass     skip the in-process statistics pass",
+                "  --only LIST         sections to run, of jobs,stats-pass,startup (default all)",
+                "  --startup-pairs N   bare/agent pairs per start-up measure, default 7");
     }
 }
