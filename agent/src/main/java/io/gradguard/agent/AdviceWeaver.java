@@ -385,21 +385,6 @@ final class AdviceWeaver {
         return names;
     }
 
-    /** Whether a class file declares a method of that name and descriptor. */
-    static boolean declaresMethod(byte[] classFile, String name, String descriptor) {
-        boolean[] found = {false};
-        new ClassReader(classFile).accept(
-                new ClassVisitor(Opcodes.ASM9) {
-                    @Override
-                    public MethodVisitor visitMethod(int access, String n, String d, String signature, String[] exceptions) {
-                        found[0] |= n.equals(name) && d.equals(descriptor);
-                        return null;
-                    }
-                },
-                ClassReader.SKIP_CODE | ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
-        return found[0];
-    }
-
     /** Whether a class file declares an interface (or annotation). */
     static boolean isInterface(byte[] classFile) {
         return (new ClassReader(classFile).getAccess() & Opcodes.ACC_INTERFACE) != 0;

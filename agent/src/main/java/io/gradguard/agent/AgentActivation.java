@@ -8,7 +8,7 @@ import java.net.URL;
 import java.security.ProtectionDomain;
 
 /**
- * What the agent does once DJL is there: check the {@code Trainer} it found, put the bridge on the
+ * What the agent does once DJL is there: check the DJL it found ({@link DjlCompatibility}), put the bridge on the
  * bootstrap class path, weave {@code Trainer} and register the transformer for the other classes.
  * At JVM start this waits for DJL's {@code Trainer} to load ({@link DjlClassWatch}); attached to a
  * running JVM it happens at once when {@code Trainer} is already loaded.
@@ -46,11 +46,17 @@ final class AgentActivation {
             return;
         }
         byte[] classFile = trainerClassFile(trainer.getClassLoader());
-        if (classFile == null || !supported(classFile)) {
+        if (classFile == null) {
+            System.err.println("[gradguard] cannot read the class file of " + TrainerTransformer.TRAINER
+                    + " from its class loader; the job runs without gradguard");
+            return;
+        }
+        DjlCompatibility.Verdict djl = DjlCompatibility.check(trainer.getClassLoader(), trainer.getProtectionDomain(), classFile);
+        if (!supported(djl)) {
             return;
         }
         TrainerTransformer transformer = new TrainerTransformer();
-        connectBridge(transformer);
+        connectBridge(transformer, djl);
         try {
             transformer.register(inst, TrainerTransformer.loadedTargets(inst, true));
         } catch (Exception | LinkageError e) {
@@ -71,10 +77,11 @@ final class AgentActivation {
     byte[] trainerLoading(ClassLoader loader, ProtectionDomain pd, byte[] classFile) {
         TrainerTransformer transformer = new TrainerTransformer();
         try {
-            if (!supported(classFile)) {
+            DjlCompatibility.Verdict djl = DjlCompatibility.check(loader, pd, classFile);
+            if (!supported(djl)) {
                 return null;
             }
-            connectBridge(transformer);
+            connectBridge(transformer, djl);
             byte[] woven = transformer.transform(loader, TrainerTransformer.TRAINER_FILE, null, pd, classFile);
             transformer.register(inst, TrainerTransformer.loadedTargets(inst, false));
             return woven;
@@ -85,22 +92,16 @@ final class AgentActivation {
         }
     }
 
-    private void connectBridge(TrainerTransformer transformer) throws IOException {
+    private void connectBridge(TrainerTransformer transformer, DjlCompatibility.Verdict djl) throws IOException {
         BootstrapInjector.inject(inst);
-        BridgeSetup.install(agentJar, agentArgs, run, transformer);
+        BridgeSetup.install(agentJar, agentArgs, run, djl.message(), transformer);
     }
 
-    private static boolean supported(byte[] trainerClassFile) {
-        if (AdviceWeaver.declaresMethod(trainerClassFile, "step", "()V")) {
-            return true;
+    private static boolean supported(DjlCompatibility.Verdict djl) {
+        if (!djl.supported()) {
+            System.err.println(djl.message());
         }
-        System.err.println(
-                "[gradguard] found nothing to instrument: "
-                        + TrainerTransformer.TRAINER
-                        + " has no step() in this DJL; gradguard supports "
-                        + TrainerTransformer.SUPPORTED
-                        + ". The job runs without gradguard.");
-        return false;
+        return djl.supported();
     }
 
     private static byte[] trainerClassFile(ClassLoader loader) throws IOException {

@@ -18,19 +18,20 @@ final class BridgeSetup {
     /**
      * @param agentArgs the agent arguments, re-read by the runtime in its own loader
      * @param run the run id resolved at start (possibly generated), so both reads agree
+     * @param djl how the start line names the DJL it found
      * @param transformer told about each trainer's class, for subclasses that loaded before it knew them
      */
-    static void install(URL agentJar, String agentArgs, String run, TrainerTransformer transformer) {
-        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, agentArgs, run, transformer));
+    static void install(URL agentJar, String agentArgs, String run, String djl, TrainerTransformer transformer) {
+        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, agentArgs, run, djl, transformer));
     }
 
     private static GradGuardBridge.Hook create(
-            URL agentJar, ClassLoader djlLoader, String args, String run, TrainerTransformer transformer) {
+            URL agentJar, ClassLoader djlLoader, String args, String run, String djl, TrainerTransformer transformer) {
         try {
             ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
             Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);
             GradGuardBridge.Hook hook =
-                    (GradGuardBridge.Hook) runtime.getConstructor(String.class, String.class).newInstance(args, run);
+                    (GradGuardBridge.Hook) runtime.getConstructor(String.class, String.class, String.class).newInstance(args, run, djl);
             return new TrainerClassHook(hook, transformer);
         } catch (Throwable t) {
             Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;

@@ -29,7 +29,6 @@ final class TrainerTransformer implements ClassFileTransformer {
     static final String TRAINER_FILE = "ai/djl/training/Trainer";
     static final String GRADIENT_COLLECTOR = "ai.djl.training.GradientCollector";
     static final String GRADIENT_COLLECTOR_FILE = "ai/djl/training/GradientCollector";
-    static final String SUPPORTED = "DJL 0.35.x (tested with 0.35.1)";
 
     private static final List<String> IGNORED = List.of("java/", "javax/", "jdk/", "sun/", "com/sun/", "io/gradguard/shaded/");
 
@@ -183,16 +182,27 @@ final class TrainerTransformer implements ClassFileTransformer {
      * implementations, and when {@code withTrainers}, {@code Trainer} and its subclasses.
      */
     static List<Class<?>> loadedTargets(Instrumentation inst, boolean withTrainers) {
+        Class<?>[] all = inst.getAllLoadedClasses();
+        List<Class<?>> roots = new ArrayList<>(2); // by name: every DJL copy's, each in its own loader
+        for (Class<?> c : all) {
+            String name = c.getName();
+            if (GRADIENT_COLLECTOR.equals(name) || withTrainers && TRAINER.equals(name)) {
+                roots.add(c);
+            }
+        }
         List<Class<?>> targets = new ArrayList<>();
-        for (Class<?> c : inst.getAllLoadedClasses()) {
-            ClassLoader loader = c.getClassLoader();
-            if (loader == null || c.isInterface() || c.isArray() || ignored(c.getName().replace('.', '/'))) {
+        if (roots.isEmpty()) {
+            return targets;
+        }
+        for (Class<?> c : all) {
+            if (c.isInterface() || c.isArray() || c.getClassLoader() == null) {
                 continue;
             }
-            AdviceWeaver.Advice advice = adviceFor(c);
-            if ((advice == AdviceWeaver.Advice.GRADIENT_COLLECTOR || withTrainers && advice == AdviceWeaver.Advice.TRAINER)
-                    && inst.isModifiableClass(c)) {
-                targets.add(c);
+            for (Class<?> root : roots) {
+                if (root.isAssignableFrom(c) && inst.isModifiableClass(c)) {
+                    targets.add(c);
+                    break;
+                }
             }
         }
         return targets;

@@ -51,9 +51,10 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
      *
      * @param agentArgs the agent arguments
      * @param run the run id the agent resolved at start
+     * @param djl how the start line names the DJL the agent found (version, and whether it is tested)
      * @throws ReflectiveOperationException if this DJL's Trainer lacks the expected fields
      */
-    public AgentRuntime(String agentArgs, String run) throws ReflectiveOperationException {
+    public AgentRuntime(String agentArgs, String run, String djl) throws ReflectiveOperationException {
         // Checked first: a DJL of another shape must cost nothing else (no endpoint, no thread).
         parameterStore = field("parameterStore");
         gradientsChecked = field("gradientsChecked");
@@ -69,8 +70,8 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
                         "gradguard", MetricsPush.groupingKey(config.run()));
         stepLog = openStepLog(config);
         System.err.println(
-                "[gradguard] watching Trainer.step() of DJL "
-                        + djlVersion()
+                "[gradguard] watching Trainer.step() of "
+                        + djl
                         + "; "
                         + (endpoint == null ? "no metrics endpoint" : "metrics at " + endpoint.url())
                         + "; policy "
@@ -203,8 +204,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
             return f;
         } catch (NoSuchFieldException e) {
             throw new NoSuchFieldException(
-                    "ai.djl.training.Trainer has no field '" + name + "' in DJL " + djlVersion()
-                            + "; gradguard supports DJL 0.35.x (tested with 0.35.1)");
+                    "ai.djl.training.Trainer has no field '" + name + "' in DJL " + djlVersion());
         }
     }
 

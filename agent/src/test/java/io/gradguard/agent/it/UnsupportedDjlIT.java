@@ -12,7 +12,8 @@ import java.util.List;
 import javax.tools.ToolProvider;
 
 /**
- * A DJL whose Trainer has another shape: the agent says so in one line and the job runs untouched.
+ * A DJL whose Trainer has another shape: the agent says so in one line (the version it saw, the
+ * supported range, the fix) and the job runs untouched.
  * The stand-in classes are compiled here, into a temporary folder, so they never shadow the real
  * DJL on the test class path.
  */
@@ -22,9 +23,11 @@ class UnsupportedDjlIT {
     void trainerWithoutStepIsReportedAndTheJobRunsOn() throws Exception {
         String out = runStandIn(
                 "package ai.djl.training; public class Trainer { public void fit() {} }",
-                "new ai.djl.training.Trainer().fit();");
-        assertTrue(out.contains("[gradguard] found nothing to instrument: ai.djl.training.Trainer has no step() in this DJL;"
-                + " gradguard supports DJL 0.35.x"), out);
+                "new ai.djl.training.Trainer().fit();", null);
+        assertTrue(out.contains("[gradguard] DJL (version unknown) is not supported: ai.djl.training.Trainer has no method step(),"
+                + " no field parameterStore (ParameterStore), no field gradientsChecked (boolean);"
+                + " gradguard supports DJL 0.32.0 to 0.36.0. Use a DJL in that range"), out);
+        assertTrue(out.contains("The job runs without gradguard."), out);
         assertEquals(1, count(out, "[gradguard]"), "one line, not a stack trace:\n" + out);
         assertTrue(out.contains("job done"), out);
     }
@@ -35,13 +38,17 @@ class UnsupportedDjlIT {
                 "package ai.djl.training; public class Trainer { public int steps;"
                         + " public void step() { steps++; } }",
                 "ai.djl.training.Trainer t = new ai.djl.training.Trainer();"
-                        + " for (int i = 0; i < 5; i++) t.step(); System.out.println(\"steps=\" + t.steps);");
+                        + " for (int i = 0; i < 5; i++) t.step(); System.out.println(\"steps=\" + t.steps);",
+                "djl_version=0.99.0");
         assertTrue(out.contains("steps=5"), "every step ran:\n" + out);
-        assertTrue(out.contains("gradguard supports DJL 0.35.x"), out);
+        assertTrue(out.contains("[gradguard] DJL 0.99.0 is not supported: ai.djl.training.Trainer has no field parameterStore"
+                + " (ParameterStore), no field gradientsChecked (boolean); gradguard supports DJL 0.32.0 to 0.36.0."), out);
+        assertEquals(1, count(out, "[gradguard]"), "one line, not a stack trace:\n" + out);
         assertTrue(out.contains("job done"), out);
     }
 
-    private static String runStandIn(String trainerSource, String mainBody) throws Exception {
+    /** Compiles and runs a stand-in DJL; {@code apiProperties}, when not null, is its {@code ai/djl/engine/api.properties}. */
+    private static String runStandIn(String trainerSource, String mainBody, String apiProperties) throws Exception {
         Path dir = Files.createTempDirectory("gradguard-standin");
         Path src = dir.resolve("src");
         Files.createDirectories(src.resolve("ai/djl/training"));
@@ -55,6 +62,10 @@ class UnsupportedDjlIT {
                 .run(null, null, null, "-d", classes.toString(),
                         src.resolve("ai/djl/training/Trainer.java").toString(), src.resolve("StandInJob.java").toString());
         assertEquals(0, rc, "stand-in did not compile");
+        if (apiProperties != null) {
+            Files.createDirectories(classes.resolve("ai/djl/engine"));
+            Files.writeString(classes.resolve("ai/djl/engine/api.properties"), apiProperties);
+        }
         try (ChildJvm job = ChildJvm.start(List.of(ChildJvm.JAVA, "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
                 "-cp", classes.toString(), "StandInJob"))) {
             assertEquals(0, job.waitFor(60), job.output());

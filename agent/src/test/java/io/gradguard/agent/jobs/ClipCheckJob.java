@@ -29,7 +29,8 @@ import java.util.Locale;
  * {@code Trainer.step()} it reads every gradient and computes its own norms in double precision;
  * after it, it compares each weight's change with the gradient clipped by the PyTorch
  * {@code clip_grad_norm_} rule for {@code -Dcheck.maxNorm} (or with zero on the step it poisons
- * with NaN, which the agent must skip). Prints one line per step:
+ * with NaN, which the agent must skip). Prints the engine it runs on ({@code engine PyTorch 2.7.1,
+ * DJL 0.35.1}), then one line per step:
  *
  * <pre>step N loss L global G norms NAME=V,... max_update_error E</pre>
  *
@@ -77,7 +78,9 @@ public final class ClipCheckJob {
         static void run(int steps, int nanStep, double maxNorm, boolean subclass) throws Exception {
             float lr = 1f;
             double applied = subclass ? 2 : 1; // what the optimizer sees, per unit of the clipped gradient
-            Engine.getInstance().setRandomSeed(42);
+            Engine engine = Engine.getInstance();
+            System.out.println("engine " + engine.getEngineName() + " " + engine.getVersion() + ", DJL " + Engine.getDjlVersion());
+            engine.setRandomSeed(42);
             try (Model model = Model.newInstance("clip-check")) {
                 model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(16).build()).add(Activation::relu)
                         .add(Linear.builder().setUnits(1).build()));
