@@ -44,6 +44,7 @@ final class ClipCheck {
      */
     static String runAndCheck(List<String> javaAndFlags, String classPath, int steps, int nanStep) throws Exception {
         Path log = Files.createTempFile("gradguard-clipcheck", ".jsonl");
+        log.toFile().deleteOnExit();
         List<String> cmd = new ArrayList<>(javaAndFlags);
         cmd.add("-Dcheck.maxNorm=" + MAX_NORM);
         cmd.add("-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0,policy.type=global-norm,policy.max_norm=" + MAX_NORM

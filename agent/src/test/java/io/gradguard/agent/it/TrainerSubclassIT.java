@@ -18,6 +18,7 @@ class TrainerSubclassIT {
     @Test
     void aSubclassThatLoadsTrainerIsWatchedAtItsOwnStep() throws Exception {
         Path classLog = Files.createTempFile("gradguard-subclass", ".log");
+        classLog.toFile().deleteOnExit();
         String out = ClipCheck.runAndCheck(
                 ChildJvm.java("-Dcheck.subclass=true", "-Xlog:class+load=info:file=" + classLog), ChildJvm.testClassPath(), 12, 7);
         assertTrue(out.contains("step 12 "), out);
