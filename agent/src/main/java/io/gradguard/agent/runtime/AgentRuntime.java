@@ -11,7 +11,6 @@ import io.gradguard.core.config.Keys;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.djl.DjlTrainer;
-import io.gradguard.core.djl.SupportedDjl;
 import io.gradguard.core.guard.GradGuardSchema;
 import io.gradguard.core.guard.StepEngine;
 import io.gradguard.core.guard.StepOutcome;
@@ -54,8 +53,9 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
      *
      * @param exportedSources the settings the agent read at start ({@link ConfigSources#export()})
      * @param run the run id the agent resolved at start
+     * @param djl how the start line names the DJL the agent found (version, and whether it is tested)
      */
-    public AgentRuntime(Map<String, List<String>> exportedSources, String run) {
+    public AgentRuntime(Map<String, List<String>> exportedSources, String run, String djl) {
         // Checked first: a DJL of another shape must cost nothing else (no endpoint, no thread).
         DjlTrainer.requireKnownShape();
         ConfigSources sources = ConfigSources.restore(GradGuardSchema.SCHEMA, exportedSources, System.getenv());
@@ -90,7 +90,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         engines = new TrainerEngines(this::newEngine);
         List<String> outputs = new ArrayList<>();
         exporters.forEach(e -> outputs.add(e.describe()));
-        Console.info("watching Trainer.step() of DJL " + SupportedDjl.seen() + "; "
+        Console.info("watching Trainer.step() of " + djl + "; "
                 + (outputs.isEmpty() ? "no metrics endpoint" : String.join("; ", outputs))
                 + "; policy " + policyName() + "; run " + config.run());
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "gradguard-shutdown"));
