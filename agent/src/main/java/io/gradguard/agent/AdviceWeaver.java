@@ -37,7 +37,7 @@ final class AdviceWeaver {
     private static final String THROWABLE = "java/lang/Throwable";
 
     /** What a class receives. */
-    enum Advice { TRAINER, GRADIENT_COLLECTOR }
+    enum Advice { TRAINER, GRADIENT_COLLECTOR, MODEL }
 
     private AdviceWeaver() {}
 
@@ -89,6 +89,9 @@ final class AdviceWeaver {
         }
         if (advice == Advice.TRAINER && name.equals("newGradientCollector") && desc.startsWith("()L")) {
             return new ReturnedValueCall(mv, "collectorCreated");
+        }
+        if (advice == Advice.MODEL && name.equals("save") && desc.equals("(Ljava/nio/file/Path;Ljava/lang/String;)V")) {
+            return new RefuseAtEntry(mv, owner, List.of("java/nio/file/Path", "java/lang/String"), "refuseSave");
         }
         Type[] args = Type.getArgumentTypes(desc);
         if (advice == Advice.GRADIENT_COLLECTOR
@@ -310,6 +313,54 @@ final class AdviceWeaver {
             mv.visitInsn(Opcodes.POP);
             mv.visitInsn(Opcodes.RETURN);
         }
+    }
+
+    /**
+     * At entry {@code if (bridge(this)) return;}: the method's body runs only when the bridge
+     * allows it (a model whose weights hold NaN/Inf is not saved over a good checkpoint).
+     */
+    private static final class RefuseAtEntry extends CodeHook {
+        private final List<String> params;
+        private final String bridgeMethod;
+        private final Label body = new Label();
+        private boolean bodyFramePending;
+
+        RefuseAtEntry(MethodVisitor mv, String owner, List<String> params, String bridgeMethod) {
+            super(mv, owner);
+            this.params = params;
+            this.bridgeMethod = bridgeMethod;
+        }
+
+        @Override
+        void beforeCode() {
+            mv.visitVarInsn(Opcodes.ALOAD, 0);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, bridgeMethod, "(Ljava/lang/Object;)Z", false);
+            mv.visitJumpInsn(Opcodes.IFEQ, body);
+            mv.visitInsn(Opcodes.RETURN);
+            mv.visitLabel(body);
+            bodyFramePending = true; // unless the method's own first instruction has a frame
+        }
+
+        @Override
+        void onFrame() {
+            bodyFramePending = false;
+        }
+
+        @Override
+        void beforeInstruction() {
+            if (bodyFramePending) {
+                bodyFramePending = false;
+                frame(params);
+            }
+        }
+
+        @Override
+        void onReturn() {
+            mv.visitInsn(Opcodes.RETURN);
+        }
+
+        @Override
+        void afterCode() {}
     }
 
     /**

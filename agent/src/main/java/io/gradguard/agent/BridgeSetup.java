@@ -84,5 +84,10 @@ final class BridgeSetup {
         public void backward(Object collector, Object target) {
             runtime.backward(collector, target);
         }
+
+        @Override
+        public boolean refuseSave(Object model) {
+            return runtime.refuseSave(model);
+        }
     }
 }

@@ -29,6 +29,9 @@ final class TrainerTransformer implements ClassFileTransformer {
     static final String TRAINER_FILE = "ai/djl/training/Trainer";
     static final String GRADIENT_COLLECTOR = "ai.djl.training.GradientCollector";
     static final String GRADIENT_COLLECTOR_FILE = "ai/djl/training/GradientCollector";
+    /** Where {@code Model.save} is implemented for every engine: a poisoned model's save is refused there. */
+    static final String BASE_MODEL = "ai.djl.BaseModel";
+    static final String BASE_MODEL_FILE = "ai/djl/BaseModel";
 
     private static final List<String> IGNORED = List.of("java/", "javax/", "jdk/", "sun/", "com/sun/", "io/gradguard/shaded/");
 
@@ -44,6 +47,7 @@ final class TrainerTransformer implements ClassFileTransformer {
                 }
             };
     private volatile Instrumentation inst;
+    private volatile boolean modelsWoven;
 
     @Override
     public byte[] transform(
@@ -53,12 +57,13 @@ final class TrainerTransformer implements ClassFileTransformer {
             return null;
         }
         try {
-            AdviceWeaver.Advice advice = redefined != null ? adviceFor(redefined) : adviceFor(loader, className, classFile);
+            AdviceWeaver.Advice advice = className.equals(BASE_MODEL_FILE) ? AdviceWeaver.Advice.MODEL
+                    : redefined != null ? adviceFor(redefined) : adviceFor(loader, className, classFile);
             if (advice == null) {
                 return null;
             }
             byte[] woven = AdviceWeaver.weave(classFile, advice);
-            if (woven != null) {
+            if (woven != null && advice != AdviceWeaver.Advice.MODEL) {
                 (advice == AdviceWeaver.Advice.TRAINER ? wovenTrainers : wovenCollectors).add(loader, className);
             }
             return woven;
@@ -97,6 +102,34 @@ final class TrainerTransformer implements ClassFileTransformer {
     void trainerClassSeen(Class<?> concrete) {
         if (inst != null && !TRAINER.equals(concrete.getName())) {
             chainChecked.get(concrete);
+        }
+        weaveLoadedModels();
+    }
+
+    /**
+     * {@code BaseModel} loads before any trainer, and a retransformation asked for while
+     * {@code Trainer} itself loads (inside the JVM's class-file hook) does not reach transformers:
+     * so it is woven here, once, when the first trainer exists (before any save of a trained model).
+     */
+    private void weaveLoadedModels() {
+        Instrumentation i = inst;
+        if (i == null || modelsWoven) {
+            return;
+        }
+        modelsWoven = true;
+        List<Class<?>> models = new ArrayList<>();
+        for (Class<?> c : i.getAllLoadedClasses()) {
+            if (BASE_MODEL.equals(c.getName()) && i.isModifiableClass(c)) {
+                models.add(c);
+            }
+        }
+        try {
+            if (!models.isEmpty()) {
+                i.retransformClasses(models.toArray(new Class<?>[0]));
+            }
+        } catch (UnmodifiableClassException | RuntimeException | LinkageError e) {
+            System.err.println("[gradguard] could not instrument " + BASE_MODEL
+                    + " (saves of NaN weights are not refused): " + e);
         }
     }
 
@@ -178,8 +211,9 @@ final class TrainerTransformer implements ClassFileTransformer {
     }
 
     /**
-     * The loaded classes the transformer must retransform: {@code GradientCollector}
-     * implementations, and when {@code withTrainers}, {@code Trainer} and its subclasses.
+     * The loaded classes the transformer must retransform: {@code BaseModel} (loaded before any
+     * trainer), {@code GradientCollector} implementations, and when {@code withTrainers}, {@code
+     * Trainer} and its subclasses.
      */
     static List<Class<?>> loadedTargets(Instrumentation inst, boolean withTrainers) {
         Class<?>[] all = inst.getAllLoadedClasses();
@@ -191,6 +225,11 @@ final class TrainerTransformer implements ClassFileTransformer {
             }
         }
         List<Class<?>> targets = new ArrayList<>();
+        for (Class<?> c : all) {
+            if (BASE_MODEL.equals(c.getName()) && inst.isModifiableClass(c)) {
+                targets.add(c);
+            }
+        }
         if (roots.isEmpty()) {
             return targets;
         }

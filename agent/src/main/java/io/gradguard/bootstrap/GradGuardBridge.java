@@ -54,6 +54,14 @@ public final class GradGuardBridge {
          * @param target the backward target, usually the loss
          */
         void backward(Object collector, Object target);
+
+        /**
+         * {@code Model.save} is called.
+         *
+         * @param model the model
+         * @return true to refuse the save (its weights hold NaN/Inf)
+         */
+        boolean refuseSave(Object model);
     }
 
     /** What {@link Hook#beforeStep} returns to skip the update (a Throwable fails the job instead). */
@@ -230,6 +238,33 @@ public final class GradGuardBridge {
             }
             return loader == boundLoader ? hook : otherLoader();
         }
+    }
+
+    /**
+     * Called at {@code BaseModel.save(path, name)} entry.
+     *
+     * @param model the model
+     * @return true to skip the save: the agent refuses to write weights that hold NaN/Inf
+     */
+    public static boolean refuseSave(Object model) {
+        try {
+            Hook h = hook;
+            ClassLoader bound = boundLoader;
+            return h != null && bound != null && baseModelLoader(model.getClass()) == bound && h.refuseSave(model);
+        } catch (Throwable t) {
+            report(t);
+            return false;
+        }
+    }
+
+    /** The loader of the DJL whose {@code BaseModel} this model extends. */
+    private static ClassLoader baseModelLoader(Class<?> type) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            if ("ai.djl.BaseModel".equals(c.getName())) {
+                return c.getClassLoader();
+            }
+        }
+        return null;
     }
 
     /** The loader of DJL's {@code GradientCollector} interface that this collector implements. */

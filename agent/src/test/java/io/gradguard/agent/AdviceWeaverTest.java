@@ -61,6 +61,11 @@ class AdviceWeaverTest {
                     + " public int calls;"
                     + " public void backward(Object target) { calls++; if (target == null) throw new IllegalArgumentException(); if (\"early\".equals(target)) return; calls++; } }";
 
+    private static final String STANDIN_MODEL =
+            "package ai.djl; public class BaseModel { public int saved;"
+                    + " public void save(java.nio.file.Path path, String name) { if (path == null) { saved += 10; return; }"
+                    + " saved++; } }";
+
     private static ClassLoader standIns;
     private static final RecordingHook HOOK = new RecordingHook();
 
@@ -68,6 +73,7 @@ class AdviceWeaverTest {
     static final class RecordingHook implements GradGuardBridge.Hook {
         final List<String> calls = new ArrayList<>();
         Object decision;
+        boolean refuse;
 
         @Override
         public void trainerCreated(Object trainer) {
@@ -93,6 +99,12 @@ class AdviceWeaverTest {
         }
 
         @Override
+        public boolean refuseSave(Object model) {
+            calls.add("save " + (refuse ? "refused" : "allowed"));
+            return refuse;
+        }
+
+        @Override
         public void backward(Object collector, Object target) {
             calls.add("backward " + target + " on " + collector.getClass().getSimpleName());
         }
@@ -105,7 +117,8 @@ class AdviceWeaverTest {
                 "ai/djl/training/Trainer.java", STANDIN_TRAINER,
                 "job/CountingTrainer.java", STANDIN_SUBCLASS,
                 "ai/djl/training/GradientCollector.java", STANDIN_COLLECTOR_API,
-                "job/Collector.java", STANDIN_COLLECTOR);
+                "job/Collector.java", STANDIN_COLLECTOR,
+                "ai/djl/BaseModel.java", STANDIN_MODEL);
         List<String> args = new ArrayList<>(List.of("-d", dir.resolve("classes").toString()));
         for (Map.Entry<String, String> e : sources.entrySet()) {
             Path src = dir.resolve("src").resolve(e.getKey());
@@ -118,7 +131,8 @@ class AdviceWeaverTest {
         standIns = new WeavingLoader(AdviceWeaverTest.class.getClassLoader(), Map.of(
                 "ai.djl.training.Trainer", AdviceWeaver.Advice.TRAINER,
                 "job.CountingTrainer", AdviceWeaver.Advice.TRAINER,
-                "job.Collector", AdviceWeaver.Advice.GRADIENT_COLLECTOR), classes);
+                "job.Collector", AdviceWeaver.Advice.GRADIENT_COLLECTOR,
+                "ai.djl.BaseModel", AdviceWeaver.Advice.MODEL), classes);
         GradGuardBridge.install(loader -> HOOK);
     }
 
@@ -194,6 +208,21 @@ class AdviceWeaverTest {
         call(t, "step");
         assertEquals(1, field(t, "outer"));
         assertEquals(List.of("before", "after skip"), HOOK.calls);
+    }
+
+    /** A refused save does not run the method's body; an allowed one runs it on every path. */
+    @Test
+    void saveRunsOnlyWhenTheBridgeAllowsIt() throws Exception {
+        Object m = standIns.loadClass("ai.djl.BaseModel").getConstructor().newInstance();
+        var save = m.getClass().getMethod("save", java.nio.file.Path.class, String.class);
+        HOOK.calls.clear();
+        save.invoke(m, Path.of("x"), "m");
+        save.invoke(m, null, "m");
+        HOOK.refuse = true;
+        save.invoke(m, Path.of("x"), "m");
+        HOOK.refuse = false;
+        assertEquals(11, field(m, "saved"));
+        assertEquals(List.of("save allowed", "save allowed", "save refused"), HOOK.calls);
     }
 
     /** The collector a trainer makes is reported with the trainer, so its losses can be routed to it. */

@@ -19,6 +19,7 @@ import io.gradguard.core.log.StepLog;
 import io.gradguard.core.log.StepLogSink;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
+import io.gradguard.core.recovery.PoisonedSave;
 import io.gradguard.core.step.StepSink;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -137,6 +138,16 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         StepEngine engine = engines.forCollector(collector);
         if (engine != null && target instanceof NDArray) {
             engine.onBackward((NDArray) target);
+        }
+    }
+
+    @Override
+    public boolean refuseSave(Object model) {
+        try {
+            return PoisonedSave.refuse(config, (ai.djl.Model) model);
+        } catch (RuntimeException e) {
+            errors.record("save_check", e);
+            return false; // fail-open: a check that cannot run never stops a save
         }
     }
 

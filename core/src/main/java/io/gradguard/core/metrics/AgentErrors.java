@@ -35,7 +35,7 @@ public final class AgentErrors {
     /** The parts of the agent that count their failures here. */
     public static final java.util.List<String> KNOWN_PLACES =
             java.util.List.of("config", "stats", "detector", "nonfinite", "policy", "update_ratio", "metrics", "summary", "loss",
-                    "step_log", "step", "setup", "recovery");
+                    "step_log", "step", "setup", "recovery", "save_check");
 
     private Counter counter(String where) {
         return Counter.builder("gradguard.agent.errors")
