@@ -125,11 +125,16 @@ final class AdviceWeaver {
 
         abstract void afterCode();
 
-        /** Called before each of the method's own frames is written. */
-        void onFrame() {}
+        /** Locals of a frame still to be written at the next instruction, unless the method's own frame comes first. */
+        private List<String> pendingFrame;
 
-        /** Called before each instruction of the method. */
-        void beforeInstruction() {}
+        /**
+         * A label just placed is a branch target: it needs a frame, unless the method's own first
+         * instruction already carries one (a loop back to it). Written at the next instruction.
+         */
+        void frameBeforeNextInstruction(List<String> locals) {
+            pendingFrame = locals;
+        }
 
         private void start() {
             if (!started) {
@@ -140,7 +145,11 @@ final class AdviceWeaver {
 
         private void instruction() {
             start();
-            beforeInstruction();
+            if (pendingFrame != null) {
+                List<String> locals = pendingFrame;
+                pendingFrame = null;
+                frame(locals);
+            }
         }
 
         @Override
@@ -158,7 +167,7 @@ final class AdviceWeaver {
         @Override
         public void visitFrame(int type, int numLocal, Object[] local, int numStack, Object[] stack) {
             start();
-            onFrame();
+            pendingFrame = null;
             super.visitFrame(type, numLocal, local, numStack, stack);
         }
 
@@ -323,7 +332,6 @@ final class AdviceWeaver {
         private final List<String> params;
         private final String bridgeMethod;
         private final Label body = new Label();
-        private boolean bodyFramePending;
 
         RefuseAtEntry(MethodVisitor mv, String owner, List<String> params, String bridgeMethod) {
             super(mv, owner);
@@ -338,20 +346,7 @@ final class AdviceWeaver {
             mv.visitJumpInsn(Opcodes.IFEQ, body);
             mv.visitInsn(Opcodes.RETURN);
             mv.visitLabel(body);
-            bodyFramePending = true; // unless the method's own first instruction has a frame
-        }
-
-        @Override
-        void onFrame() {
-            bodyFramePending = false;
-        }
-
-        @Override
-        void beforeInstruction() {
-            if (bodyFramePending) {
-                bodyFramePending = false;
-                frame(params);
-            }
+            frameBeforeNextInstruction(params);
         }
 
         @Override
@@ -403,7 +398,6 @@ final class AdviceWeaver {
         private final Label exit = new Label();
         private final Label thrown = new Label();
         private final Label enterFailed = new Label();
-        private boolean bodyFramePending;
 
         StepAdvice(MethodVisitor mv, String owner) {
             super(mv, owner);
@@ -422,20 +416,7 @@ final class AdviceWeaver {
             mv.visitJumpInsn(Opcodes.IFEQ, body);
             mv.visitJumpInsn(Opcodes.GOTO, exit);
             mv.visitLabel(body);
-            bodyFramePending = true; // unless the method's own first instruction has a frame
-        }
-
-        @Override
-        void onFrame() {
-            bodyFramePending = false;
-        }
-
-        @Override
-        void beforeInstruction() {
-            if (bodyFramePending) {
-                bodyFramePending = false;
-                frame(List.of());
-            }
+            frameBeforeNextInstruction(List.of());
         }
 
         @Override
