@@ -57,10 +57,13 @@ public final class ConfigLoader {
         List<ConfigProblem> problems = new ArrayList<>(sources.problems());
         Map<String, RawValue> fileValues = Map.of();
         Path file = null;
+        String digest = null;
         try {
             file = configFile(sources);
             if (file != null) {
-                fileValues = YamlConfigFile.read(schema, file);
+                byte[] bytes = ConfigFileReader.read(file);
+                digest = ConfigFileReader.digest(bytes);
+                fileValues = YamlConfigFile.parse(schema, bytes, file);
             }
         } catch (ConfigException e) {
             problems.add(ConfigProblem.of(e, Keys.CONFIG.name(), Keys.CONFIG.part()));
@@ -68,7 +71,8 @@ public final class ConfigLoader {
         if (strict && !problems.isEmpty()) {
             throw new ConfigException(problems.get(0).message().substring("gradguard: ".length()));
         }
-        return merge(schema, sources, fileValues, file, generatedRunId(), strict, problems);
+        // The watcher compares later contents with this one, so what was judged at start is not judged again.
+        return merge(schema, sources, fileValues, file, generatedRunId(), strict, problems).withFileDigest(digest);
     }
 
     /**
