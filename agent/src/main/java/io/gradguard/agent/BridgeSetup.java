@@ -27,6 +27,11 @@ final class BridgeSetup {
         GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, sources, run));
     }
 
+    /** Whether a config reload has since mended the protection setting said at start. */
+    static boolean protectionRestored() {
+        return GradGuardBridge.isProtectionRestored();
+    }
+
     private static GradGuardBridge.Hook create(
             URL agentJar, ClassLoader djlLoader, Map<String, List<String>> sources, String run) {
         try {

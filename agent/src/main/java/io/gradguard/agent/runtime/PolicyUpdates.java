@@ -1,9 +1,12 @@
 package io.gradguard.agent.runtime;
 
+import io.gradguard.bootstrap.GradGuardBridge;
 import io.gradguard.core.config.ConfigSources;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.PolicyFileWatcher;
+import io.gradguard.core.console.Console;
 import io.gradguard.core.metrics.AgentErrors;
+import io.gradguard.core.policy.ClipPolicies;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -26,6 +29,7 @@ final class PolicyUpdates implements AutoCloseable {
     private final PolicyFileWatcher watcher;
     private final ScheduledExecutorService poller;
     private volatile Accepted latest = new Accepted(null, 0);
+    private boolean mended; // the poll thread's alone
 
     /** The last accepted configuration and its number; replaced whole, so a reader sees a pair. */
     private record Accepted(GradGuardConfig config, long version) {}
@@ -54,11 +58,27 @@ final class PolicyUpdates implements AutoCloseable {
         long interval = PolicyFileWatcher.DEFAULT_POLL_INTERVAL_MILLIS;
         timer.scheduleWithFixedDelay(() -> {
             try {
-                watcher.poll().ifPresent(c -> latest = new Accepted(c, latest.version() + 1));
+                watcher.poll().ifPresent(c -> {
+                    latest = new Accepted(c, latest.version() + 1);
+                    sayIfProtectionMended(config, c);
+                });
             } catch (RuntimeException e) {
                 errors.record("config", e); // a failed poll must not end the schedule
             }
         }, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A reload whose policy mends what kept the job unprotected at start is said, and the exit
+     * then does not repeat the start's warning.
+     */
+    private void sayIfProtectionMended(GradGuardConfig start, GradGuardConfig accepted) {
+        if (!mended && start.protectionAsWrittenFails() && !start.withPolicyFrom(accepted).protectionAsWrittenFails()) {
+            mended = true;
+            GradGuardBridge.protectionRestored();
+            Console.info("config reload mended the protection setting said at start: the job is protected as configured"
+                    + " from now on (policy " + accepted.get(ClipPolicies.TYPE) + ")");
+        }
     }
 
     /** A poller for one engine: it sees each accepted configuration once. */
