@@ -34,9 +34,18 @@ final class TrainerInstrumentation {
     private static final ElementMatcher<MethodDescription> NEW_COLLECTOR =
             named("newGradientCollector").and(takesArguments(0));
 
+    private static final String NEXUS_DISABLED = "net.bytebuddy.nexus.disabled";
+
     private TrainerInstrumentation() {}
 
     static void install(Instrumentation inst, boolean attached) {
+        // Advice is inlined and class formats never change, so Byte Buddy's Nexus (initializers of
+        // injected types) is never used; set up anyway, it reaches for sun.misc.Unsafe, which JDK 24+
+        // warns about. Shading relocates the name to that of the agent's own copy
+        // (io.gradguard.shaded.net.bytebuddy...): a Byte Buddy of the job's is untouched.
+        if (System.getProperty(NEXUS_DISABLED) == null) {
+            System.setProperty(NEXUS_DISABLED, "true");
+        }
         new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
