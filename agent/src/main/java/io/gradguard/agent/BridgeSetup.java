@@ -30,8 +30,14 @@ final class BridgeSetup {
         GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, sources, run, djl, transformer));
     }
 
+    /** Whether a config reload has since mended the protection setting said at start. */
+    static boolean protectionRestored() {
+        return GradGuardBridge.isProtectionRestored();
+    }
+
     private static GradGuardBridge.Hook create(URL agentJar, ClassLoader djlLoader, Map<String, List<String>> sources,
             String run, String djl, TrainerTransformer transformer) {
+
         try {
             ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
             Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);

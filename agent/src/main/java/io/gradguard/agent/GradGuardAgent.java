@@ -92,7 +92,13 @@ public final class GradGuardAgent {
                         + "; metrics still flow. Fix the setting, or set fail_if_unprotected=true to fail such jobs."
             };
             Console.loud(banner);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> Console.loud(banner), "gradguard-unprotected"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (BridgeSetup.protectionRestored()) {
+                    Console.info("protection as configured since a config reload mended the setting said at start");
+                } else {
+                    Console.loud(banner);
+                }
+            }, "gradguard-unprotected"));
         }
     }
 

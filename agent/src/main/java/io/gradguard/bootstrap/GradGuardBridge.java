@@ -83,6 +83,7 @@ public final class GradGuardBridge {
     private static volatile Hook hook;
     private static volatile ClassLoader boundLoader;
     private static volatile boolean warnedOtherLoader;
+    private static volatile boolean protectionRestored;
 
     /** Per thread: how deep in nested {@code step()} calls it is, and what the outermost one decided. */
     private static final class StepState {
@@ -223,6 +224,21 @@ public final class GradGuardBridge {
         } catch (Throwable t) {
             report(t);
         }
+    }
+
+    /** A config reload mended the protection setting that could not be used at start. */
+    public static void protectionRestored() {
+        protectionRestored = true;
+    }
+
+    /**
+     * Whether a config reload mended the protection setting said at start, so the exit need not
+     * repeat the warning.
+     *
+     * @return true after {@link #protectionRestored()}
+     */
+    public static boolean isProtectionRestored() {
+        return protectionRestored;
     }
 
     private static Hook hookFor(Object trainer) {

@@ -51,9 +51,18 @@ public final class AgentErrors {
      * @param error what was thrown
      */
     public void record(String where, Throwable error) {
-        counter(where).increment();
+        count(where);
         if (logged.add(where)) {
             Console.info("contained a failure in " + where + " (training goes on; logged once): " + error);
         }
+    }
+
+    /**
+     * Counts a contained failure that its part has already said in its own words.
+     *
+     * @param where the part of the agent that failed, e.g. {@code step_log}
+     */
+    public void count(String where) {
+        counter(where).increment();
     }
 }
