@@ -1,50 +1,34 @@
 package io.gradguard.agent;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
-import java.util.Enumeration;
-import java.util.jar.JarEntry;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.jar.JarFile;
-import java.util.jar.JarOutputStream;
 
 /**
  * Puts the bridge ({@code io.gradguard.bootstrap.*}, JDK types only) on the bootstrap class path,
- * where advice inlined into any class loader can reach it. Must run before anything loads a bridge
- * class through the system loader, which would otherwise define a second, unconnected copy.
+ * where advice inlined into any class loader can reach it. The build packs the bridge into a small
+ * jar inside the agent jar ({@value #RESOURCE}); this copies those few KB to a private temporary
+ * file, because the JVM takes only jar files on disk.
  */
 final class BootstrapInjector {
 
-    private static final String PREFIX = "io/gradguard/bootstrap/";
+    static final String RESOURCE = "/META-INF/gradguard/bootstrap.jar";
 
     private BootstrapInjector() {}
 
-    static void inject(Instrumentation inst, File agentJar) throws IOException {
-        File bridgeJar = File.createTempFile("gradguard-bootstrap", ".jar");
-        bridgeJar.deleteOnExit();
-        try (JarFile source = new JarFile(agentJar);
-                OutputStream file = Files.newOutputStream(bridgeJar.toPath());
-                JarOutputStream out = new JarOutputStream(file)) {
-            Enumeration<JarEntry> entries = source.entries();
-            int copied = 0;
-            while (entries.hasMoreElements()) {
-                JarEntry e = entries.nextElement();
-                if (e.getName().startsWith(PREFIX) && e.getName().endsWith(".class")) {
-                    out.putNextEntry(new JarEntry(e.getName()));
-                    try (InputStream in = source.getInputStream(e)) {
-                        in.transferTo(out);
-                    }
-                    out.closeEntry();
-                    copied++;
-                }
+    static void inject(Instrumentation inst) throws IOException {
+        Path jar = Files.createTempFile("gradguard-bootstrap", ".jar"); // owner-only permissions
+        jar.toFile().deleteOnExit();
+        try (InputStream in = BootstrapInjector.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IOException("no " + RESOURCE + " in the agent jar (is this the shaded gradguard-agent.jar?)");
             }
-            if (copied == 0) {
-                throw new IOException("no bridge classes in " + agentJar + " (is this the shaded agent jar?)");
-            }
+            Files.copy(in, jar, StandardCopyOption.REPLACE_EXISTING);
         }
-        inst.appendToBootstrapClassLoaderSearch(new JarFile(bridgeJar));
+        inst.appendToBootstrapClassLoaderSearch(new JarFile(jar.toFile()));
     }
 }

@@ -22,17 +22,29 @@ final class BridgeSetup {
     /**
      * @param sources the settings read at start, in JDK types, handed to the runtime's loader
      * @param run the run id resolved at start (possibly generated), so both sides agree
+     * @param djl how the start line names the DJL it found
+     * @param transformer told about each trainer's class, for subclasses that loaded before it knew them
      */
-    static void install(URL agentJar, Map<String, List<String>> sources, String run) {
-        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, sources, run));
+    static void install(
+            URL agentJar, Map<String, List<String>> sources, String run, String djl, TrainerTransformer transformer) {
+        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, sources, run, djl, transformer));
     }
 
-    private static GradGuardBridge.Hook create(
-            URL agentJar, ClassLoader djlLoader, Map<String, List<String>> sources, String run) {
+    /** Whether a config reload has since mended the protection setting said at start. */
+    static boolean protectionRestored() {
+        return GradGuardBridge.isProtectionRestored();
+    }
+
+    private static GradGuardBridge.Hook create(URL agentJar, ClassLoader djlLoader, Map<String, List<String>> sources,
+            String run, String djl, TrainerTransformer transformer) {
+
         try {
             ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
             Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);
-            return (GradGuardBridge.Hook) runtime.getConstructor(Map.class, String.class).newInstance(sources, run);
+            GradGuardBridge.Hook hook =
+                    (GradGuardBridge.Hook) runtime.getConstructor(Map.class, String.class, String.class)
+                            .newInstance(sources, run, djl);
+            return new TrainerClassHook(hook, transformer);
         } catch (Throwable t) {
             Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
             String why = cause.getClass().getSimpleName().equals("UnsupportedDjlException")
@@ -40,6 +52,48 @@ final class BridgeSetup {
             Console.loud("gradguard could not start: " + why,
                     "The job runs WITHOUT gradguard: no metrics, no clipping, no skipping of NaN steps.");
             return null;
+        }
+    }
+
+    /** The runtime's hook; each new trainer's class is first shown to the transformer. */
+    private static final class TrainerClassHook implements GradGuardBridge.Hook {
+        private final GradGuardBridge.Hook runtime;
+        private final TrainerTransformer transformer;
+
+        TrainerClassHook(GradGuardBridge.Hook runtime, TrainerTransformer transformer) {
+            this.runtime = runtime;
+            this.transformer = transformer;
+        }
+
+        @Override
+        public void trainerCreated(Object trainer) {
+            transformer.trainerClassSeen(trainer.getClass());
+            runtime.trainerCreated(trainer);
+        }
+
+        @Override
+        public Object beforeStep(Object trainer) {
+            return runtime.beforeStep(trainer);
+        }
+
+        @Override
+        public void afterStep(Object trainer, boolean bodyThrew) {
+            runtime.afterStep(trainer, bodyThrew);
+        }
+
+        @Override
+        public void collectorCreated(Object trainer, Object collector) {
+            runtime.collectorCreated(trainer, collector);
+        }
+
+        @Override
+        public void backward(Object collector, Object target) {
+            runtime.backward(collector, target);
+        }
+
+        @Override
+        public boolean refuseSave(Object model) {
+            return runtime.refuseSave(model);
         }
     }
 }

@@ -15,6 +15,9 @@ import java.lang.instrument.Instrumentation;
  * The agent's entry points: {@code -javaagent:gradguard-agent.jar=key=value,...} ({@link #premain})
  * and attaching to a running JVM ({@link #agentmain}).
  *
+ * <p>At JVM start this only checks the arguments and registers a watch for DJL's classes; the
+ * instrumentation is prepared and installed when DJL loads (see {@link AgentActivation}).
+ *
  * <p>Nothing here may stop the job: an unusable setting prints one line and switches off its own
  * part of the agent (a protection setting: loudly, at start and at exit); any other failure prints
  * a banner and the job runs on untouched. The agent never calls {@code System.exit}.
@@ -60,10 +63,13 @@ public final class GradGuardAgent {
                     ConfigSources.of(GradGuardSchema.SCHEMA, trimmed, ConfigLoader.systemProperties(), System.getenv());
             GradGuardConfig config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources);
             reportProblems(config);
-            File agentJar = agentJar();
-            BootstrapInjector.inject(inst, agentJar);
-            BridgeSetup.install(agentJar.toURI().toURL(), sources.export(), config.run());
-            TrainerInstrumentation.install(inst, attached);
+            AgentActivation activation =
+                    new AgentActivation(inst, agentJar().toURI().toURL(), sources.export(), config.run());
+            if (attached) {
+                activation.attach();
+            } else {
+                activation.watchForDjl();
+            }
             installed = true;
         } catch (Throwable t) {
             Console.loud("gradguard could not start: " + t, "The job runs WITHOUT gradguard: no metrics, no clipping.");
@@ -86,7 +92,13 @@ public final class GradGuardAgent {
                         + "; metrics still flow. Fix the setting, or set fail_if_unprotected=true to fail such jobs."
             };
             Console.loud(banner);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> Console.loud(banner), "gradguard-unprotected"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (BridgeSetup.protectionRestored()) {
+                    Console.info("protection as configured since a config reload mended the setting said at start");
+                } else {
+                    Console.loud(banner);
+                }
+            }, "gradguard-unprotected"));
         }
     }
 

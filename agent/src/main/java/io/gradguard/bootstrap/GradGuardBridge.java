@@ -1,16 +1,15 @@
 package io.gradguard.bootstrap;
 
 /**
- * The one narrow door between advice inlined into DJL's classes and the agent's runtime.
+ * The one narrow door between the calls woven into DJL's classes and the agent's runtime.
  *
- * <p>Advice runs inside DJL's class loader, which in fat jars and launchers cannot see the agent
+ * <p>The woven calls run inside DJL's class loader, which in fat jars and launchers cannot see the agent
  * jar. This class is therefore placed on the bootstrap class path, where every loader finds it,
  * and uses JDK types only. The implementation behind {@link Hook} lives in a loader that sees both
  * the agent's classes and DJL's; it is created on first use for the loader DJL was found in.
  *
  * <p>Every method here is fail-open: nothing thrown by the runtime reaches the job, except the
- * failure a user asked for ({@code on_nonfinite=fail}), which {@link #afterStep} hands back to the
- * advice to throw.
+ * failure a user asked for ({@code on_nonfinite=fail}), which {@link #afterStep} throws into the job.
  */
 public final class GradGuardBridge {
 
@@ -55,6 +54,14 @@ public final class GradGuardBridge {
          * @param target the backward target, usually the loss
          */
         void backward(Object collector, Object target);
+
+        /**
+         * {@code Model.save} is called.
+         *
+         * @param model the model
+         * @return true to refuse the save (its weights hold NaN/Inf)
+         */
+        boolean refuseSave(Object model);
     }
 
     /** What {@link Hook#beforeStep} returns to skip the update (a Throwable fails the job instead). */
@@ -71,11 +78,18 @@ public final class GradGuardBridge {
         Hook create(ClassLoader djlLoader);
     }
 
-    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    private static final ThreadLocal<StepState> STEP = ThreadLocal.withInitial(StepState::new);
     private static volatile HookFactory factory;
     private static volatile Hook hook;
     private static volatile ClassLoader boundLoader;
     private static volatile boolean warnedOtherLoader;
+    private static volatile boolean protectionRestored;
+
+    /** Per thread: how deep in nested {@code step()} calls it is, and what the outermost one decided. */
+    private static final class StepState {
+        int depth;
+        Object decision;
+    }
 
     private GradGuardBridge() {}
 
@@ -89,7 +103,7 @@ public final class GradGuardBridge {
     }
 
     /**
-     * Advice entry point for a new trainer.
+     * Called at the end of each constructor of a {@code Trainer}.
      *
      * @param trainer the trainer
      */
@@ -105,42 +119,66 @@ public final class GradGuardBridge {
     }
 
     /**
-     * Advice entry point at {@code step()} entry.
+     * Called at {@code step()} entry.
      *
      * @param trainer the trainer
-     * @return null to run the body; non-null to skip it
+     * @return true to skip the body (the optimizer update); {@link #afterStep} runs either way
      */
-    public static Object beforeStep(Object trainer) {
+    public static boolean beforeStep(Object trainer) {
         // A Trainer subclass whose step() calls super.step() is instrumented twice: only the
         // outermost call acts.
-        if (DEPTH.get()[0]++ > 0) {
-            return null;
+        StepState s = STEP.get();
+        if (s.depth++ > 0) {
+            return false;
         }
+        s.decision = null;
         try {
             Hook h = hookFor(trainer);
-            return h == null ? null : h.beforeStep(trainer);
+            s.decision = h == null ? null : h.beforeStep(trainer);
         } catch (Throwable t) {
             report(t);
-            return null;
+        }
+        return s.decision != null;
+    }
+
+    /**
+     * Called when {@code step()} returns, also after a skipped body.
+     *
+     * @param trainer the trainer
+     */
+    public static void afterStep(Object trainer) {
+        Throwable failure = finishStep(trainer, false);
+        if (failure != null) {
+            GradGuardBridge.<RuntimeException>throwUnchecked(failure); // the user asked for it: on_nonfinite=fail
         }
     }
 
     /**
-     * Advice entry point at {@code step()} exit.
+     * Called when {@code step()} throws.
      *
+     * @param thrown what the body threw
      * @param trainer the trainer
-     * @param decision what {@link #beforeStep} returned
-     * @return a failure to throw into the job, or null
+     * @return what {@code step()} throws on
      */
-    public static Throwable afterStep(Object trainer, Object decision, Throwable thrown) {
-        if (--DEPTH.get()[0] > 0) {
+    public static Throwable afterStepThrown(Throwable thrown, Object trainer) {
+        Throwable failure = finishStep(trainer, true);
+        return failure != null ? failure : thrown;
+    }
+
+    /** The runtime's after-step work for the outermost call; the failure the job asked for, or null. */
+    private static Throwable finishStep(Object trainer, boolean thrown) {
+        StepState s = STEP.get();
+        if (--s.depth > 0) {
             return null;
         }
+        s.depth = 0;
+        Object decision = s.decision;
+        s.decision = null;
         try {
             Hook h = hookFor(trainer);
             if (h != null) {
-                // the body ran only when beforeStep returned null; then what it threw is DJL's
-                h.afterStep(trainer, decision == null && thrown != null);
+                // the body ran only when beforeStep decided nothing; then what it threw is DJL's
+                h.afterStep(trainer, decision == null && thrown);
             }
         } catch (Throwable t) {
             report(t);
@@ -148,8 +186,13 @@ public final class GradGuardBridge {
         return decision instanceof Throwable ? (Throwable) decision : null;
     }
 
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> void throwUnchecked(Throwable t) throws T {
+        throw (T) t;
+    }
+
     /**
-     * Advice entry point after {@code Trainer.newGradientCollector()}.
+     * Called when {@code Trainer.newGradientCollector()} returns.
      *
      * @param trainer the trainer
      * @param collector the collector it returned
@@ -166,7 +209,7 @@ public final class GradGuardBridge {
     }
 
     /**
-     * Advice entry point after {@code GradientCollector.backward(target)}.
+     * Called when {@code GradientCollector.backward(target)} returns.
      *
      * @param collector the collector
      * @param target the backward target
@@ -183,6 +226,21 @@ public final class GradGuardBridge {
         }
     }
 
+    /** A config reload mended the protection setting that could not be used at start. */
+    public static void protectionRestored() {
+        protectionRestored = true;
+    }
+
+    /**
+     * Whether a config reload mended the protection setting said at start, so the exit need not
+     * repeat the warning.
+     *
+     * @return true after {@link #protectionRestored()}
+     */
+    public static boolean isProtectionRestored() {
+        return protectionRestored;
+    }
+
     private static Hook hookFor(Object trainer) {
         Hook h = hook;
         ClassLoader loader = djlLoader(trainer.getClass());
@@ -196,6 +254,33 @@ public final class GradGuardBridge {
             }
             return loader == boundLoader ? hook : otherLoader();
         }
+    }
+
+    /**
+     * Called at {@code BaseModel.save(path, name)} entry.
+     *
+     * @param model the model
+     * @return true to skip the save: the agent refuses to write weights that hold NaN/Inf
+     */
+    public static boolean refuseSave(Object model) {
+        try {
+            Hook h = hook;
+            ClassLoader bound = boundLoader;
+            return h != null && bound != null && baseModelLoader(model.getClass()) == bound && h.refuseSave(model);
+        } catch (Throwable t) {
+            report(t);
+            return false;
+        }
+    }
+
+    /** The loader of the DJL whose {@code BaseModel} this model extends. */
+    private static ClassLoader baseModelLoader(Class<?> type) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            if ("ai.djl.BaseModel".equals(c.getName())) {
+                return c.getClassLoader();
+            }
+        }
+        return null;
     }
 
     /** The loader of DJL's {@code GradientCollector} interface that this collector implements. */

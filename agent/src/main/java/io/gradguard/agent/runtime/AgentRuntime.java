@@ -11,7 +11,6 @@ import io.gradguard.core.config.Keys;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.djl.DjlTrainer;
-import io.gradguard.core.djl.SupportedDjl;
 import io.gradguard.core.guard.GradGuardSchema;
 import io.gradguard.core.guard.StepEngine;
 import io.gradguard.core.guard.StepOutcome;
@@ -22,6 +21,7 @@ import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
 import io.gradguard.core.recorder.FlightRecorder;
 import io.gradguard.core.recorder.IncidentWriter;
+import io.gradguard.core.recovery.PoisonedSave;
 import io.gradguard.core.shadow.ShadowSink;
 import io.gradguard.core.step.StepSink;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,16 +42,26 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
 
     private final GradGuardConfig config;
     private final MeterRegistry registry;
+    /** What the endpoint and the push read; null when neither runs. */
+    private final PrometheusMeterRegistry prometheus;
+    /** The live page's history; null without an endpoint to show it. */
+    private final LiveHistory live;
     private final AgentErrors errors;
-    private final List<MetricsExporter> exporters = new ArrayList<>();
+    /** Longest the training thread waits, once, for the exporters to start. */
+    static final long START_WAIT_MILLIS = 1000;
+    /** Longest the shutdown hook waits for the outputs to close (the exit summary comes before). */
+    static final long EXIT_WAIT_MILLIS = 8000;
+
+    private final List<MetricsExporter> exporters = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Object startLine = new Object();
+    private boolean exportersStarted;
+    private boolean startLineSaid;
     private final StepLog stepLog;
     /** The flight recorder's files; null when off. */
     private final IncidentWriter incidents;
     private final PolicyUpdates policyUpdates;
     private final TrainerEngines engines;
     private final Map<String, GradGuardMetrics> metricsByModel = new LinkedHashMap<>();
-    /** The live page's history; null without an endpoint to show it. */
-    private final LiveHistory live;
     private final RuntimeException unprotected;
 
     /**
@@ -59,47 +69,79 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
      *
      * @param exportedSources the settings the agent read at start ({@link ConfigSources#export()})
      * @param run the run id the agent resolved at start
+     * @param djl how the start line names the DJL the agent found (version, and whether it is tested)
      */
-    public AgentRuntime(Map<String, List<String>> exportedSources, String run) {
+    public AgentRuntime(Map<String, List<String>> exportedSources, String run, String djl) {
         // Checked first: a DJL of another shape must cost nothing else (no endpoint, no thread).
         DjlTrainer.requireKnownShape();
         ConfigSources sources = ConfigSources.restore(GradGuardSchema.SCHEMA, exportedSources, System.getenv());
         config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources).withRun(run);
-        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        LiveHistory history = new LiveHistory(LiveHistory.STEPS, config.parameters(), config.maxParameters());
-        ScrapeEndpoint endpoint = ScrapeEndpoint.start(config, prometheus, history);
-        if (endpoint != null) {
-            exporters.add(endpoint);
-        }
-        live = endpoint == null ? null : history;
-        if (config.pushgateway() != null && !config.unusable(Part.PUSH)) {
-            MetricsPush push = MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(),
-                    prometheus.getPrometheusRegistry(), "gradguard", MetricsPush.groupingKey(config.run()));
-            if (push != null) {
-                exporters.add(push);
-            }
-        }
+        boolean scraped = config.port() != 0;
+        boolean pushed = config.pushgateway() != null && !config.unusable(Part.PUSH);
         OtlpExport otlp = OtlpExport.start(config, System.getenv());
+        prometheus = otlp == null || scraped || pushed ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
         // Without OTLP the Prometheus registry is the registry, as it always was.
-        registry = otlp == null ? prometheus : otlp.registryBeside(exporters.isEmpty() ? null : prometheus);
+        registry = otlp == null ? prometheus : otlp.registryBeside(prometheus);
         if (otlp != null) {
             exporters.add(otlp);
         }
+        live = scraped ? new LiveHistory(LiveHistory.STEPS, config.parameters(), config.maxParameters()) : null;
         errors = new AgentErrors(registry, config.run());
-        policyUpdates = new PolicyUpdates(config, sources, registry);
-        stepLog = config.unusable(Part.STEP_LOG) ? null : openStepLog(config);
+        policyUpdates = new PolicyUpdates(config, sources, registry, errors);
+        stepLog = config.unusable(Part.STEP_LOG) ? null : openStepLog(config, errors);
         incidents = IncidentWriter.open(config, errors);
         unprotected = config.protectionAsWrittenFails() && config.get(Keys.FAIL_IF_UNPROTECTED)
                 ? new IllegalStateException("gradguard: a protection setting could not be used (said at start) and"
                         + " fail_if_unprotected=true; fix the setting or set fail_if_unprotected=false")
                 : null;
         engines = new TrainerEngines(this::newEngine);
-        List<String> outputs = new ArrayList<>();
-        exporters.forEach(e -> outputs.add(e.describe()));
-        Console.info("watching Trainer.step() of DJL " + SupportedDjl.seen() + "; "
+        List<String> outputs = startExporters();
+        Console.info("watching Trainer.step() of " + djl + "; "
                 + (outputs.isEmpty() ? "no metrics endpoint" : String.join("; ", outputs))
                 + "; policy " + policyName() + "; run " + config.run());
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "gradguard-shutdown"));
+    }
+
+    /**
+     * Starts the endpoint and the pushes on a daemon thread: they resolve host names and read the
+     * auth file and keystore, none of which may hold the training thread. It waits at most
+     * {@link #START_WAIT_MILLIS} for them, once, so the start line can name them; what starts later
+     * says its own line when it is up.
+     *
+     * @return what the start line says of the outputs
+     */
+    private List<String> startExporters() {
+        Runnable starter = () -> {
+            ScrapeEndpoint endpoint = live == null ? null : ScrapeEndpoint.start(config, prometheus, live);
+            if (endpoint != null) {
+                exporters.add(endpoint);
+            }
+            if (config.pushgateway() != null && !config.unusable(Part.PUSH)) {
+                MetricsPush push = MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(),
+                        prometheus.getPrometheusRegistry(), "gradguard", MetricsPush.groupingKey(config.run()),
+                        config.get(Keys.PUSH_DELETE_ON_EXIT));
+                if (push != null) {
+                    exporters.add(push);
+                }
+            }
+            synchronized (startLine) {
+                exportersStarted = true;
+                if (startLineSaid) {
+                    exporters.forEach(e -> Console.info(e.describe()));
+                }
+            }
+        };
+        runBounded("gradguard-start", starter, START_WAIT_MILLIS);
+        List<String> outputs = new ArrayList<>();
+        synchronized (startLine) {
+            startLineSaid = true;
+            if (exportersStarted) {
+                exporters.forEach(e -> outputs.add(e.describe()));
+            } else {
+                outputs.add("metrics endpoint and pushes still starting (each says when it is up)");
+            }
+        }
+        return outputs;
     }
 
     @Override
@@ -146,6 +188,16 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         }
     }
 
+    @Override
+    public boolean refuseSave(Object model) {
+        try {
+            return PoisonedSave.refuse(config, (ai.djl.Model) model);
+        } catch (RuntimeException e) {
+            errors.record("save_check", e);
+            return false; // fail-open: a check that cannot run never stops a save
+        }
+    }
+
     private StepEngine newEngine(Trainer trainer, String model) {
         GradGuardMetrics metrics;
         synchronized (metricsByModel) {
@@ -177,36 +229,56 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
                 io.gradguard.core.policy.ClipPolicies.TYPE);
     }
 
-    /** At JVM exit: one summary line per model, the exporters flushed and closed, the step log closed. */
+    /**
+     * At JVM exit: one summary line per model first, then the exporters flushed and closed and the
+     * step log closed, on a thread of their own that is waited for at most {@link #EXIT_WAIT_MILLIS}:
+     * a stalled Pushgateway or step-log reader never holds the JVM's exit.
+     */
     private void shutdown() {
         synchronized (metricsByModel) {
             metricsByModel.forEach((model, m) -> Console.info(model + ": " + m.exitSummary()));
         }
-        for (MetricsExporter e : exporters) {
-            try {
-                e.flush();
-                e.close();
-            } catch (RuntimeException ex) {
-                Console.info("could not close " + e.describe() + ": " + ex);
+        Runnable closer = () -> {
+            policyUpdates.close();
+            if (stepLog != null) {
+                stepLog.close();
             }
-        }
-        if (stepLog != null) {
-            stepLog.close();
-        }
+            for (MetricsExporter e : exporters) {
+                try {
+                    e.flush();
+                    e.close();
+                } catch (RuntimeException ex) {
+                    Console.info("could not close " + e.describe() + ": " + ex);
+                }
+            }
+        };
         if (incidents != null) {
-            incidents.close();
+            incidents.close(); // bounded itself; first, as a failing job's incident is the one that matters
+        }
+        if (!runBounded("gradguard-exit", closer, EXIT_WAIT_MILLIS)) {
+            Console.warn("outputs still closing after " + EXIT_WAIT_MILLIS + " ms at exit; not waiting");
         }
     }
 
-    private static StepLog openStepLog(GradGuardConfig config) {
+    /** Runs {@code body} on a daemon thread of its own and waits for it at most {@code millis}. */
+    private static boolean runBounded(String name, Runnable body, long millis) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !t.isAlive();
+    }
+
+    private static StepLog openStepLog(GradGuardConfig config, AgentErrors errors) {
         if (config.log() == null) {
             return null;
         }
-        try {
-            return StepLog.open(config.log(), config.logMaxBytes());
-        } catch (java.io.IOException | RuntimeException e) {
-            Console.info("step log " + config.log() + " failed: " + e + "; step logging off");
-            return null;
-        }
+        // Returns at once: the log's own thread opens the file and says in one line if it cannot.
+        return StepLog.open(config.log(), config.logMaxBytes(), config.get(Keys.LOG_FOLLOW_SYMLINKS),
+                e -> errors.count("step_log"));
     }
 }

@@ -4,32 +4,35 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 
+import io.gradguard.core.console.Console;
+
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Sits in front of every handler of the endpoint: the endpoint is read-only, so it answers only
- * GET and HEAD, never reads a request body, refuses oversized request heads, and checks basic auth
- * when an {@code auth_file} is configured. Checks run in that order, so a refused request costs no
- * credential check and nothing of it reaches client_java's handlers.
- *
- * <p>The JDK server itself already caps a request head at 380 KiB and 200 headers; this filter's
- * tighter cap is applied after the JDK parsed the head, which is why no JVM-wide
- * {@code sun.net.httpserver.*} property is changed (it would also bind the job's own servers).
+ * Sits in front of every handler of the endpoint, in this order: the endpoint is read-only, so it
+ * answers only GET and HEAD and never takes a request body; the {@code Host} header must name this
+ * endpoint ({@code host_check}, against DNS rebinding); the path must be a context's own path
+ * (exact: {@code /metricsX} is not {@code /metrics}; a context path ending in {@code /} also serves
+ * the paths below it); then basic auth when an {@code auth_file} is configured. A refused request
+ * costs no credential check and nothing of it reaches a handler. Request heads are bounded by
+ * {@link EndpointServer} before this filter sees them.
  */
 final class EndpointRequestFilter extends Filter {
-
-    /** A Prometheus scrape head is a few hundred bytes; 8 KiB leaves room for proxies' headers. */
-    static final int MAX_HEAD_BYTES = 8 * 1024;
 
     private static final String ALLOWED = "GET, HEAD";
 
     private final EndpointCredentials credentials;
+    private final EndpointHosts hosts;
 
-    /** @param credentials the accepted pair, or null for no authentication */
-    EndpointRequestFilter(EndpointCredentials credentials) {
+    /**
+     * @param credentials the accepted pair, or null for no authentication
+     * @param hosts the accepted Host names, or null when {@code host_check=false}
+     */
+    EndpointRequestFilter(EndpointCredentials credentials, EndpointHosts hosts) {
         this.credentials = credentials;
+        this.hosts = hosts;
     }
 
     @Override
@@ -38,14 +41,19 @@ final class EndpointRequestFilter extends Filter {
         Headers request = exchange.getRequestHeaders();
         if (!"GET".equals(method) && !"HEAD".equals(method)) {
             exchange.getResponseHeaders().set("Allow", ALLOWED);
-            refuse(exchange, 405);
-        } else if (headBytes(exchange) > MAX_HEAD_BYTES) {
-            refuse(exchange, 400);
-        } else if (hasBody(request)) {
-            refuse(exchange, 413);
+            refuse(exchange, 405, null);
+        } else if (announcesBody(request)) {
+            refuse(exchange, 413, null);
+        } else if (hosts != null && !hosts.accepts(request.getFirst("Host"), exchange.getLocalAddress().getPort())) {
+            Console.once("host-check", "refused a request whose Host header (" + shown(request.getFirst("Host"))
+                    + ") does not name this endpoint, as a DNS-rebinding web page would send; accepted: "
+                    + hosts.names() + " (said once; host_check=false accepts any Host)");
+            refuse(exchange, 403, "Host header does not name this endpoint; see host_check");
+        } else if (!exactPath(exchange)) {
+            refuse(exchange, 404, null);
         } else if (credentials != null && !credentials.accepts(request.getFirst("Authorization"))) {
             exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"gradguard\", charset=\"UTF-8\"");
-            refuse(exchange, 401);
+            refuse(exchange, 401, null);
         } else {
             chain.doFilter(exchange);
         }
@@ -53,40 +61,55 @@ final class EndpointRequestFilter extends Filter {
 
     @Override
     public String description() {
-        return "gradguard: GET/HEAD only, no bodies, bounded heads, optional basic auth";
+        return "gradguard: GET/HEAD only, no bodies, Host check, exact paths, optional basic auth";
     }
 
-    /** The request line and headers as they came over the wire, give or take normalisation. */
-    private static long headBytes(HttpExchange exchange) {
-        long bytes = exchange.getRequestMethod().length() + exchange.getRequestURI().toString().length()
-                + exchange.getProtocol().length() + 4;
-        for (Map.Entry<String, List<String>> header : exchange.getRequestHeaders().entrySet()) {
-            for (String value : header.getValue()) {
-                bytes += header.getKey().length() + value.length() + 4;
-            }
+    private static boolean exactPath(HttpExchange exchange) {
+        String context = exchange.getHttpContext().getPath();
+        String path = exchange.getRequestURI().getPath();
+        if (path == null) {
+            return false;
         }
-        return bytes;
+        return path.equals(context) || (context.length() > 1 && context.endsWith("/") && path.startsWith(context));
     }
 
-    private static boolean hasBody(Headers request) {
+    /** Whether a request head announces a body (a malformed length counts: it is never parsed into a read). */
+    static boolean announcesBody(Headers request) {
         if (request.containsKey("Transfer-Encoding")) {
             return true;
         }
         for (String length : request.getOrDefault("Content-Length", List.of())) {
             if (!length.trim().equals("0")) {
-                return true; // also a malformed length: refused, never parsed into a read
+                return true;
             }
         }
         return false;
     }
 
+    private static String shown(String host) {
+        if (host == null) {
+            return "none";
+        }
+        String cut = host.length() > 100 ? host.substring(0, 100) + "..." : host;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+
     /**
-     * Answers without a body and asks the connection to close, so the JDK does not keep the
-     * connection (and any unread body bytes behind the head) around for another request.
+     * Answers and asks the connection to close, so a refused client does not keep it (and any
+     * unread body bytes behind the head) for another request.
      */
-    private static void refuse(HttpExchange exchange, int status) throws IOException {
+    private static void refuse(HttpExchange exchange, int status, String text) throws IOException {
         exchange.getResponseHeaders().set("Connection", "close");
-        exchange.sendResponseHeaders(status, -1);
+        if (text == null) {
+            exchange.sendResponseHeaders(status, -1);
+        } else {
+            byte[] body = (text + "\n").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+            exchange.sendResponseHeaders(status, "HEAD".equals(exchange.getRequestMethod()) ? -1 : body.length);
+            if (!"HEAD".equals(exchange.getRequestMethod())) {
+                exchange.getResponseBody().write(body);
+            }
+        }
         exchange.close();
     }
 }

@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
 /**
  * {@code ./gradguard bench}: the agent's cost per training step against the bare job and against
  * clipping written by hand, on every reference model, then the statistics pass alone against the
- * cost of reading every gradient byte once.
+ * cost of reading every gradient byte once, then its start-up cost ({@link StartupBenchmark}).
+ * {@code --only startup} (or {@code jobs}, {@code stats-pass}, comma-separated) runs sections alone.
  *
  * <p>Each run is a child JVM of the reference trainer ({@code --loop manual}, so that
  * {@code --hand-clip} runs the same loop); its median step time comes from the trainer's summary
@@ -85,8 +86,15 @@ public final class OverheadBenchmark {
         // benchmark recommends (the agent's own default is 1 until the lead changes it).
         String monitorArgs = o.getOrDefault("monitor-args", "update_ratio_every=100");
         List<String> only = o.containsKey("variants") ? List.of(o.get("variants").split(",")) : null;
-        boolean skipPass = o.containsKey("no-stats-pass");
-        boolean skipJobs = o.containsKey("no-jobs");
+        List<String> sections = List.of(o.getOrDefault("only", "jobs,stats-pass,startup").split(","));
+        for (String section : sections) {
+            if (!List.of("jobs", "stats-pass", "startup").contains(section)) {
+                throw new IllegalArgumentException("--only " + section + " is not a section; use jobs, stats-pass or startup\n" + usage());
+            }
+        }
+        boolean skipPass = o.containsKey("no-stats-pass") || !sections.contains("stats-pass");
+        boolean skipJobs = o.containsKey("no-jobs") || !sections.contains("jobs");
+        int startupPairs = Integer.parseInt(o.getOrDefault("startup-pairs", "7"));
 
         String threads = "1 (-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1, every JVM)";
         System.out.printf(Locale.ROOT, "gradguard overhead benchmark, %s%n",
@@ -112,6 +120,9 @@ public final class OverheadBenchmark {
         if (!skipPass) {
             StatisticsPassBenchmark.run(System.out);
             io.gradguard.agent.runtime.LiveHistoryBenchmark.run(System.out);
+        }
+        if (sections.contains("startup")) {
+            new StartupBenchmark(agent, startupPairs, System.out).run();
         }
     }
 
@@ -228,6 +239,33 @@ public final class OverheadBenchmark {
         return new Run(Double.parseDouble(m.group(1)), agentMedian, agentMean, seconds);
     }
 
+    /** A child JVM that ran to its end: its output (stdout and stderr together) and its wall time. */
+    record Finished(String output, double seconds) {}
+
+    /** {@code java} with the benchmark's JVM flags, and the agent when {@code agentArgs} is not null. */
+    static List<String> javaCommand(Path agent, String agentArgs) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.asList(JVM_FLAGS));
+        if (agentArgs != null) {
+            cmd.add("-javaagent:" + agent + "=" + agentArgs);
+        }
+        return cmd;
+    }
+
+    /** Runs a child JVM to its end; a failure or a run past the limit throws with its output. */
+    static Finished runToEnd(List<String> cmd, String what, long limitMinutes) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("DJL_OFFLINE", "true");
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(limitMinutes, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(what + " failed:\n" + new String(out, StandardCharsets.UTF_8));
+        }
+        return new Finished(new String(out, StandardCharsets.UTF_8), (System.nanoTime() - t0) / 1e9);
+    }
+
     private static void printTable(Map<String, Map<String, List<Run>>> results, List<Variant> variants) {
         System.out.println();
         System.out.println("| model | variant | median step ms | x bare | added us (variant - bare) | agent's own us, median / mean"
@@ -256,8 +294,8 @@ public final class OverheadBenchmark {
         }
     }
 
-    /** Median over the rounds' medians (the mean of the middle two for an even count). */
-    static double median(List<Run> runs, java.util.function.ToDoubleFunction<Run> f) {
+    /** Median over the rounds' figures (the mean of the middle two for an even count). */
+    static <T> double median(List<T> runs, java.util.function.ToDoubleFunction<T> f) {
         double[] v = runs.stream().mapToDouble(f).sorted().toArray();
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -312,7 +350,9 @@ public final class OverheadBenchmark {
                 "  --steps N           optimizer steps per job, default 300",
                 "  --wide-steps N      steps for wide-mlp, default 30",
                 "  --monitor-args A    agent args added to monitor, global-norm, agc; default update_ratio_every=100",
-                "  --no-jobs           only the in-process statistics pass and live history",
-                "  --no-stats-pass     only the training jobs");
+                "  --no-jobs           skip the training jobs",
+                "  --no-stats-pass     skip the in-process statistics pass and live history",
+                "  --only LIST         sections to run, of jobs,stats-pass,startup (default all)",
+                "  --startup-pairs N   bare/agent pairs per start-up measure, default 7");
     }
 }

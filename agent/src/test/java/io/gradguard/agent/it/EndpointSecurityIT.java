@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,7 +26,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -38,8 +36,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The scrape endpoint is read-only, local by default, optionally behind basic auth and TLS, and
@@ -102,6 +98,10 @@ class EndpointSecurityIT {
             assertEquals("", head.body());
             assertEquals(200, send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/healthy"))).statusCode());
             assertEquals(404, send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/admin"))).statusCode());
+            // Exact paths: a context's name as a prefix is not its path.
+            for (String path : List.of("/metricsX", "/metrics/", "/metrics/x", "/-/healthyz", "/index.html")) {
+                assertEquals(404, send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))).statusCode(), path);
+            }
 
             // 10 KiB of headers: over the 8 KiB cap.
             HttpResponse<String> big = send(HttpRequest.newBuilder(URI.create(metrics)).header("X-Padding", "a".repeat(10 * 1024)));
@@ -154,16 +154,8 @@ class EndpointSecurityIT {
 
     @Test
     void tlsServesHttpsAndRefusesPlainHttp(@TempDir Path dir) throws Exception {
-        Path keystore = dir.resolve("endpoint.p12");
         String password = "changeit-" + System.nanoTime();
-        Process keytool = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "gradguard", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-                "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", password)
-                .redirectErrorStream(true).start();
-        assertTrue(keytool.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, keytool.exitValue(), new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        Path keystore = TestKeystore.generate(dir, password);
 
         int port = ChildJvm.freePort();
         List<String> cmd = new ArrayList<>(List.of("env", "GG_TEST_KEYSTORE_PW=" + password));
@@ -171,7 +163,7 @@ class EndpointSecurityIT {
         try (ChildJvm job = ChildJvm.start(cmd)) {
             job.awaitOutput("metrics at https://127.0.0.1:" + port + "/metrics", 60);
             HttpClient https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(3)).sslContext(trusting(keystore, password)).build();
+                    .connectTimeout(Duration.ofSeconds(3)).sslContext(TestKeystore.trusting(keystore, password)).build();
             HttpResponse<String> r = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/metrics"))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode());
@@ -198,7 +190,11 @@ class EndpointSecurityIT {
                 assertEquals(0, job.waitFor(90), job.output());
                 String out = job.output();
                 assertTrue(out.contains("[gradguard] port " + port + " on 127.0.0.1 is in use: no metrics endpoint"), out);
-                assertTrue(out.contains("no metrics endpoint; policy"), out);
+                // The holder accepts connections but is not gradguard: scrapers of the port read it, said loudly.
+                assertTrue(out.contains("[gradguard] !! Port " + port + " on 127.0.0.1 is held by a program that is NOT"
+                        + " gradguard: it did not answer an HTTP request"), out);
+                assertTrue(out.contains("[gradguard] !! Scrapers of 127.0.0.1:" + port + " read THAT program's data, not"
+                        + " this job's."), out);
                 assertTrue(out.contains("weights_sha256="), out);
             }
         }
@@ -220,6 +216,16 @@ class EndpointSecurityIT {
                 assertTrue(m.find(), job.output());
                 int port = Integer.parseInt(m.group(3));
                 assertTrue(port > 9404 && port <= 9454, "auto port " + port);
+                if (held != null) {
+                    // Scrapers of 9404 now read the socket held here: said loudly, with where the job went.
+                    job.awaitOutput("!! This job's endpoint is at http://127.0.0.1:" + port + "/metrics instead; scrapers"
+                            + " still pointed at port 9404 read the other program.", 10);
+                    assertTrue(job.output().contains("!! Port 9404 on 127.0.0.1 is held by a program that is NOT gradguard"),
+                            job.output());
+                } else {
+                    assertTrue(job.output().contains("Port 9404 on 127.0.0.1 is held by")
+                            || job.output().contains("port 9404 on 127.0.0.1 is held by another gradguard endpoint"), job.output());
+                }
                 ChildJvm.scrapeUntil(port, s -> ChildJvm.value(s, "gradguard_steps_total") >= 1, 60);
                 System.out.println("[EndpointSecurityIT] port=auto with 9404 taken -> " + port);
             }
@@ -255,6 +261,105 @@ class EndpointSecurityIT {
                 }
             }
         }
+    }
+
+    @Test
+    void onlyHostHeadersThatNameTheEndpointAreAnswered() throws Exception {
+        int port = ChildJvm.freePort();
+        int open = ChildJvm.freePort();
+        try (ChildJvm job = tinyJob("port=" + port + ",summary=0", 1500);
+                ChildJvm any = tinyJob("port=" + open + ",summary=0,host_check=false", 1500)) {
+            ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_steps_total") >= 1, 60);
+            ChildJvm.scrapeUntil(open, m -> ChildJvm.value(m, "gradguard_steps_total") >= 1, 60);
+            // What a DNS-rebinding page sends: its own name, on the endpoint's port.
+            assertEquals("HTTP/1.1 403", statusWithHost(port, "rebind.attacker.example:" + port));
+            assertEquals("HTTP/1.1 403", statusWithHost(port, "rebind.attacker.example"));
+            assertEquals("HTTP/1.1 403", statusWithHost(port, "127.0.0.1:" + (port + 1)), "another port");
+            assertEquals("HTTP/1.1 403", statusWithHost(port, "localhost.attacker.example:" + port));
+            for (String host : List.of("127.0.0.1:" + port, "localhost:" + port, "LOCALHOST:" + port, "127.0.0.1", "[::1]:" + port)) {
+                assertEquals("HTTP/1.1 200", statusWithHost(port, host), host);
+            }
+            assertEquals("HTTP/1.1 200", statusWithHost(open, "rebind.attacker.example:" + open), "host_check=false");
+            job.awaitOutput("refused a request whose Host header (rebind.attacker.example:" + port + ")", 10);
+            System.out.println("[EndpointSecurityIT] Host check: foreign names and ports 403, loopback names 200; host_check=false 200");
+        }
+    }
+
+    @Test
+    void gzipWhenAskedAndNameFilteringAsClientJavaDoes() throws Exception {
+        int port = ChildJvm.freePort();
+        try (ChildJvm job = tinyJob("port=" + port + ",summary=0", 1500)) {
+            ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_steps_total") >= 1, 60);
+            java.net.HttpURLConnection c = (java.net.HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/metrics").toURL().openConnection();
+            c.setRequestProperty("Accept-Encoding", "gzip");
+            assertEquals(200, c.getResponseCode());
+            assertEquals("gzip", c.getHeaderField("Content-Encoding"));
+            String unzipped;
+            try (InputStream in = new java.util.zip.GZIPInputStream(c.getInputStream())) {
+                unzipped = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            assertTrue(unzipped.contains("gradguard_steps_total{"), unzipped);
+            for (String name : List.of("gradguard_steps", "gradguard_steps_total")) {
+                String filtered = ChildJvm.get("http://127.0.0.1:" + port + "/metrics?name%5B%5D=" + name);
+                List<String> samples = filtered.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+                assertFalse(samples.isEmpty(), name);
+                assertTrue(samples.stream().allMatch(l -> l.startsWith("gradguard_steps_total{")), name + ": " + samples);
+            }
+            String two = ChildJvm.get("http://127.0.0.1:" + port + "/metrics?name[]=gradguard_steps&name[]=gradguard_loss");
+            assertTrue(two.contains("gradguard_loss{") && two.contains("gradguard_steps_total{") && !two.contains("gradguard_grad_norm"), two);
+            System.out.println("[EndpointSecurityIT] gzip " + unzipped.length() + " bytes unzipped; name[] keeps only the named families");
+        }
+    }
+
+    @Test
+    void aSpecificNonLoopbackAddressIsWarnedAbout() throws Exception {
+        Optional<InetAddress> external = nonLoopbackAddress();
+        org.junit.jupiter.api.Assumptions.assumeTrue(external.isPresent(), "no non-loopback address on this machine");
+        String address = external.get().getHostAddress();
+        int port = ChildJvm.freePort();
+        try (ChildJvm job = tinyJob("host=" + address + ",port=" + port + ",summary=0", 60)) {
+            assertEquals(0, job.waitFor(60), job.output());
+            assertTrue(job.output().contains("[gradguard] WARNING: metrics endpoint listening on " + address + " (host="
+                    + address + ", port " + port + "), which other machines may reach: anyone who can reach this machine can"
+                    + " read it, without a password, over plain HTTP"), job.output());
+        }
+    }
+
+    @Test
+    void anIpv6LoopbackHostIsPrintedWithOnePairOfBrackets() throws Exception {
+        for (String host : List.of("::1", "[::1]")) {
+            int port = ChildJvm.freePort();
+            try (ChildJvm job = tinyJob("host=" + host + ",port=" + port + ",summary=0", 1500)) {
+                job.awaitOutput("metrics at http://[::1]:" + port + "/metrics", 60);
+                assertFalse(job.output().contains("[[::1]]"), job.output());
+                assertTrue(ChildJvm.get("http://[::1]:" + port + "/metrics").contains("gradguard_steps_total"));
+            }
+        }
+    }
+
+    @Test
+    void aKeystoreWithOnlyACertificateIsRefusedAtStart(@TempDir Path dir) throws Exception {
+        String password = "changeit-" + System.nanoTime();
+        Path full = TestKeystore.generate(dir, password);
+        Path cert = dir.resolve("endpoint.crt");
+        Path certOnly = dir.resolve("cert-only.p12");
+        TestKeystore.keytool("-exportcert", "-alias", "gradguard", "-keystore", full.toString(), "-storepass", password, "-file", cert.toString());
+        TestKeystore.keytool("-importcert", "-noprompt", "-alias", "gradguard", "-file", cert.toString(), "-storetype", "PKCS12",
+                "-keystore", certOnly.toString(), "-storepass", password);
+        int port = ChildJvm.freePort();
+        List<String> cmd = new ArrayList<>(List.of("env", "GG_TEST_KEYSTORE_PW=" + password));
+        cmd.addAll(tinyJobCommand("port=" + port + ",summary=0,tls_keystore=" + certOnly + ",tls_password_env=GG_TEST_KEYSTORE_PW", 60));
+        try (ChildJvm job = ChildJvm.start(cmd)) {
+            assertEquals(0, job.waitFor(60), job.output());
+            assertTrue(job.output().contains("[gradguard] no metrics endpoint: tls_keystore " + certOnly + " holds no private key"
+                    + " (only certificates)"), job.output());
+            assertFalse(job.output().contains("metrics at https://"), job.output());
+        }
+    }
+
+    /** A GET of /metrics with this Host header (Java's HTTP clients will not send a chosen one). */
+    private static String statusWithHost(int port, String host) throws IOException {
+        return rawStatus(port, "GET /metrics HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
     }
 
     private static ChildJvm tinyJob(String agentArgs, int steps) throws IOException {
@@ -295,18 +400,6 @@ class EndpointSecurityIT {
         s.getOutputStream().write(partial.getBytes(StandardCharsets.US_ASCII));
         s.getOutputStream().flush();
         return s;
-    }
-
-    private static SSLContext trusting(Path keystore, String password) throws Exception {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (FileInputStream in = new FileInputStream(keystore.toFile())) {
-            store.load(in, password.toCharArray());
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        return context;
     }
 
     private static Optional<InetAddress> nonLoopbackAddress() throws IOException {

@@ -171,7 +171,7 @@ class OtlpExportIT {
             assertEquals(List.of("[gradguard] otlp.headers_env=GG_NOT_SET names an environment variable that is not set;"
                     + " export it with the headers, e.g. Authorization=Bearer ... (from agent args) (no OTLP export)"),
                     otlpLines, out);
-            assertTrue(out.contains("metrics at http://127.0.0.1:" + port + "/metrics; policy global-norm;"), out);
+            assertTrue(out.contains("metrics at http://127.0.0.1:" + port + "/metrics;") && out.contains("; policy global-norm;"), out);
             assertEquals(List.of(), receiver.received());
         }
     }

@@ -18,8 +18,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code pushgateway=HOST:PORT} against a real Prometheus Pushgateway (Debian's
- * {@code prometheus-pushgateway}, started here on a free port without persistence): the values of
- * a job's last step are on the Pushgateway after the job has exited.
+ * {@code prometheus-pushgateway}, started here on a free port without persistence): by default a job
+ * that exits deletes its group, so a finished run does not look stalled; with
+ * {@code push_delete_on_exit=false} the values of its last step stay there. A Pushgateway that
+ * answers a byte every few seconds costs each push its timeout, said, and pushing goes on.
  */
 class PushgatewayIT {
 
@@ -103,11 +105,86 @@ class PushgatewayIT {
         }
     }
 
+    @Test
+    void aJobThatExitsDeletesItsGroupSoItsRunDoesNotLookStalled() throws Exception {
+        String run = "push-delete-" + System.nanoTime();
+        String agentArgs = "port=0,summary=0,pushgateway=127.0.0.1:" + gatewayPort + ",push_interval=1";
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                "-Dgradguard.run=" + run, "-Dtiny.sleepMs=30", "-cp", ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.TinyTrainingJob", "200", "0.05"))) {
+            // While it runs, its pushes are there.
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            double seen = Double.NaN;
+            while (Double.isNaN(seen) && System.nanoTime() < end && job.process.isAlive()) {
+                seen = ChildJvm.value(ChildJvm.parse(ChildJvm.get(gatewayUrl("/metrics"))), "gradguard_steps_total",
+                        "run=\"" + run + "\"");
+                Thread.sleep(200);
+            }
+            assertTrue(seen >= 0, "no push of run " + run + " while the job ran:\n" + job.output());
+            assertEquals(0, job.waitFor(120), job.output());
+            assertTrue(job.output().contains("[gradguard] deleted this process's group from the Pushgateway 127.0.0.1:"
+                    + gatewayPort + " at exit"), job.output());
+        }
+        String after = ChildJvm.get(gatewayUrl("/metrics"));
+        assertEquals("(no series of this run)", grep(after, run), "the exited run's group is gone");
+    }
+
+    @Test
+    void aPushgatewayAnsweringAByteEveryFiveSecondsCostsEachPushItsTimeoutAndIsSaid() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger pushes = new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.ServerSocket slow = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                while (!slow.isClosed()) {
+                    try {
+                        java.net.Socket s = slow.accept();
+                        pushes.incrementAndGet();
+                        Thread t = new Thread(() -> trickle(s));
+                        t.setDaemon(true);
+                        t.start();
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            String agentArgs = "port=0,summary=0,pushgateway=127.0.0.1:" + slow.getLocalPort() + ",push_interval=1";
+            try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                    "-Dtiny.sleepMs=30", "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.TinyTrainingJob", "700", "0.05"))) {
+                assertEquals(0, job.waitFor(180), job.output());
+                String out = job.output();
+                assertTrue(out.contains("weights_sha256="), out);
+                assertTrue(out.contains("failed (java.net.SocketTimeoutException): no complete answer within "
+                        + 5 + " s; cut"), out);
+                assertTrue(out.contains("[gradguard] WARNING: pushes to Pushgateway 127.0.0.1:" + slow.getLocalPort()
+                        + " have failed 3 times in a row"), out);
+                // Pushing went on after the first cut push: each interval tried again.
+                assertTrue(pushes.get() >= 3, pushes.get() + " pushes reached the slow Pushgateway");
+                System.out.println("[PushgatewayIT] slow Pushgateway: " + pushes.get() + " pushes tried, each cut after 5 s");
+            }
+        }
+    }
+
+    /** Reads the request, then answers one byte of a 200 every 5 s. */
+    private static void trickle(java.net.Socket s) {
+        try (s) {
+            s.getInputStream().read(new byte[8192]);
+            for (byte b : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) {
+                s.getOutputStream().write(b);
+                s.getOutputStream().flush();
+                Thread.sleep(5000);
+            }
+        } catch (IOException | InterruptedException e) {
+            // cut by the agent
+        }
+    }
+
     private void assertLastStepPushed(int steps, String interval, String sleep) throws Exception {
         String run = "push-it-" + System.nanoTime();
         // The run goes in as a property: run= in the agent args is refused today (GradGuardAgent
         // appends the resolved run to the args, so it would be given twice).
-        String agentArgs = "port=0,summary=0,pushgateway=127.0.0.1:" + gatewayPort + ",push_interval=" + interval;
+        String agentArgs = "port=0,summary=0,pushgateway=127.0.0.1:" + gatewayPort + ",push_interval=" + interval
+                + ",push_delete_on_exit=false";
         long pid;
         String out;
         try (ChildJvm job =

@@ -25,7 +25,9 @@ import java.util.HexFormat;
 /**
  * A small, seeded DJL job for agent tests that must not depend on the reference trainer: a
  * two-layer MLP on a fixed synthetic regression task, trained by hand with {@code Trainer.step()}.
- * Prints {@code weights_sha256=<hex>} at the end. Arguments: steps, learning rate, [nan-step].
+ * Prints {@code weights_sha256=<hex>} at the end, and with {@code -Dtiny.resultFile=PATH} also writes
+ * it to that file (the job's own result, which must survive whatever the agent is put through).
+ * Arguments: steps, learning rate, [nan-step].
  */
 public final class TinyTrainingJob {
 
@@ -57,7 +59,12 @@ public final class TinyTrainingJob {
                         Thread.sleep(sleepMs);
                     }
                 }
-                System.out.println("weights_sha256=" + digest(model));
+                String result = "weights_sha256=" + digest(model);
+                String resultFile = System.getProperty("tiny.resultFile");
+                if (resultFile != null) {
+                    java.nio.file.Files.writeString(java.nio.file.Path.of(resultFile), result + "\n");
+                }
+                System.out.println(result);
             }
         }
     }

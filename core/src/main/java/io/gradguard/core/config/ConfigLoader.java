@@ -57,10 +57,13 @@ public final class ConfigLoader {
         List<ConfigProblem> problems = new ArrayList<>(sources.problems());
         Map<String, RawValue> fileValues = Map.of();
         Path file = null;
+        String digest = null;
         try {
             file = configFile(sources);
             if (file != null) {
-                fileValues = YamlConfigFile.read(schema, file);
+                byte[] bytes = ConfigFileReader.read(file);
+                digest = ConfigFileReader.digest(bytes);
+                fileValues = YamlConfigFile.parse(schema, bytes, file);
             }
         } catch (ConfigException e) {
             problems.add(ConfigProblem.of(e, Keys.CONFIG.name(), Keys.CONFIG.part()));
@@ -68,7 +71,8 @@ public final class ConfigLoader {
         if (strict && !problems.isEmpty()) {
             throw new ConfigException(problems.get(0).message().substring("gradguard: ".length()));
         }
-        return merge(schema, sources, fileValues, file, generatedRunId(), strict, problems);
+        // The watcher compares later contents with this one, so what was judged at start is not judged again.
+        return merge(schema, sources, fileValues, file, generatedRunId(), strict, problems).withFileDigest(digest);
     }
 
     /**
@@ -131,24 +135,6 @@ public final class ConfigLoader {
         }
         found.addAll(broken);
         return new GradGuardConfig(schema, values, given, found);
-    }
-
-    /**
-     * The merge of a reload of the file: what a reload changes is the policy, so only a problem of
-     * a reloadable key (or of the file) rejects it; a setting that was already unusable at start
-     * (a missing auth file, say) was said then and does not block every later policy edit.
-     *
-     * @throws ConfigException with the first problem of a reloadable key
-     */
-    static GradGuardConfig mergeReload(
-            ConfigSchema schema, ConfigSources sources, Map<String, RawValue> fileValues, Path configFile, String run) {
-        GradGuardConfig next = merge(schema, sources, fileValues, configFile, run, false, List.of());
-        for (ConfigProblem p : next.problems()) {
-            if (!p.warning() && p.key().startsWith(GradGuardConfig.RELOADABLE_PREFIX)) {
-                throw new ConfigException(p.message().substring("gradguard: ".length()));
-            }
-        }
-        return next;
     }
 
     /**

@@ -27,9 +27,16 @@ public final class GradGuardConfig {
     private final Map<String, RawValue> given;
     private final List<ConfigProblem> problems;
     private final Set<Part> unusable;
+    private final String fileDigest;
 
     GradGuardConfig(
             ConfigSchema schema, Map<String, Object> values, Map<String, RawValue> given, List<ConfigProblem> problems) {
+        this(schema, values, given, problems, null);
+    }
+
+    private GradGuardConfig(ConfigSchema schema, Map<String, Object> values, Map<String, RawValue> given,
+            List<ConfigProblem> problems, String fileDigest) {
+        this.fileDigest = fileDigest;
         this.schema = schema;
         this.values = Collections.unmodifiableMap(new HashMap<>(values));
         this.given = Map.copyOf(given);
@@ -140,7 +147,7 @@ public final class GradGuardConfig {
         List<ConfigProblem> still = problems.stream()
                 .filter(p -> !p.key().startsWith(RELOADABLE_PREFIX) && !p.key().equals(Keys.CONFIG.name()))
                 .toList();
-        return new GradGuardConfig(schema, v, g, still);
+        return new GradGuardConfig(schema, v, g, still, fileDigest);
     }
 
     /**
@@ -153,7 +160,17 @@ public final class GradGuardConfig {
     public GradGuardConfig withRun(String run) {
         Map<String, Object> v = new HashMap<>(values);
         v.put(Keys.RUN.name(), run);
-        return new GradGuardConfig(schema, v, given, problems);
+        return new GradGuardConfig(schema, v, given, problems, fileDigest);
+    }
+
+    /** This configuration, remembering the content of the file it was read from. */
+    GradGuardConfig withFileDigest(String digest) {
+        return new GradGuardConfig(schema, values, given, problems, digest);
+    }
+
+    /** The digest of the file's content this configuration was read from; null when none was read. */
+    String fileDigest() {
+        return fileDigest;
     }
 
     /** @return scrape endpoint port; 0 = none; {@link Keys#AUTO_PORT} = auto */

@@ -30,6 +30,11 @@ public final class Keys {
     /** Bind address. */
     public static final ConfigKey<String> HOST = ConfigKey.of("host", ValueTypes.host(), "127.0.0.1",
             "address the scrape endpoint binds").in(Part.ENDPOINT);
+    /** DNS-rebinding protection of the endpoint. */
+    public static final ConfigKey<Boolean> HOST_CHECK = ConfigKey.of("host_check", ValueTypes.bool(), true,
+            "answer only requests whose Host header names this endpoint (a loopback name, host, or one of this"
+                    + " machine's addresses, with the port), so a web page cannot read it by DNS rebinding;"
+                    + " false = any Host").in(Part.ENDPOINT);
     /** The run label; the default is generated at start. */
     public static final ConfigKey<String> RUN = ConfigKey.of("run", ValueTypes.text(128, "1..128 characters"), "",
             "value of the run label on every series").withDefaultText("run-<yyyyMMdd-HHmmss>-<4 hex>");
@@ -67,12 +72,20 @@ public final class Keys {
     /** Step log rotation size. */
     public static final ConfigKey<Long> LOG_MAX_BYTES = ConfigKey.of("log_max_bytes", ValueTypes.bytes(1024),
             64L << 20, "size at which the step log is rotated").in(Part.STEP_LOG);
+    /** Whether the step log follows a symbolic link. */
+    public static final ConfigKey<Boolean> LOG_FOLLOW_SYMLINKS = ConfigKey.of("log_follow_symlinks", ValueTypes.bool(),
+            false, "whether log may name a symbolic link (off: a link planted in a shared directory cannot redirect"
+                    + " the job's writes)").in(Part.STEP_LOG);
     /** Pushgateway address. */
     public static final ConfigKey<String> PUSHGATEWAY = ConfigKey.optional("pushgateway", ValueTypes.hostAndPort(),
             "(off)", "push metrics to this Prometheus Pushgateway as well").in(Part.PUSH);
     /** Push interval. */
     public static final ConfigKey<Integer> PUSH_INTERVAL = ConfigKey.of("push_interval",
             ValueTypes.integer(1, 86_400, "seconds"), 15, "seconds between pushes").in(Part.PUSH);
+    /** Whether the run's group is deleted from the Pushgateway at exit. */
+    public static final ConfigKey<Boolean> PUSH_DELETE_ON_EXIT = ConfigKey.of("push_delete_on_exit", ValueTypes.bool(),
+            true, "at the JVM's orderly exit, delete this process's group from the Pushgateway instead of a final push,"
+                    + " so a finished run does not look stalled; false = keep the last values there").in(Part.PUSH);
     /** Basic auth credentials file. */
     public static final ConfigKey<Path> AUTH_FILE = ConfigKey.optional("auth_file",
             ValueTypes.path("path of a readable file"), "(no auth)",
@@ -122,13 +135,14 @@ public final class Keys {
 
     /** Where the configuration comes from and what is measured. */
     public static final List<ConfigKey<?>> GENERAL =
-            List.of(CONFIG, PORT, HOST, RUN, PARAMETERS, MAX_PARAMETERS, SUMMARY, UPDATE_RATIO_EVERY, SHADOW_POLICIES);
+            List.of(CONFIG, PORT, HOST, HOST_CHECK, RUN, PARAMETERS, MAX_PARAMETERS, SUMMARY, UPDATE_RATIO_EVERY,
+                    SHADOW_POLICIES);
     /** What happens to bad steps, beside the clipping policy. */
     public static final List<ConfigKey<?>> PROTECTION =
             List.of(ON_NONFINITE, MAX_CONSECUTIVE_SKIPS, FAIL_ON_MAX_SKIPS, FAIL_IF_UNPROTECTED);
     /** Where the figures go. */
     public static final List<ConfigKey<?>> OUTPUTS =
-            List.of(LOG, LOG_MAX_BYTES, PUSHGATEWAY, PUSH_INTERVAL, AUTH_FILE, TLS_KEYSTORE, TLS_PASSWORD_ENV);
+            List.of(LOG, LOG_MAX_BYTES, LOG_FOLLOW_SYMLINKS, PUSHGATEWAY, PUSH_INTERVAL, PUSH_DELETE_ON_EXIT, AUTH_FILE, TLS_KEYSTORE, TLS_PASSWORD_ENV);
 
     /** The flight recorder. */
     public static final List<ConfigKey<?>> INCIDENTS = List.of(INCIDENTS_DIR, INCIDENTS_STEPS);

@@ -1,12 +1,10 @@
 package io.gradguard.core.config;
 
-import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,8 +30,8 @@ import org.yaml.snakeyaml.resolver.Resolver;
  */
 final class YamlConfigFile {
 
-    /** A policy file is a few hundred bytes; anything this large is a mistake, not a config. */
-    static final int MAX_BYTES = 1 << 20;
+    /** The size limit of the file (see {@link ConfigFileReader}), also the parser's code point limit. */
+    static final int MAX_BYTES = ConfigFileReader.MAX_BYTES;
 
     /** Stateless after construction, and building its regex table costs more than a small parse. */
     private static final Resolver RESOLVER = new Resolver();
@@ -41,18 +39,11 @@ final class YamlConfigFile {
     private YamlConfigFile() {}
 
     static Map<String, RawValue> read(ConfigSchema schema, Path file) {
-        byte[] bytes;
-        try {
-            long size = Files.size(file);
-            if (size > MAX_BYTES) {
-                throw new ConfigException("config=" + Values.shown(file.toString()) + " is " + size
-                        + " bytes; a config file must be under " + MAX_BYTES + " bytes");
-            }
-            bytes = Files.readAllBytes(file);
-        } catch (IOException | SecurityException e) {
-            throw new ConfigException("config=" + Values.shown(file.toString()) + " cannot be read ("
-                    + e.getClass().getSimpleName() + "); check the path and its permissions");
-        }
+        return parse(schema, ConfigFileReader.read(file), file);
+    }
+
+    /** Parses the file's bytes as read by {@link ConfigFileReader}. */
+    static Map<String, RawValue> parse(ConfigSchema schema, byte[] bytes, Path file) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()

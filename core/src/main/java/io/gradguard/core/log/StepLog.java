@@ -1,107 +1,145 @@
 package io.gradguard.core.log;
 
-import java.io.FileOutputStream;
+import io.gradguard.core.console.Console;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The {@code log=FILE} step log: one JSON object per optimizer step, one line each (JSON Lines),
  * so that a job that crashes leaves a record of every step it took.
  *
- * <p><b>Durability.</b> Every record is handed to the operating system with one {@code write(2)}
- * before {@link #append} returns (no Java-side buffering). A crash of the process (an exception, a
- * native abort in PyTorch, the OOM killer, {@code kill -9}) therefore loses at most the record
- * being written; the kernel's page cache still writes it out. There is no {@code fsync} per step:
- * it waits for the disk (milliseconds on a journaling file system, unbounded on network storage)
- * on the training thread at every step, and only protects against a crash of the whole machine,
- * which would lose the training state anyway.
+ * <p><b>Never waits.</b> {@link #append} only puts the record in a bounded queue
+ * ({@value #QUEUE_CAPACITY} records) and returns; the agent's own daemon thread
+ * {@code gradguard-step-log} opens the file, encodes and writes. A reader of a FIFO that stops
+ * reading, a full disk or a hung network file system therefore block that thread only: once the
+ * queue is full, records are dropped and counted (the caller's {@code problems} listener hears of
+ * every drop), and training goes on at full speed. Nothing on the caller's side shares a lock with
+ * the writer, so {@link #close} (from a shutdown hook) waits at most {@value #CLOSE_WAIT_MILLIS} ms.
  *
- * <p><b>Cost.</b> Written on the caller's (training) thread, encoded by hand into a buffer that is
- * reused from record to record: no background thread competes with PyTorch's, and a record is a
- * few microseconds (see {@code StepLogTest#appendCostsFewMicroseconds}).
+ * <p><b>Durability.</b> Every record is handed to the operating system with one {@code write(2)}
+ * of its own, normally within microseconds of {@link #append}. A crash of the process (an
+ * exception, a native abort in PyTorch, the OOM killer, {@code kill -9}) loses the records still
+ * in the queue and at most the one being written; every record counted by {@link #written()} is
+ * in the file, complete. There is no {@code fsync}: it only protects against a crash of the whole
+ * machine, which would lose the training state anyway.
+ *
+ * <p><b>Links.</b> The final component of the path is opened with {@code O_NOFOLLOW}: a symbolic
+ * link planted in a shared directory cannot make a privileged job append to a file the link points
+ * at. {@code log_follow_symlinks=true} allows links. Directories on the way are followed.
  *
  * <p><b>Rotation.</b> When a record would take the file past {@code maxBytes}, the file is renamed
  * to {@code FILE.1} (an older {@code FILE.1} becomes {@code FILE.2}, an older {@code FILE.2} is
  * deleted) and a new {@code FILE} is started: at most {@value #KEPT_FILES} files, about
  * {@value #KEPT_FILES}·maxBytes on disk. A single record larger than {@code maxBytes} still goes
- * whole into a file of its own.
+ * whole into a file of its own. Something that is not a regular file (a FIFO) is never rotated.
  *
- * <p><b>Failures.</b> The first I/O failure of {@link #append} prints one line,
- * {@code [gradguard] step log FILE failed: REASON; step logging off}, turns the log off and is
- * thrown as an {@link UncheckedIOException} so that the guard's fault budget counts it in
- * {@code gradguard_agent_errors_total}; every later call returns at once and never throws.
- *
- * <p>Safe to use from several threads (calls are serialized), though the guard appends from the
- * training thread only; {@link #close} may come from a shutdown hook.
+ * <p><b>Failures.</b> A file that cannot be opened, or the first failed write, prints one line,
+ * {@code [gradguard] step log FILE failed: REASON; step logging off}, is handed to the listener
+ * once, and turns the log off. {@link #append} never throws.
  */
 public final class StepLog implements AutoCloseable {
 
     /** Files kept by rotation: {@code FILE}, {@code FILE.1}, {@code FILE.2}. */
     public static final int KEPT_FILES = 3;
 
+    /** Records that may wait for the writer: seconds of steps, about a megabyte. */
+    public static final int QUEUE_CAPACITY = 4096;
+
+    /** Longest {@link #close} waits for the writer to write what is queued. */
+    public static final long CLOSE_WAIT_MILLIS = 2000;
+
     private final Path file;
     private final long maxBytes;
+    private final boolean followSymlinks;
+    private final Consumer<RuntimeException> problems;
+    private final ArrayBlockingQueue<StepRecord> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final AtomicLong dropped = new AtomicLong();
+    private final RuntimeException droppedProblem;
+    private final Thread writer;
+
+    private volatile boolean closing;
+    private volatile boolean off;
+    private volatile IOException failure;
+    private volatile long written;
+
+    // Owned by the writer thread alone.
     private final JsonLineEncoder encoder = new JsonLineEncoder();
-
-    private FileOutputStream out;
+    private FileChannel out;
     private long size;
-    private boolean off;
-    private IOException failure;
+    private boolean rotates;
 
-    private StepLog(Path file, long maxBytes, FileOutputStream out, long size) {
+    private StepLog(Path file, long maxBytes, boolean followSymlinks, Consumer<RuntimeException> problems) {
         this.file = file;
         this.maxBytes = maxBytes;
-        this.out = out;
-        this.size = size;
+        this.followSymlinks = followSymlinks;
+        this.problems = problems;
+        this.droppedProblem = new QuietException("step log " + file + ": the writer is " + QUEUE_CAPACITY
+                + " records behind (a stalled reader or slow storage); records are dropped, training goes on");
+        this.writer = new Thread(this::write, "gradguard-step-log");
+        writer.setDaemon(true);
     }
 
     /**
-     * Opens (creates, or appends to) the step log. Missing parent directories are created.
+     * Starts the step log: returns at once; the writer thread creates missing parent directories
+     * and opens (creates, or appends to) the file.
      *
      * @param file the log file
      * @param maxBytes the size at which the file is rotated; must be positive
-     * @return the open log
-     * @throws IOException if the file cannot be opened for appending: a configuration error the
-     *     agent reports at start-up
+     * @param followSymlinks whether a symbolic link as the last component of {@code file} is followed
+     * @param problems hears of every dropped record and of the failure that turns the log off
+     * @return the log
      */
-    public static StepLog open(Path file, long maxBytes) throws IOException {
+    public static StepLog open(Path file, long maxBytes, boolean followSymlinks, Consumer<RuntimeException> problems) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
         }
-        Path absolute = file.toAbsolutePath();
-        Path parent = absolute.getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        FileOutputStream stream = new FileOutputStream(absolute.toFile(), true);
-        return new StepLog(absolute, maxBytes, stream, stream.getChannel().size());
+        StepLog log = new StepLog(file.toAbsolutePath(), maxBytes, followSymlinks, problems);
+        log.writer.start();
+        return log;
     }
 
     /**
-     * Writes one record as one line and hands it to the operating system before returning.
+     * {@link #open(Path, long, boolean, Consumer)} without following links and without a listener.
+     *
+     * @param file the log file
+     * @param maxBytes the size at which the file is rotated; must be positive
+     * @return the log
+     */
+    public static StepLog open(Path file, long maxBytes) {
+        return open(file, maxBytes, false, e -> {});
+    }
+
+    /**
+     * Queues one record for the writer; never blocks and never throws. When the queue is full the
+     * record is dropped and the listener hears of it.
      *
      * @param r the step's record
-     * @throws UncheckedIOException on the first I/O failure only (see the class comment)
      */
-    public synchronized void append(StepRecord r) {
-        if (off) {
+    public void append(StepRecord r) {
+        if (off || closing) {
             return;
         }
-        int length = encoder.encode(r);
-        try {
-            if (size > 0 && size + length > maxBytes) {
-                rotate();
+        if (!queue.offer(r)) {
+            if (dropped.getAndIncrement() == 0) {
+                Console.warn(droppedProblem.getMessage() + "; counted in gradguard_agent_errors_total{where=\"step_log\"}");
             }
-            out.write(encoder.bytes(), 0, length);
-            size += length;
-        } catch (IOException | RuntimeException e) {
-            IOException io = e instanceof IOException ? (IOException) e : new IOException(e.toString(), e);
-            turnOff(io);
-            throw new UncheckedIOException("step log " + file + " failed: " + io.getMessage(), io);
+            problems.accept(droppedProblem);
         }
     }
 
@@ -110,8 +148,8 @@ public final class StepLog implements AutoCloseable {
      *
      * @return true while records are written
      */
-    public synchronized boolean active() {
-        return !off;
+    public boolean active() {
+        return !off && !closing;
     }
 
     /**
@@ -119,8 +157,26 @@ public final class StepLog implements AutoCloseable {
      *
      * @return the first I/O failure, or null
      */
-    public synchronized IOException failure() {
+    public IOException failure() {
         return failure;
+    }
+
+    /**
+     * Records handed to the operating system so far.
+     *
+     * @return the count; each of them is in the file, complete
+     */
+    public long written() {
+        return written;
+    }
+
+    /**
+     * Records dropped because the writer was behind.
+     *
+     * @return the count
+     */
+    public long dropped() {
+        return dropped.get();
     }
 
     /**
@@ -132,11 +188,98 @@ public final class StepLog implements AutoCloseable {
         return file;
     }
 
-    /** Closes the file; later appends are ignored. */
+    /**
+     * Lets the writer write what is queued and close the file, waiting at most
+     * {@value #CLOSE_WAIT_MILLIS} ms; a writer still blocked then is left behind (a daemon, it does
+     * not keep the JVM alive) with one line. Later appends are ignored.
+     */
     @Override
-    public synchronized void close() {
-        off = true;
-        closeQuietly();
+    public void close() {
+        closing = true;
+        try {
+            writer.join(CLOSE_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            Console.warn("step log " + file + ": the writer is still blocked after " + CLOSE_WAIT_MILLIS
+                    + " ms (a stalled reader or storage); " + queue.size() + " records not written; not waiting");
+        }
+    }
+
+    /** The writer thread: opens the file, then writes records until closed and drained. */
+    private void write() {
+        try {
+            openFile();
+        } catch (IOException | RuntimeException e) {
+            turnOff(e);
+            return;
+        }
+        try {
+            while (true) {
+                StepRecord r = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (r == null) {
+                    if (closing) {
+                        break;
+                    }
+                    continue;
+                }
+                writeRecord(r);
+            }
+        } catch (IOException | RuntimeException e) {
+            turnOff(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeQuietly();
+        }
+    }
+
+    private void openFile() throws IOException {
+        Path parent = file.getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        out = openChannel();
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, linkOptions());
+        rotates = attributes.isRegularFile();
+        size = rotates ? out.size() : 0;
+    }
+
+    private FileChannel openChannel() throws IOException {
+        Set<OpenOption> options = new HashSet<>(Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND));
+        if (!followSymlinks) {
+            options.add(LinkOption.NOFOLLOW_LINKS);
+        }
+        try {
+            return FileChannel.open(file, options);
+        } catch (IOException e) {
+            // The JDK reports O_NOFOLLOW's ELOOP as a bare IOException: name the cause instead.
+            if (!followSymlinks && Files.isSymbolicLink(file)) {
+                throw new IOException("it is a symbolic link, which the step log does not follow (a link planted in a"
+                        + " shared directory could point at a file this job must not write); log to a path without a"
+                        + " link, or set log_follow_symlinks=true", e);
+            }
+            throw e;
+        }
+    }
+
+    private LinkOption[] linkOptions() {
+        return followSymlinks ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+    }
+
+    private void writeRecord(StepRecord r) throws IOException {
+        int length = encoder.encode(r);
+        if (rotates && size > 0 && size + length > maxBytes) {
+            rotate();
+        }
+        ByteBuffer bytes = ByteBuffer.wrap(encoder.bytes(), 0, length);
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
+        size += length;
+        written++;
     }
 
     private void rotate() throws IOException {
@@ -144,11 +287,12 @@ public final class StepLog implements AutoCloseable {
         out = null;
         for (int i = KEPT_FILES - 1; i >= 1; i--) {
             Path from = i == 1 ? file : numbered(i - 1);
-            if (Files.exists(from)) {
+            if (Files.exists(from, LinkOption.NOFOLLOW_LINKS)) {
+                // A rename replaces a link planted at the target; it never writes through it.
                 Files.move(from, numbered(i), StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        out = new FileOutputStream(file.toFile(), true);
+        out = openChannel();
         size = 0;
     }
 
@@ -156,11 +300,15 @@ public final class StepLog implements AutoCloseable {
         return file.resolveSibling(file.getFileName() + "." + n);
     }
 
-    private void turnOff(IOException e) {
+    private void turnOff(Exception e) {
+        IOException io = e instanceof IOException ? (IOException) e : new IOException(e.toString(), e);
+        failure = io;
         off = true;
-        failure = e;
+        queue.clear();
         closeQuietly();
-        System.err.println("[gradguard] step log " + file + " failed: " + e.getMessage() + "; step logging off");
+        String reason = io.getMessage() == null ? io.toString() : io.getMessage();
+        Console.info("step log " + file + " failed: " + reason + "; step logging off");
+        problems.accept(new java.io.UncheckedIOException("step log " + file + " failed: " + reason, io));
     }
 
     private void closeQuietly() {
@@ -171,6 +319,15 @@ public final class StepLog implements AutoCloseable {
                 // Closing after a failure or at exit: nothing useful left to do with the error.
             }
             out = null;
+        }
+    }
+
+    /** One instance per log, handed to the listener at every drop: no stack trace to fill in. */
+    private static final class QuietException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        QuietException(String message) {
+            super(message, null, false, false);
         }
     }
 

@@ -35,7 +35,7 @@ public final class AgentErrors {
     /** The parts of the agent that count their failures here. */
     public static final java.util.List<String> KNOWN_PLACES =
             java.util.List.of("config", "stats", "detector", "nonfinite", "policy", "update_ratio", "metrics", "summary", "loss",
-                    "step_log", "step", "setup", "recovery", "incidents", "shadow");
+                    "step_log", "step", "setup", "recovery", "save_check", "incidents", "shadow");
 
     private Counter counter(String where) {
         return Counter.builder("gradguard.agent.errors")
@@ -45,24 +45,24 @@ public final class AgentErrors {
     }
 
     /**
-     * Counts a contained failure that its part has already said in its own words.
-     *
-     * @param where the part of the agent that failed, e.g. {@code incidents}
-     */
-    public void count(String where) {
-        counter(where).increment();
-    }
-
-    /**
      * Counts and (first time per place) logs a contained failure.
      *
      * @param where the part of the agent that failed, e.g. {@code stats}, {@code policy}
      * @param error what was thrown
      */
     public void record(String where, Throwable error) {
-        counter(where).increment();
+        count(where);
         if (logged.add(where)) {
             Console.info("contained a failure in " + where + " (training goes on; logged once): " + error);
         }
+    }
+
+    /**
+     * Counts a contained failure that its part has already said in its own words.
+     *
+     * @param where the part of the agent that failed, e.g. {@code step_log}
+     */
+    public void count(String where) {
+        counter(where).increment();
     }
 }

@@ -194,4 +194,136 @@ class PolicyFileWatcherTest {
         // Generous bound for a shared 2-core machine: a step takes milliseconds, a poll must not.
         assertTrue(nanos / polls < 1_000, nanos / polls + " ns per poll");
     }
+
+    @Test
+    void aSameSizeEditWithItsModificationTimeRestoredIsApplied() throws IOException {
+        PolicyFileWatcher w = watcher("", "policy:\n  type: global-norm\n  max_norm: 0.5\n", 0);
+        FileTime before = Files.getLastModifiedTime(file);
+        long size = Files.size(file);
+        // Same inode (written in place), same size, same time: only the content tells.
+        Files.writeString(file, "policy:\n  type: global-norm\n  max_norm: 0.7\n");
+        Files.setLastModifiedTime(file, before);
+        assertEquals(size, Files.size(file));
+        assertEquals(0.7, w.poll().orElseThrow().get(GlobalNormClip.MAX_NORM));
+    }
+
+    @Test
+    void aFifoOrAnOversizeFileRenamedOverTheFileIsRefusedWithoutBlockingAndAFixIsApplied() throws Exception {
+        PolicyFileWatcher w = watcher("", "policy:\n  type: none\n", 0);
+        Path fifo = dir.resolve("fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor());
+        Files.move(fifo, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // A poll that opened the FIFO would wait for a writer forever; this one returns.
+        assertTrue(w.poll().isEmpty());
+        assertTrue(w.poll().isEmpty(), "the same reason is said once");
+        Path big = dir.resolve("big.yml");
+        Files.write(big, new byte[ConfigFileReader.MAX_BYTES + 1]);
+        Files.move(big, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(w.poll().isEmpty());
+        assertEquals(2, w.rejectedReloads());
+        String[] lines = stderr.toString(StandardCharsets.UTF_8).split(System.lineSeparator());
+        assertEquals(2, lines.length, String.join("\n", lines));
+        assertTrue(lines[0].contains("gradguard.yml is a FIFO, socket or device, not a regular file"), lines[0]);
+        assertTrue(lines[1].contains("gradguard.yml is " + (ConfigFileReader.MAX_BYTES + 1) + " bytes or more"), lines[1]);
+        Path fixed = dir.resolve("fixed.yml");
+        Files.writeString(fixed, "policy:\n  type: value\n");
+        Files.move(fixed, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertEquals("value", w.poll().orElseThrow().get(ClipPolicies.TYPE));
+    }
+
+    @Test
+    void aDeviceIsRefusedAtStartInOneLine() {
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> GradGuardSchema.load("config=/dev/zero", Map.of(), Map.of()));
+        assertEquals("gradguard: config=/dev/zero is a FIFO, socket or device, not a regular file; point config at a"
+                + " YAML file", e.getMessage());
+    }
+
+    @Test
+    void aPolicyEditIsAppliedAfterTheFilesAuthFileDisappeared() throws IOException {
+        Path auth = dir.resolve("auth");
+        Files.writeString(auth, "u:p\n");
+        PolicyFileWatcher w = watcher("", "auth_file: " + auth + "\npolicy:\n  type: none\n", 0);
+        Files.delete(auth);
+        edit("auth_file: " + auth + "\npolicy:\n  type: global-norm\n  max_norm: 2\n");
+        GradGuardConfig next = w.poll().orElseThrow();
+        assertEquals(2.0, next.get(GlobalNormClip.MAX_NORM));
+        assertEquals(0, w.rejectedReloads());
+        String out = stderr.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("[gradguard] config reload: auth_file=" + auth + " is not a readable file"), out);
+        assertTrue(out.contains("auth_file is not applied while the job runs (only policy.* is), so the reload goes on"), out);
+    }
+
+    @Test
+    void aPortEditIsSaidToApplyAtTheNextStartOnce() throws IOException {
+        PolicyFileWatcher w = watcher("", "port: 9500\npolicy:\n  type: none\n", 0);
+        edit("port: 9600\npolicy:\n  type: value\n");
+        assertEquals("value", w.poll().orElseThrow().get(ClipPolicies.TYPE));
+        edit("port: 9600\npolicy:\n  type: agc\n");
+        assertEquals("agc", w.poll().orElseThrow().get(ClipPolicies.TYPE));
+        assertEquals("[gradguard] config reload: port is now 9600 in " + file + " (in force: 9500); only policy.* changes"
+                + " while the job runs, port applies at the next start" + System.lineSeparator(),
+                stderr.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * After {@code chmod 000}, an edit, then {@code chmod 644} (which changes neither the size nor the
+     * modification time), the edit is applied. Root reads any file whatever its mode, so the watcher
+     * runs in a child JVM as {@code nobody}, from a copy of the class path that user can read.
+     */
+    @Test
+    void anEditMadeWhileTheFileWasUnreadableIsAppliedOnceItIsReadable() throws Exception {
+        Path shared = Files.createTempDirectory("gradguard-watch");
+        try {
+            Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path yml = shared.resolve("g.yml");
+            Files.writeString(yml, "policy:\n  type: none\n");
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("setpriv", "--reuid=65534",
+                    "--regid=65534", "--clear-groups", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", readableClassPath(shared), WatcherAsOtherUserMain.class.getName(), yml.toString()));
+            Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
+                    StandardCharsets.UTF_8)); PrintStream to = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8)) {
+                assertEquals("ready none", out.readLine());
+                Files.setPosixFilePermissions(yml, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
+                Files.writeString(yml, "policy:\n  type: value\n");
+                to.println("poll");
+                assertEquals("- rejected=1", out.readLine(), "unreadable: rejected once");
+                to.println("poll");
+                assertEquals("- rejected=1", out.readLine(), "still unreadable: not said again");
+                FileTime edited = Files.getLastModifiedTime(yml);
+                Files.setPosixFilePermissions(yml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                assertEquals(edited, Files.getLastModifiedTime(yml), "chmod leaves the modification time");
+                to.println("poll");
+                assertEquals("value rejected=1", out.readLine());
+            } finally {
+                child.destroyForcibly();
+                child.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            try (var walk = Files.walk(shared)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** The test class path, with every jar another user cannot read copied into {@code dir}. */
+    private static String readableClassPath(Path dir) throws IOException {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        java.util.List<String> out = new java.util.ArrayList<>();
+        int n = 0;
+        for (String entry : cp.split(java.io.File.pathSeparator)) {
+            Path p = Path.of(entry);
+            if (Files.isRegularFile(p)) {
+                Path copy = dir.resolve((n++) + "-" + p.getFileName());
+                Files.copy(p, copy);
+                Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                out.add(copy.toString());
+            } else {
+                out.add(entry); // the build's class directories, readable by everyone
+            }
+        }
+        return String.join(java.io.File.pathSeparator, out);
+    }
 }

@@ -3,7 +3,6 @@ package io.gradguard.core.log;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradguard.core.stats.ParameterStats;
@@ -40,6 +39,17 @@ class StepLogTest {
         return out;
     }
 
+    /** Bounded wait for the writer thread; a writer that never gets there fails the test. */
+    private static void awaitWritten(StepLog log, long records) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (log.written() < records) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("writer wrote " + log.written() + " of " + records + " records in 30 s");
+            }
+            Thread.sleep(1);
+        }
+    }
+
     @Test
     void recordsRoundTripOneJsonObjectPerLine() throws Exception {
         Path file = dir.resolve("steps.jsonl");
@@ -47,7 +57,8 @@ class StepLogTest {
             log.append(new StepRecord("m", 1, 1_700_000_000_123L, 2.5, 12.0, 1.0, 1.0 / 12.000001, false, null, true, false, 7.25,
                     List.of(new StepRecord.ParameterNorm("01Linear_weight", 11.0), new StepRecord.ParameterNorm("01Linear_bias", 1e-9))));
             log.append(new StepRecord("m", 2, 1_700_000_000_456L, 0.75, 0.5, 0.0, 0.0, true, "nonfinite", false, true, -0.5, List.of()));
-            // Appended to the OS already: readable before close.
+            // Handed to the OS by the writer thread: readable before close.
+            awaitWritten(log, 2);
             List<Map<String, Object>> rows = read(file);
             assertEquals(2, rows.size());
             Map<String, Object> a = rows.get(0);
@@ -210,27 +221,125 @@ class StepLogTest {
     }
 
     @Test
-    void anIoFailureThrowsOnceSaysOneLineAndTurnsLoggingOff() throws Exception {
+    void anIoFailureSaysOneLineTellsTheListenerOnceAndTurnsLoggingOff() throws Exception {
         // /dev/full accepts the open and fails every write with ENOSPC.
         Path full = Path.of("/dev/full");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "/dev/full not available");
         PrintStream saved = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try (StepLog log = StepLog.open(full, Long.MAX_VALUE)) {
-            assertThrows(UncheckedIOException.class, () -> log.append(record(1, 1, List.of())));
+        List<RuntimeException> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try {
+            StepLog log = StepLog.open(full, Long.MAX_VALUE, true, heard::add);
+            log.append(record(1, 1, List.of())); // never throws: the failure comes on the writer thread
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (log.active() && System.nanoTime() < end) {
+                Thread.sleep(1);
+            }
             assertFalse(log.active());
             assertTrue(log.failure() != null);
             for (int s = 2; s <= 5; s++) {
-                log.append(record(s, 1, List.of())); // never throws again
+                log.append(record(s, 1, List.of())); // ignored once off
             }
+            log.close();
         } finally {
             System.setErr(saved);
         }
+        assertEquals(1, heard.size(), heard.toString());
+        assertTrue(heard.get(0) instanceof UncheckedIOException, heard.toString());
         String lines = err.toString(StandardCharsets.UTF_8);
         assertEquals(1, lines.lines().count(), lines);
         assertTrue(lines.startsWith("[gradguard] step log /dev/full failed: "), lines);
         assertTrue(lines.strip().endsWith("; step logging off"), lines);
+    }
+
+    @Test
+    void aFifoWhoseReaderStopsNeverBlocksTheCallerAndDropsAreCounted() throws Exception {
+        Path fifo = dir.resolve("steps.fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor());
+        // The reader opens the FIFO and never reads: it keeps it open, the pipe fills and every
+        // further write(2) blocks.
+        java.util.concurrent.CompletableFuture<java.io.InputStream> reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return Files.newInputStream(fifo);
+            } catch (java.io.IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        java.util.concurrent.atomic.AtomicLong heard = new java.util.concurrent.atomic.AtomicLong();
+        StepLog log = StepLog.open(fifo, 1 << 20, false, e -> heard.incrementAndGet());
+        List<StepRecord.ParameterNorm> top = List.of(new StepRecord.ParameterNorm("01Linear_weight", 1.0));
+        int appends = 3 * StepLog.QUEUE_CAPACITY;
+        try {
+            java.io.InputStream in = reader.get(30, TimeUnit.SECONDS);
+            try {
+                for (int s = 1; s <= appends; s++) {
+                    log.append(record(s, s, top));
+                }
+                // The writer is stuck in write(2) with a full pipe: what it could not take was dropped,
+                // every drop heard, and every record is either written or queued or dropped.
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (log.written() + StepLog.QUEUE_CAPACITY + log.dropped() < appends && System.nanoTime() < end) {
+                    Thread.sleep(1);
+                }
+                assertTrue(log.dropped() >= appends - StepLog.QUEUE_CAPACITY - log.written() - 1,
+                        "dropped " + log.dropped() + ", written " + log.written());
+                assertTrue(log.dropped() > 0);
+                assertEquals(log.dropped(), heard.get());
+                assertTrue(log.written() < appends, "a stalled pipe took every record: " + log.written());
+                // close() does not wait for the blocked writer beyond its deadline.
+                long t0 = System.nanoTime();
+                log.close();
+                long closeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertTrue(closeMs < StepLog.CLOSE_WAIT_MILLIS + 5_000, "close took " + closeMs + " ms");
+                System.out.printf("[StepLogTest] stalled FIFO: %d appends, %d written, %d dropped; close returned after %d ms%n",
+                        appends, log.written(), log.dropped(), closeMs);
+            } finally {
+                in.close(); // the writer's blocked write now fails with a broken pipe and the thread ends
+            }
+        } finally {
+            log.close();
+        }
+    }
+
+    @Test
+    void aSymbolicLinkIsNotFollowedUnlessAskedTo() throws Exception {
+        // A root-only file, and a link to it planted where the job logs.
+        Path secret = dir.resolve("root-only");
+        Files.writeString(secret, "untouched\n");
+        Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path link = dir.resolve("steps.jsonl");
+        Files.createSymbolicLink(link, secret);
+        PrintStream saved = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        List<RuntimeException> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try {
+            StepLog log = StepLog.open(link, 1 << 20, false, heard::add);
+            log.append(record(1, 1, List.of()));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (log.active() && System.nanoTime() < end) {
+                Thread.sleep(1);
+            }
+            log.close();
+            assertFalse(log.active());
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("untouched\n", Files.readString(secret));
+        assertEquals(1, heard.size(), heard.toString());
+        String line = err.toString(StandardCharsets.UTF_8);
+        assertTrue(line.contains("step log " + link + " failed: it is a symbolic link"), line);
+        assertTrue(line.contains("log_follow_symlinks=true"), line);
+
+        try (StepLog log = StepLog.open(link, 1 << 20, true, heard::add)) {
+            log.append(record(7, 1, List.of()));
+            awaitWritten(log, 1);
+        }
+        List<String> lines = Files.readAllLines(secret);
+        assertEquals("untouched", lines.get(0));
+        assertEquals(7.0, MiniJson.object(lines.get(1)).get("step"));
     }
 
     @Test
@@ -257,9 +366,8 @@ class StepLogTest {
             }
         }
         java.util.Arrays.sort(batchMicros);
-        long bytes = Files.size(file) / (warmup + batches * perBatch);
-        System.out.printf("[StepLogTest] append (record + encode + write(2)): best batch %.2f us, median %.2f us, worst %.2f us per record; %d bytes per record%n",
-                batchMicros[0], batchMicros[batches / 2], batchMicros[batches - 1], bytes);
+        System.out.printf("[StepLogTest] append (queue a record for the writer thread): best batch %.2f us, median %.2f us, worst %.2f us per record%n",
+                batchMicros[0], batchMicros[batches / 2], batchMicros[batches - 1]);
         // The best batch is the cost with the CPU to ourselves (5 builds share 2 cores here); the
         // aim is well under 20 us.
         double micros = batchMicros[0];
@@ -300,7 +408,7 @@ class StepLogTest {
             Map<String, Object> r = MiniJson.object(lines.get(i));
             assertEquals((double) (i + 1), r.get("step"), "line " + (i + 1));
         }
-        // Every step the child reported as written is in the file, complete.
+        // Every step the child's log reported as written is in the file, complete.
         assertTrue(complete >= lastReported, complete + " complete lines, child reported step " + lastReported);
         System.out.printf("[StepLogTest] killed after reported step %d; file has %d complete lines%s%n",
                 lastReported, complete, complete == lines.size() ? "" : " and a partial one");

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A child process for {@code StepLogTest}: appends records to the file in args[0] in an endless
- * loop and prints each step number after its record was appended, until it is killed.
+ * loop and prints each step number once the log reports its record written, until it is killed.
  */
 public final class StepLogWriterMain {
 
@@ -17,6 +17,9 @@ public final class StepLogWriterMain {
                     List.of(new StepRecord.ParameterNorm("01Linear_weight", 3.5), new StepRecord.ParameterNorm("01Linear_bias", 0.25));
             for (long step = 1; ; step++) {
                 log.append(new StepRecord("m", step, System.currentTimeMillis(), 1.0 / step, 2.0, 1.0, 0.5, false, null, false, false, Double.NaN, top));
+                while (log.written() < step) {
+                    Thread.onSpinWait(); // one record in flight at a time: no drops, and a claim per step
+                }
                 System.out.println(step);
                 System.out.flush();
             }

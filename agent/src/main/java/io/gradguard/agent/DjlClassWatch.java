@@ -1,0 +1,40 @@
+package io.gradguard.agent;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.security.ProtectionDomain;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The only thing the agent installs at JVM start: a transformer that compares the name of each
+ * class as it loads and does nothing else until DJL's {@code Trainer} loads, which activates the
+ * agent and removes this watch. A JVM that never loads DJL pays a string comparison per class.
+ *
+ * <p>It is registered as able to retransform, like the transformer it hands over to, so that one
+ * registered while {@code Trainer} loads is not also called for {@code Trainer}.
+ */
+final class DjlClassWatch implements ClassFileTransformer {
+
+    private final AgentActivation activation;
+    private final AtomicBoolean trainerSeen = new AtomicBoolean();
+
+    DjlClassWatch(AgentActivation activation) {
+        this.activation = activation;
+    }
+
+    @Override
+    public byte[] transform(
+            ClassLoader loader, String className, Class<?> redefined, ProtectionDomain pd, byte[] classFile) {
+        if (redefined != null || !TrainerTransformer.TRAINER_FILE.equals(className)) {
+            return null;
+        }
+        try {
+            if (trainerSeen.compareAndSet(false, true)) {
+                activation.stopWatching(this);
+                return activation.trainerLoading(loader, pd, classFile);
+            }
+        } catch (Throwable t) {
+            System.err.println("[gradguard] could not start, the job runs without it: " + t);
+        }
+        return null;
+    }
+}
