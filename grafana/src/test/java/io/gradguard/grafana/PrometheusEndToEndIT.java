@@ -184,7 +184,8 @@ final class PrometheusEndToEndIT {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-                "-javaagent:" + agentJar + "=port=" + port + ",summary=0,run=" + scenario,
+                "-javaagent:" + agentJar + "=port=" + port + ",summary=0,run=" + scenario
+                        + ",incidents.dir=" + workDir.resolve("incidents"),
                 "-jar", examplesJar.toString(), "--scenario", scenario, "--model", MODEL.get(scenario)));
         command.addAll(List.of(System.getProperty("gradguard.e2e.trainerArgs", DEFAULT_TRAINER_ARGS).trim()
                 .split("\\s+")));

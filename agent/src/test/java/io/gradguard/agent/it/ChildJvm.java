@@ -1,5 +1,7 @@
 package io.gradguard.agent.it;
 
+import io.gradguard.agent.jobs.JobClassPath;
+
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -48,6 +50,8 @@ final class ChildJvm implements AutoCloseable {
         Path out = Files.createTempFile("gradguard-child", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
         pb.environment().put("DJL_OFFLINE", "true");
+        // an exploding child's incident files go under target/, not into the module's directory
+        pb.environment().put("GRADGUARD_INCIDENTS_DIR", "target/gradguard-incidents");
         pb.environment().putAll(environment);
         return new ChildJvm(pb.start(), out);
     }
@@ -70,30 +74,10 @@ final class ChildJvm implements AutoCloseable {
 
     /**
      * A DJL job's class path for the tiny jobs: the test class path (Surefire's real one, not its
-     * manifest-only booter jar) without the agent's own unshaded classes and libraries, which a
-     * real job does not have and which would shadow the agent jar's.
+     * manifest-only booter jar) without the agent's own classes and libraries.
      */
     static String testClassPath() {
-        String full = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> kept = new ArrayList<>();
-        for (String entry : full.split(File.pathSeparator)) {
-            String e = entry.replace('\\', '/').replaceAll("/+$", "");
-            boolean agentPart =
-                    e.endsWith("/agent/target/classes")
-                            || e.endsWith("/core/target/classes")
-                            || e.contains("gradguard-core")
-                            || e.contains("/gradguard-agent-")
-                            || e.contains("/net/bytebuddy/")
-                            || e.contains("/io/micrometer/")
-                            || e.contains("/io/prometheus/")
-                            || e.contains("/org/yaml/")
-                            || e.contains("HdrHistogram")
-                            || e.contains("LatencyUtils");
-            if (!agentPart) {
-                kept.add(entry);
-            }
-        }
-        return String.join(File.pathSeparator, kept);
+        return JobClassPath.withoutAgent(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     }
 
     static int freePort() throws IOException {

@@ -72,7 +72,7 @@ public final class ScenarioTable {
         List<String> cmd = new ArrayList<>(List.of(java, "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1"));
         if (policy != null) {
-            cmd.add("-javaagent:" + agent + "=port=0,summary=0,update_ratio_every=0," + policy);
+            cmd.add("-javaagent:" + agent + "=port=0,summary=0,update_ratio_every=0,incidents.dir=off," + policy);
         }
         cmd.addAll(List.of("-jar", examples, "--scenario", scenario, "--max-steps", String.valueOf(steps), "--epochs", "1",
                 "--limit-train", String.valueOf(steps * 64), "--limit-test", "1000"));

@@ -193,12 +193,10 @@ public final class FlightRecorder implements StepSink {
             versions = versions();
         }
         open = new Incident(model, run, r.step(), r.wallMillis(), trigger, ring.snapshot(List.of(names)), first,
-                config, versions, null, listener);
+                config, versions, null, listener, incidents[Incident.TRIGGERS.indexOf(trigger)]::increment);
         count(r, found);
         open.summary(summary(r, true));
-        if (writer.open(open)) {
-            incidents[Incident.TRIGGERS.indexOf(trigger)].increment();
-        }
+        writer.open(open);
     }
 
     private void follow(StepReport r, int found) {

@@ -25,6 +25,8 @@ final class Incident {
     final Map<String, String> config;
     final Map<String, String> versions;
     final Consumer<IncidentNotice> listener;
+    /** Counts the incident in {@code gradguard_incidents_total} once its file exists. */
+    final Runnable counter;
     private volatile Summary summary;
 
     /** Whether the writer has it queued: a change while queued needs no second entry. */
@@ -37,7 +39,7 @@ final class Incident {
 
     Incident(String model, String run, long step, long wallMillis, String trigger, StepRing.Recorded ring,
             Offender firstOffender, Map<String, String> config, Map<String, String> versions, Summary summary,
-            Consumer<IncidentNotice> listener) {
+            Consumer<IncidentNotice> listener, Runnable counter) {
         this.model = model;
         this.run = run;
         this.step = step;
@@ -49,6 +51,7 @@ final class Incident {
         this.versions = versions;
         this.summary = summary;
         this.listener = listener;
+        this.counter = counter;
     }
 
     Summary summary() {

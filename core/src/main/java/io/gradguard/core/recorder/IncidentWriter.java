@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Writes the flight recorder's incident files, one per incident, on a daemon thread of its own
- * (started at the first incident) fed by a bounded queue: the training thread only offers, and a
+ * Writes the flight recorder's incident files, one per incident, on a daemon thread of its own fed
+ * by a bounded queue: the training thread never touches the file system (not even to check the
+ * directory, which a hung network mount would turn into a stalled step); it only offers, and a
  * full queue drops the incident (or its update), says so once and counts it in {@code
  * gradguard_agent_errors_total{where="incidents"}}.
  *
@@ -38,8 +39,9 @@ import java.util.concurrent.locks.LockSupport;
  * replaced by a link is left alone. A directory that is a symbolic link is refused. At most
  * {@value #MAX_FILES} files per JVM.
  *
- * <p><b>Failures.</b> A directory that cannot be used gives one line at start, or at the first
- * write that fails, and no incident files from then on; the job runs on.
+ * <p><b>Failures.</b> A directory that cannot be used gives one line, from the writer's thread
+ * as the agent starts, or at the first write that fails, and no incident files from then on;
+ * every incident lost is counted. The job runs on.
  */
 public final class IncidentWriter implements AutoCloseable {
 
@@ -54,38 +56,46 @@ public final class IncidentWriter implements AutoCloseable {
     private final AgentErrors errors;
     private final BlockingQueue<Incident> queue;
     private final AtomicInteger files = new AtomicInteger();
+    /** Put in the queue by {@link #close()} to wake the thread at once. */
+    private static final Incident STOP = new Incident(null, null, 0, 0, null, null, null, null, null, null, null, null);
+
+    private final Thread thread;
+    private final String configured;
     private volatile boolean closing;
     private volatile boolean broken;
-    private Thread thread;
 
+    /** A writer whose thread is not started: tests hold it to fill the queue. */
     IncidentWriter(Path dir, AgentErrors errors, int capacity) {
+        this(dir, dir.toString(), errors, capacity);
+    }
+
+    private IncidentWriter(Path dir, String configured, AgentErrors errors, int capacity) {
         this.dir = dir;
+        this.configured = configured;
         this.errors = errors;
         this.queue = new ArrayBlockingQueue<>(capacity);
+        this.thread = new Thread(this::run, "gradguard-incidents");
+        thread.setDaemon(true);
     }
 
     /**
-     * The writer of a configuration: null when {@code incidents.dir=off}, when a setting of the
-     * recorder could not be read (said at start), or when the directory cannot be used (said now,
-     * one line).
+     * The writer of a configuration, its thread started: it checks the directory first (one line
+     * if it cannot be used). Returns at once, without touching the file system.
      *
      * @param config the agent's configuration
      * @param errors where dropped incidents and failed writes are counted
-     * @return the writer, or null for no incident files
+     * @return the writer, or null when {@code incidents.dir=off} or a setting of the recorder could
+     *     not be read (said at start)
      */
     public static IncidentWriter open(GradGuardConfig config, AgentErrors errors) {
         Optional<Path> configured = config.unusable(Part.INCIDENTS) ? Optional.empty() : config.get(Keys.INCIDENTS_DIR);
         if (configured.isEmpty()) {
             return null;
         }
-        Path dir = configured.get().toAbsolutePath().normalize();
-        String problem = problem(dir);
-        if (problem != null) {
-            Console.info("incidents.dir " + configured.get() + " " + problem + "; no incident files (set"
-                    + " incidents.dir to a writable directory, or incidents.dir=off)");
-            return null;
-        }
-        return new IncidentWriter(dir, errors, QUEUE);
+        IncidentWriter writer = new IncidentWriter(configured.get().toAbsolutePath().normalize(),
+                configured.get().toString(), errors, QUEUE);
+        writer.thread.start();
+        return writer;
     }
 
     /** @return the directory the files go to */
@@ -118,7 +128,8 @@ public final class IncidentWriter implements AutoCloseable {
      * Queues a new incident's file; called on the training thread, never blocks.
      *
      * @param incident the incident
-     * @return whether it will be written (false: dropped and counted, or past the cap)
+     * @return whether it is queued (false: dropped and counted, or past the cap); its counter runs
+     *     once the file exists
      */
     boolean open(Incident incident) {
         if (broken || closing) {
@@ -137,7 +148,6 @@ public final class IncidentWriter implements AutoCloseable {
             dropped();
             return false;
         }
-        start();
         return true;
     }
 
@@ -162,47 +172,48 @@ public final class IncidentWriter implements AutoCloseable {
                 + " update was dropped (counted in gradguard_agent_errors_total{where=\"incidents\"})");
     }
 
-    private synchronized void start() {
-        if (thread == null) {
-            thread = new Thread(this::run, "gradguard-incidents");
-            thread.setDaemon(true);
-            thread.start();
-        }
+    /** Starts a writer made by the tests' constructor. */
+    void start() {
+        thread.start();
     }
 
     /** At exit: what is queued is written at once (summaries as they are now), within a few seconds. */
     @Override
     public void close() {
         closing = true;
-        Thread t;
-        synchronized (this) {
-            t = thread;
+        if (!thread.isAlive()) {
+            return;
         }
-        if (t != null) {
-            LockSupport.unpark(t);
-            try {
-                t.join(CLOSE_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        LockSupport.unpark(thread); // out of a wait between two rewrites
+        queue.offer(STOP); // a full queue needs no wake-up: the thread sees closing when it is empty
+        try {
+            thread.join(CLOSE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
     private void run() {
+        String problem = problem(dir);
+        if (problem != null) {
+            broken = true;
+            Console.info("incidents.dir " + configured + " " + problem + "; no incident files (set incidents.dir to a"
+                    + " writable directory, or incidents.dir=off)");
+        }
         while (true) {
             Incident next;
             try {
-                next = queue.poll(200, TimeUnit.MILLISECONDS);
+                next = closing ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 return;
             }
             if (next == null) {
                 if (closing) {
-                    return;
+                    return; // everything queued before and after the stop is written
                 }
-                continue;
+            } else if (next != STOP) {
+                write(next);
             }
-            write(next);
         }
     }
 
@@ -230,6 +241,7 @@ public final class IncidentWriter implements AutoCloseable {
             if (incident.file == null) {
                 create(incident, bytes);
                 incident.lastWriteNanos = System.nanoTime();
+                incident.counter.run();
                 said(incident, summary);
             } else {
                 replace(incident, bytes);

@@ -42,14 +42,16 @@ public final class ShadowSink implements StepSink {
      * @param registry where the series live
      * @param model value of the {@code model} label
      * @param config the starting configuration
-     * @param reloads the trainer's accepted policy reloads; polled only after a report shows one
+     * @param reloads the trainer's accepted policy reloads; polled once now, then only after a report
+     *     shows one
      */
     public ShadowSink(MeterRegistry registry, String model, GradGuardConfig config,
             Supplier<Optional<GradGuardConfig>> reloads) {
         this.tags = Tags.of("model", model, "run", config.run());
         this.reloads = reloads;
-        this.config = config;
-        this.shadows = ShadowPolicies.of(config);
+        // a trainer made after a reload starts from the reloaded policy, as its engine does
+        this.config = reloads.get().map(config::withPolicyFrom).orElse(config);
+        this.shadows = ShadowPolicies.of(this.config);
         List<String> names = shadows.names();
         coefficients = sharedCoefficients(registry, model, names.size());
         clips = new Counter[names.size()];

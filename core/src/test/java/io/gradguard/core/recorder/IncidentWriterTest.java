@@ -2,7 +2,6 @@ package io.gradguard.core.recorder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradguard.core.config.GradGuardConfig;
@@ -47,17 +46,24 @@ class IncidentWriterTest {
         Console.redirect(null);
     }
 
+    /** Checked on the writer's thread as the agent starts: one line, then every incident is lost and counted. */
     @Test
     void aDirectoryThatIsASymbolicLinkIsRefusedWithOneLine(@TempDir Path tmp) throws IOException {
         Path real = Files.createDirectory(tmp.resolve("real"));
         Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
-        assertNull(IncidentWriter.open(config("incidents.dir=" + link), errors()));
+        GradGuardConfig config = config("incidents.dir=" + link);
+        IncidentWriter writer = IncidentWriter.open(config, errors());
+        new FlightRecorder(registry, "m", config, writer, null).accept(new Reports(2).step(1, new double[] {Double.NaN, 1}, false));
+        writer.close();
         assertEquals(List.of("[gradguard] incidents.dir " + link + " is a symbolic link, which the flight recorder does not"
                 + " follow; name the directory itself; no incident files (set incidents.dir to a writable directory, or"
                 + " incidents.dir=off)"), lines());
+        assertEquals(List.of(), FlightRecorderTest.files(real));
+        assertEquals(1.0, errorCount(), "the incident is lost and counted");
+        assertEquals(0.0, registry.find("gradguard.incidents").tags("trigger", "nonfinite").counter().count());
         Path file = Files.writeString(tmp.resolve("plain"), "x");
-        assertNull(IncidentWriter.open(config("incidents.dir=" + file), errors()));
-        assertNull(IncidentWriter.open(config("incidents.dir=" + file.resolve("below")), errors()));
+        IncidentWriter.open(config("incidents.dir=" + file), errors()).close();
+        IncidentWriter.open(config("incidents.dir=" + file.resolve("below")), errors()).close();
         assertTrue(lines().get(1).contains(" is not a directory;"), lines().toString());
         assertTrue(lines().get(2).contains(" cannot be created (" + file + " is not a directory)"), lines().toString());
     }
@@ -101,6 +107,7 @@ class IncidentWriterTest {
         AgentErrors errors = errors();
         GradGuardConfig config = config("incidents.dir=" + dir);
         IncidentWriter writer = new IncidentWriter(dir, errors, 1);
+        writer.start();
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         Reports reports = new Reports(2);
@@ -120,25 +127,33 @@ class IncidentWriterTest {
             }
         }
         assertEquals(1.0, errorCount(), "the third incident was dropped");
-        assertEquals(1.0, registry.find("gradguard.incidents").tags("model", "m1", "trigger", "nonfinite").counter().count());
-        assertEquals(0.0, registry.find("gradguard.incidents").tags("model", "m2", "trigger", "nonfinite").counter().count());
         release.countDown();
         writer.close();
+        assertEquals(1.0, registry.find("gradguard.incidents").tags("model", "m1", "trigger", "nonfinite").counter().count());
+        assertEquals(0.0, registry.find("gradguard.incidents").tags("model", "m2", "trigger", "nonfinite").counter().count());
         assertEquals(2, FlightRecorderTest.files(dir).size());
         assertEquals(1, lines().stream().filter(l -> l.contains("incident writes waiting; an incident or its update was"
                 + " dropped")).count(), lines().toString());
     }
 
-    /** A directory usable at start that turns into a file: one line, counted, then nothing more is tried. */
+    /** A directory that works, then turns into a file: one line, counted, then nothing more is tried. */
     @Test
     void aDirectoryThatFailsAtWriteTimeSaysOneLine(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("incidents");
         AgentErrors errors = errors();
         GradGuardConfig config = config("incidents.dir=" + dir);
         IncidentWriter writer = IncidentWriter.open(config, errors);
-        Files.writeString(dir, "not a directory");
         Reports reports = new Reports(2);
-        for (int m = 0; m < 3; m++) {
+        CountDownLatch written = new CountDownLatch(1);
+        new FlightRecorder(registry, "m0", config, writer, n -> written.countDown())
+                .accept(reports.step(1, new double[] {Double.NaN, 1}, false));
+        assertTrue(written.await(10, TimeUnit.SECONDS));
+        for (Path f : FlightRecorderTest.files(dir)) {
+            Files.delete(f);
+        }
+        Files.delete(dir);
+        Files.writeString(dir, "not a directory");
+        for (int m = 1; m <= 3; m++) {
             new FlightRecorder(registry, "m" + m, config, writer, null).accept(reports.step(1, new double[] {Double.NaN, 1}, false));
         }
         writer.close();
