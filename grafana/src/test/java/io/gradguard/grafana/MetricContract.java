@@ -42,7 +42,10 @@ final class MetricContract {
             "gradguard_overhead_seconds_max",
             "gradguard_agent_errors_total",
             "gradguard_policy_info",
-            "gradguard_config_reloads_total");
+            "gradguard_config_reloads_total",
+            "gradguard_recoveries_total",
+            "gradguard_lr_scale",
+            "gradguard_rewound_steps_total");
 
     static final Path RULES = Path.of("prometheus", "rules.yml");
     static final Path ALERTS = Path.of("prometheus", "alerts.yml");
