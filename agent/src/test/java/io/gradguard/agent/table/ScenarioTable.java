@@ -68,12 +68,13 @@ public final class ScenarioTable {
     static final Variant MOMENTUM = new Variant("momentum", "SGD + momentum 0.9", List.of("--momentum", "0.9"));
     static final Variant ADAM = new Variant("adam", "Adam", List.of("--optimizer", "adam"));
 
-    /** Start-of-training scenarios with plain SGD; the mid-training ones with every optimizer. */
-    static final List<Row> ROWS = Stream.concat(
-                    Stream.of("healthy", "explode-lr", "explode-init", "explode-rnn", "nan-inject")
-                            .map(s -> new Row(s, SGD)),
+    /** Healthy and the mid-training scenarios with every optimizer; the start-of-training ones with plain SGD. */
+    static final List<Row> ROWS = Stream.of(
+                    Stream.of("healthy").flatMap(s -> Stream.of(SGD, MOMENTUM, ADAM).map(v -> new Row(s, v))),
+                    Stream.of("explode-lr", "explode-init", "explode-rnn", "nan-inject").map(s -> new Row(s, SGD)),
                     Stream.of("lr-jump", "corrupt-batches")
                             .flatMap(s -> Stream.of(SGD, MOMENTUM, ADAM).map(v -> new Row(s, v))))
+            .flatMap(rows -> rows)
             .toList();
 
     static final List<Column> COLUMNS = List.of(
@@ -85,7 +86,8 @@ public final class ScenarioTable {
             new Column("agc", "agc 0.01", false, "policy.type=agc"),
             new Column("percentile", "percentile 10", false, "policy.type=percentile"),
             new Column("zscore", "zscore", false, "policy.type=zscore"),
-            new Column("auto", "auto", false, "policy.type=auto"));
+            new Column("auto", "auto", false, "policy.type=auto"),
+            new Column("auto-twin", "auto on the twin", true, "policy.type=auto"));
 
     private static final Pattern DONE =
             Pattern.compile("done: \\d+ steps, test accuracy ([0-9.]+), diverged (\\w+)( \\(step (\\d+)\\))?"
@@ -157,8 +159,13 @@ public final class ScenarioTable {
             header.append(" auto - twin (points) |");
             rule.append("---|");
         }
+        Column autoTwin = find(settings.columns, "auto-twin");
         if (auto != null) {
             header.append(" auto: recoveries |");
+            rule.append("---|");
+        }
+        if (autoTwin != null) {
+            header.append(" auto on the twin: recoveries |");
             rule.append("---|");
         }
         out.append(header).append('\n').append(rule).append('\n');
@@ -181,6 +188,9 @@ public final class ScenarioTable {
             }
             if (auto != null) {
                 out.append(' ').append(recoveries(done.get(auto))).append(" |");
+            }
+            if (autoTwin != null) {
+                out.append(' ').append(recoveries(done.get(autoTwin))).append(" |");
             }
             out.append('\n');
         }

@@ -68,13 +68,13 @@ class ScenarioTableIT {
 
     @Test
     void unknownRowsColumnsAndArgumentsAreOneLine() {
-        assertEquals("--only: no row lr-jmp; rows are healthy:sgd,explode-lr:sgd,explode-init:sgd,explode-rnn:sgd,"
+        assertEquals("--only: no row lr-jmp; rows are healthy:sgd,healthy:momentum,healthy:adam,explode-lr:sgd,explode-init:sgd,explode-rnn:sgd,"
                         + "nan-inject:sgd,lr-jump:sgd,lr-jump:momentum,lr-jump:adam,corrupt-batches:sgd,"
                         + "corrupt-batches:momentum,corrupt-batches:adam (a scenario alone selects all its variants)",
                 assertThrows(IllegalArgumentException.class, () -> ScenarioTable.Settings.parse("--agent", "a",
                         "--examples", "e", "--only", "lr-jmp")).getMessage());
         assertEquals("--variants: no column clip; columns are twin,none,monitoring,global-norm,value,agc,percentile,"
-                        + "zscore,auto",
+                        + "zscore,auto,auto-twin",
                 assertThrows(IllegalArgumentException.class, () -> ScenarioTable.Settings.parse("--agent", "a",
                         "--examples", "e", "--variants", "clip")).getMessage());
         assertEquals("--jobs takes a positive whole number, got 0", assertThrows(IllegalArgumentException.class,
