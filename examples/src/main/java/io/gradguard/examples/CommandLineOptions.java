@@ -1,7 +1,6 @@
 package io.gradguard.examples;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
@@ -21,8 +20,8 @@ import picocli.CommandLine.Option;
 final class CommandLineOptions {
 
     @Option(names = "--model", paramLabel = "NAME",
-            description = {"mlp|cnn|lstm|rnn|deep-mlp|wide-mlp (default: depends on scenario: healthy, explode-lr,"
-                    + " nan-inject -> mlp; explode-init -> deep-mlp; explode-rnn -> rnn).",
+            description = {"mlp|cnn|lstm|rnn|deep-mlp|wide-mlp (default: depends on scenario: explode-init -> deep-mlp;"
+                    + " explode-rnn -> rnn; otherwise mlp).",
                     "mlp: 784-256-128-10 ReLU (235,146 parameters); cnn: LeNet-like (61,706);"
                     + " lstm: LSTM(128) over 28 rows (82,186); rnn: ReLU RNN(128) (21,514);"
                     + " deep-mlp: 26 x Linear(64) + Linear(10), 54 arrays (154,890);"
@@ -30,8 +29,19 @@ final class CommandLineOptions {
     String model;
 
     @Option(names = "--scenario", paramLabel = "NAME", defaultValue = "healthy",
-            description = "healthy|explode-lr|explode-init|explode-rnn|nan-inject (default: ${DEFAULT-VALUE}).")
+            description = {"healthy|explode-lr|explode-init|explode-rnn|nan-inject|lr-jump|corrupt-batches (default:"
+                    + " ${DEFAULT-VALUE}).",
+                    "Start of training: explode-lr (rate 1.5), explode-init (deep-mlp, normal:0.2), explode-rnn"
+                    + " (recurrent scale 3). Mid-training: nan-inject (NaN batch at step 20), lr-jump (the job's step"
+                    + " schedule multiplies the rate by 60 at step 120), corrupt-batches (un-normalised x255 batches at"
+                    + " steps 50,80,110,140,170-174,200,230,260,290)."})
     String scenario;
+
+    @Option(names = "--no-fault", defaultValue = "false",
+            description = {"Run the scenario's healthy twin: the same model, data, optimizer, rate and steps without its"
+                    + " fault (explode-lr: rate of healthy; explode-init: xavier init; explode-rnn: recurrent scale 1;"
+                    + " nan-inject, lr-jump, corrupt-batches: nothing injected) (default: ${DEFAULT-VALUE})."})
+    boolean noFault;
 
     @Option(names = "--epochs", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -40,8 +50,8 @@ final class CommandLineOptions {
     int batchSize;
 
     @Option(names = "--lr", paramLabel = "RATE",
-            description = "Learning rate (default: depends on scenario: healthy 0.1, explode-lr 1.5,"
-                    + " explode-init 0.01, explode-rnn 0.01, nan-inject 0.1).")
+            description = "Learning rate (default: depends on scenario: explode-lr 1.5, explode-init 0.01, explode-rnn"
+                    + " 0.01; otherwise 0.1 with sgd, 0.001 with adam).")
     Double learningRate;
 
     @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "sgd",
@@ -89,13 +99,29 @@ final class CommandLineOptions {
             description = "Use only the first N test examples; 0 = all (default: ${DEFAULT-VALUE}).")
     int limitTest;
 
-    @Option(names = "--nan-steps", paramLabel = "K[,K...]", split = ",",
-            description = "1-based optimizer steps whose batch gets NaN pixels (default: nan-inject 20, otherwise"
-                    + " none).")
-    List<Integer> nanSteps;
+    @Option(names = "--nan-steps", paramLabel = "K[,A-B...]", split = ",", hideParamSyntax = true,
+            description = "1-based optimizer steps whose batch gets one image of NaN pixels (default: nan-inject 20,"
+                    + " otherwise none).")
+    List<String> nanSteps;
+
+    @Option(names = "--lr-jump", paramLabel = "STEP:FACTOR",
+            description = "The job's own learning-rate schedule (a DJL Tracker) multiplies the rate by FACTOR from"
+                    + " optimizer update STEP on (default: lr-jump 120:60, otherwise none).")
+    String lrJump;
+
+    @Option(names = "--corrupt-steps", paramLabel = "K[,A-B...]", split = ",", hideParamSyntax = true,
+            description = "1-based optimizer steps whose batch arrives with its pixels multiplied by --corrupt-scale"
+                    + " (default: corrupt-batches 50,80,110,140,170-174,200,230,260,290, otherwise none).")
+    List<String> corruptSteps;
+
+    @Option(names = "--corrupt-scale", paramLabel = "FACTOR",
+            description = "Pixel factor of --corrupt-steps batches; 255 = the normalisation to [0, 1] skipped (default:"
+                    + " 255).")
+    Double corruptScale;
 
     @Option(names = "--divergence-bound", paramLabel = "LOSS", defaultValue = "1000",
-            description = "A batch loss above this, or NaN/Inf, marks the run diverged; --nan-steps batches are not judged"
+            description = "A batch loss above this, or NaN/Inf, marks the run diverged; --nan-steps and --corrupt-steps"
+                    + " batches are not judged"
                     + " (default: ${DEFAULT-VALUE}).")
     double divergenceBound;
 
@@ -136,55 +162,112 @@ final class CommandLineOptions {
     Options toOptions(CommandLine commandLine) {
         try {
             Scenario s = Scenario.fromCli(scenario);
-            ModelKind m = model == null ? s.defaultModel() : ModelKind.fromCli(model);
-            double lr = learningRate == null ? s.defaultLearningRate() : learningRate;
-            String initSpec = init == null ? s.defaultInit() : init;
-            Initializers.parse(initSpec); // fail at parse time, not after loading data
-            positive("--epochs", epochs);
-            positive("--batch-size", batchSize);
-            nonNegative("--max-steps", maxSteps);
-            nonNegative("--limit-train", limitTrain);
-            nonNegative("--limit-test", limitTest);
-            if (!(lr > 0) || Double.isInfinite(lr)) {
-                throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+            Options.OptimizerKind opt = choice(Options.OptimizerKind.class, "--optimizer", optimizer);
+            Options.Builder b = new Options.Builder(s, opt)
+                    .epochs(positive("--epochs", epochs))
+                    .batchSize(positive("--batch-size", batchSize))
+                    .momentum(momentum)
+                    .seed(seed)
+                    .data(data)
+                    .device(choice(Options.DeviceChoice.class, "--device", device))
+                    .loop(choice(Options.LoopKind.class, "--loop", loop))
+                    .limits(nonNegative("--max-steps", maxSteps), nonNegative("--limit-train", limitTrain),
+                            nonNegative("--limit-test", limitTest))
+                    .divergence(divergenceBound, stopOnDivergence)
+                    .outputs(summary, gradNorms)
+                    .clipping(positiveOrOff("--hand-clip", handClip), positiveOrOff("--djl-clip-grad", djlClipGrad));
+            if (model != null) {
+                b.model(ModelKind.fromCli(model));
             }
+            if (learningRate != null) {
+                b.learningRate(learningRate);
+            }
+            if (init != null) {
+                b.init(init);
+            }
+            if (recurrentScale != null) {
+                b.recurrentScale(recurrentScale);
+            }
+            b.faults(faults(s));
             if (!(momentum >= 0 && momentum < 1)) {
                 throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
+            }
+            if (momentum != 0 && opt != Options.OptimizerKind.SGD) {
+                throw new IllegalArgumentException("--momentum is SGD's; Adam keeps its own (drop --momentum)");
             }
             if (!(divergenceBound > 0)) {
                 throw new IllegalArgumentException("--divergence-bound must be positive, got " + divergenceBound);
             }
-            List<Integer> poison = nanSteps == null ? s.defaultNanSteps() : new ArrayList<>(nanSteps);
-            for (int k : poison) {
-                positive("--nan-steps", k);
+            Options options = b.build();
+            if (!(options.learningRate() > 0) || Double.isInfinite(options.learningRate())) {
+                throw new IllegalArgumentException("--lr must be a positive number, got " + options.learningRate());
             }
-            double scale = recurrentScale == null ? s.recurrentWeightScale() : recurrentScale;
-            if (handClip != null && !(handClip > 0 && !handClip.isInfinite())) {
-                throw new IllegalArgumentException("--hand-clip must be a positive number, got " + handClip);
+            Initializers.parse(options.init()); // fail at parse time, not after loading data
+            if (noFault) {
+                refuseFaultOptions(commandLine, s);
+                return options.healthyTwin();
             }
-            if (djlClipGrad != null && !(djlClipGrad > 0 && !djlClipGrad.isInfinite())) {
-                throw new IllegalArgumentException("--djl-clip-grad must be a positive number, got " + djlClipGrad);
-            }
-            return new Options(m, s, epochs, batchSize, lr,
-                    choice(Options.OptimizerKind.class, "--optimizer", optimizer), momentum, initSpec, seed, data,
-                    choice(Options.DeviceChoice.class, "--device", device), choice(Options.LoopKind.class, "--loop", loop),
-                    maxSteps, limitTrain, limitTest, poison, divergenceBound, stopOnDivergence, summary, gradNorms,
-                    scale, handClip == null ? Double.NaN : handClip, djlClipGrad == null ? Double.NaN : djlClipGrad);
+            return options;
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(commandLine, e.getMessage(), e);
         }
     }
 
-    private static void positive(String option, int value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException(option + " must be positive, got " + value);
+    /** The scenario's faults with the explicitly given fault options in their place. */
+    private Faults faults(Scenario s) {
+        Faults f = s.defaultFaults();
+        if (nanSteps != null) {
+            f = f.withNanSteps(Faults.parseSteps("--nan-steps", nanSteps));
+        }
+        if (lrJump != null) {
+            f = f.withLrJump(Faults.LrJump.parse(lrJump));
+        }
+        if (corruptSteps != null || corruptScale != null) {
+            List<Integer> steps = corruptSteps == null ? f.corruptSteps() : Faults.parseSteps("--corrupt-steps",
+                    corruptSteps);
+            f = f.withCorruption(steps, corruptScale == null ? f.corruptScale() : corruptScale);
+            if (steps.isEmpty()) {
+                throw new IllegalArgumentException("--corrupt-scale needs --corrupt-steps (or --scenario"
+                        + " corrupt-batches)");
+            }
+        }
+        return f;
+    }
+
+    /** {@code --no-fault} with an option that sets a fault is a contradiction; say which option to drop. */
+    private void refuseFaultOptions(CommandLine commandLine, Scenario s) {
+        CommandLine.ParseResult parsed = commandLine.getParseResult();
+        for (String option : new String[] {s.faultOption(), "--nan-steps", "--lr-jump", "--corrupt-steps",
+                "--corrupt-scale"}) {
+            if (option != null && parsed != null && parsed.hasMatchedOption(option)) {
+                throw new IllegalArgumentException("--no-fault runs " + s.cliName() + "'s healthy twin, which "
+                        + option + " would give a fault again; drop " + option);
+            }
         }
     }
 
-    private static void nonNegative(String option, int value) {
+    private static double positiveOrOff(String option, Double value) {
+        if (value == null) {
+            return Double.NaN;
+        }
+        if (!(value > 0 && !value.isInfinite())) {
+            throw new IllegalArgumentException(option + " must be a positive number, got " + value);
+        }
+        return value;
+    }
+
+    private static int positive(String option, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(option + " must be positive, got " + value);
+        }
+        return value;
+    }
+
+    private static int nonNegative(String option, int value) {
         if (value < 0) {
             throw new IllegalArgumentException(option + " must be >= 0, got " + value);
         }
+        return value;
     }
 
     private static <E extends Enum<E>> E choice(Class<E> type, String option, String value) {

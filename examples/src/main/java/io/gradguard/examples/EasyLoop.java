@@ -39,7 +39,7 @@ final class EasyLoop {
             int perEpoch = data.batchesPerEpoch(options.batchSize());
             epochs = Math.min(epochs, (options.maxSteps() + perEpoch - 1) / perEpoch);
         }
-        StepBudgetDataset batches = new StepBudgetDataset(data.train(), log, java.util.Set.copyOf(options.nanSteps()));
+        StepBudgetDataset batches = new StepBudgetDataset(data.train(), log, options.faults());
         EasyTrain.fit(trainer, epochs, batches, null);
     }
 

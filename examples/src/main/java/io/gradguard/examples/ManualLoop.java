@@ -7,7 +7,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.translate.TranslateException;
 import java.io.IOException;
-import java.util.Set;
 
 /** {@code --loop manual}: collector, forward, loss, backward, close, {@code trainer.step()} by hand. */
 final class ManualLoop {
@@ -16,7 +15,7 @@ final class ManualLoop {
 
     static void run(Trainer trainer, TrainingData data, Options options, RunLog log, BeforeStep beforeStep)
             throws IOException, TranslateException {
-        StepBudgetDataset batches = new StepBudgetDataset(data.train(), log, Set.copyOf(options.nanSteps()));
+        StepBudgetDataset batches = new StepBudgetDataset(data.train(), log, options.faults());
         for (int epoch = 0; epoch < options.epochs() && !log.exhausted(); epoch++) {
             for (Batch batch : trainer.iterateDataset(batches)) {
                 try (batch) {

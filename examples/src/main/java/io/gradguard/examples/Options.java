@@ -1,17 +1,19 @@
 package io.gradguard.examples;
 
 import java.nio.file.Path;
-import java.util.List;
 
 /**
- * Everything one training run needs, with scenario-dependent defaults already resolved.
+ * Everything one training run needs, with scenario-dependent defaults already resolved. Built by the
+ * command line or, in tests, from it with {@link #toBuilder()}: the components are many, and naming
+ * each one at the call site is what keeps a changed setting visible.
  *
+ * @param noFault true when this is a scenario's healthy twin ({@code --no-fault})
  * @param data a directory of IDX files, {@code "synthetic"}, or null for the Debian default with a
  *     synthetic fallback
  * @param maxSteps stop after this many optimizer steps; 0 = no limit
  * @param limitTrain use only the first N training examples; 0 = all
  * @param limitTest use only the first N test examples; 0 = all
- * @param nanSteps 1-based optimizer steps whose batch is poisoned with NaN pixels
+ * @param faults what the run injects mid-training (NaN or corrupt batches, a learning-rate jump)
  * @param divergenceBound a batch loss above this (or NaN/Inf) marks the run diverged
  * @param summary where to write the JSON summary, or null
  * @param gradNorms where to write per-step gradient norms (manual loop only), or null
@@ -23,12 +25,14 @@ import java.util.List;
 record Options(
         ModelKind model,
         Scenario scenario,
+        boolean noFault,
         int epochs,
         int batchSize,
-        double learningRate,
         OptimizerKind optimizer,
+        double learningRate,
         double momentum,
         String init,
+        double recurrentScale,
         int seed,
         String data,
         DeviceChoice device,
@@ -36,12 +40,11 @@ record Options(
         int maxSteps,
         int limitTrain,
         int limitTest,
-        List<Integer> nanSteps,
+        Faults faults,
         double divergenceBound,
         boolean stopOnDivergence,
         Path summary,
         Path gradNorms,
-        double recurrentScale,
         double handClip,
         double djlClipGrad) {
 
@@ -52,7 +55,6 @@ record Options(
     enum DeviceChoice { CPU, GPU, AUTO }
 
     Options {
-        nanSteps = List.copyOf(nanSteps);
         if (gradNorms != null && loop != LoopKind.MANUAL) {
             throw new IllegalArgumentException("--grad-norms needs --loop manual");
         }
@@ -64,40 +66,187 @@ record Options(
         }
     }
 
-    /** The CLI defaults for {@code scenario}; tests adjust them with the {@code with*} methods. */
+    /** The CLI defaults for {@code scenario}; tests adjust them through {@link #toBuilder()}. */
     static Options defaults(Scenario scenario) {
         return CommandLineOptions.parse("--scenario", scenario.cliName());
     }
 
-    Options withModel(ModelKind m) {
-        return new Options(m, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data, device,
-                loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale, handClip, djlClipGrad);
+    /** The same run without its scenario's fault: same model, data, optimizer, rate (unless the rate is the fault), steps. */
+    Options healthyTwin() {
+        return scenario.withoutFault(toBuilder(), optimizer).build();
     }
 
-    Options withEpochs(int e) {
-        return new Options(model, scenario, e, batchSize, learningRate, optimizer, momentum, init, seed, data, device,
-                loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale, handClip, djlClipGrad);
+    Builder toBuilder() {
+        return new Builder(this);
     }
 
-    Options withLoop(LoopKind l) {
-        return new Options(model, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data,
-                device, l, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary,
-                gradNorms, recurrentScale, handClip, djlClipGrad);
-    }
+    /** Sets components by name; {@link #build()} validates them together. */
+    static final class Builder {
+        private ModelKind model;
+        private Scenario scenario;
+        private boolean noFault;
+        private int epochs;
+        private int batchSize;
+        private OptimizerKind optimizer;
+        private double learningRate;
+        private double momentum;
+        private String init;
+        private double recurrentScale;
+        private int seed;
+        private String data;
+        private DeviceChoice device;
+        private LoopKind loop;
+        private int maxSteps;
+        private int limitTrain;
+        private int limitTest;
+        private Faults faults;
+        private double divergenceBound;
+        private boolean stopOnDivergence;
+        private Path summary;
+        private Path gradNorms;
+        private double handClip;
+        private double djlClipGrad;
 
-    Options withLimits(int steps, int train, int test) {
-        return new Options(model, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data,
-                device, loop, steps, train, test, nanSteps, divergenceBound, stopOnDivergence, summary, gradNorms, recurrentScale, handClip, djlClipGrad);
-    }
+        /** Starts from {@code scenario}'s own model, rates, init and faults; the rest as the CLI defaults them. */
+        Builder(Scenario scenario, OptimizerKind optimizer) {
+            this.scenario = scenario;
+            this.optimizer = optimizer;
+            model = scenario.defaultModel();
+            learningRate = scenario.defaultLearningRate(optimizer);
+            init = scenario.defaultInit();
+            recurrentScale = scenario.recurrentWeightScale();
+            faults = scenario.defaultFaults();
+            handClip = Double.NaN;
+            djlClipGrad = Double.NaN;
+        }
 
-    Options withStopOnDivergence(boolean stop) {
-        return new Options(model, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data,
-                device, loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stop, summary, gradNorms, recurrentScale, handClip, djlClipGrad);
-    }
+        private Builder(Options o) {
+            model = o.model;
+            scenario = o.scenario;
+            noFault = o.noFault;
+            epochs = o.epochs;
+            batchSize = o.batchSize;
+            optimizer = o.optimizer;
+            learningRate = o.learningRate;
+            momentum = o.momentum;
+            init = o.init;
+            recurrentScale = o.recurrentScale;
+            seed = o.seed;
+            data = o.data;
+            device = o.device;
+            loop = o.loop;
+            maxSteps = o.maxSteps;
+            limitTrain = o.limitTrain;
+            limitTest = o.limitTest;
+            faults = o.faults;
+            divergenceBound = o.divergenceBound;
+            stopOnDivergence = o.stopOnDivergence;
+            summary = o.summary;
+            gradNorms = o.gradNorms;
+            handClip = o.handClip;
+            djlClipGrad = o.djlClipGrad;
+        }
 
-    Options withGradNorms(Path file) {
-        return new Options(model, scenario, epochs, batchSize, learningRate, optimizer, momentum, init, seed, data,
-                device, loop, maxSteps, limitTrain, limitTest, nanSteps, divergenceBound, stopOnDivergence, summary,
-                file, recurrentScale, handClip, djlClipGrad);
+        Builder model(ModelKind v) {
+            model = v;
+            return this;
+        }
+
+        Builder noFault(boolean v) {
+            noFault = v;
+            return this;
+        }
+
+        Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
+
+        Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        Builder learningRate(double v) {
+            learningRate = v;
+            return this;
+        }
+
+        Builder momentum(double v) {
+            momentum = v;
+            return this;
+        }
+
+        Builder init(String v) {
+            init = v;
+            return this;
+        }
+
+        Builder recurrentScale(double v) {
+            recurrentScale = v;
+            return this;
+        }
+
+        Builder seed(int v) {
+            seed = v;
+            return this;
+        }
+
+        Builder data(String v) {
+            data = v;
+            return this;
+        }
+
+        Builder device(DeviceChoice v) {
+            device = v;
+            return this;
+        }
+
+        Builder loop(LoopKind v) {
+            loop = v;
+            return this;
+        }
+
+        /** {@code --max-steps}, {@code --limit-train}, {@code --limit-test}; 0 = no limit. */
+        Builder limits(int steps, int train, int test) {
+            maxSteps = steps;
+            limitTrain = train;
+            limitTest = test;
+            return this;
+        }
+
+        Builder faults(Faults v) {
+            faults = v;
+            return this;
+        }
+
+        Builder divergence(double bound, boolean stop) {
+            divergenceBound = bound;
+            stopOnDivergence = stop;
+            return this;
+        }
+
+        Builder stopOnDivergence(boolean v) {
+            stopOnDivergence = v;
+            return this;
+        }
+
+        Builder outputs(Path summaryFile, Path gradNormsFile) {
+            summary = summaryFile;
+            gradNorms = gradNormsFile;
+            return this;
+        }
+
+        Builder clipping(double hand, double djl) {
+            handClip = hand;
+            djlClipGrad = djl;
+            return this;
+        }
+
+        Options build() {
+            return new Options(model, scenario, noFault, epochs, batchSize, optimizer, learningRate, momentum, init,
+                    recurrentScale, seed, data, device, loop, maxSteps, limitTrain, limitTest, faults, divergenceBound,
+                    stopOnDivergence, summary, gradNorms, handClip, djlClipGrad);
+        }
     }
 }

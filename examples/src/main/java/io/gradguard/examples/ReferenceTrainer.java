@@ -122,16 +122,17 @@ public final class ReferenceTrainer {
                 ParameterList parameters = model.getBlock().getParameters();
                 scaleRecurrentWeights(parameters, options.recurrentScale());
                 long count = countParameters(parameters);
-                out.printf(Locale.ROOT, "model %s: %,d parameters in %d arrays; scenario %s, %s loop, optimizer %s"
-                                + " lr %s, init %s, seed %d, data %s (%d train / %d test), device %s%n",
+                out.printf(Locale.ROOT, "model %s: %,d parameters in %d arrays; scenario %s%s, %s loop, optimizer %s"
+                                + " lr %s%s, init %s, seed %d, data %s (%d train / %d test), device %s; faults: %s%n",
                         options.model().cliName(), count, parameters.size(), options.scenario().cliName(),
-                        options.loop().name().toLowerCase(Locale.ROOT), options.optimizer().name().toLowerCase(Locale.ROOT),
-                        options.learningRate(), options.init(), options.seed(), data.source(), data.trainSize(),
-                        data.testSize(), device);
+                        options.noFault() ? " (healthy twin)" : "", options.loop().name().toLowerCase(Locale.ROOT),
+                        options.optimizer().name().toLowerCase(Locale.ROOT), options.learningRate(),
+                        options.momentum() > 0 ? " momentum " + options.momentum() : "", options.init(), options.seed(),
+                        data.source(), data.trainSize(), data.testSize(), device, options.faults().describe());
                 train(trainer, data, options, log, beforeStep);
                 var epochs = log.epochs();
                 TrainingSummary summary = new TrainingSummary(options.model().cliName(), options.scenario().cliName(),
-                        epochs, epochs.isEmpty() ? 0 : epochs.get(epochs.size() - 1).testAccuracy(), log.diverged(),
+                        options.noFault(), epochs, epochs.isEmpty() ? 0 : epochs.get(epochs.size() - 1).testAccuracy(), log.diverged(),
                         log.divergenceStep(), log.steps(), count, WeightsDigest.sha256(parameters),
                         log.medianStepMillis());
                 if (options.summary() != null) {
@@ -162,7 +163,8 @@ public final class ReferenceTrainer {
     }
 
     private static Optimizer optimizer(Options options) {
-        Tracker rate = Tracker.fixed((float) options.learningRate());
+        // The job's own schedule, a Tracker as users write them: constant unless --lr-jump changes the rate.
+        Tracker rate = StepSchedule.of(options.learningRate(), options.faults().lrJump());
         // DJL's builders take clipGrad < 0 as "off", which is their default.
         float clipGrad = Double.isNaN(options.djlClipGrad()) ? -1f : (float) options.djlClipGrad();
         return switch (options.optimizer()) {

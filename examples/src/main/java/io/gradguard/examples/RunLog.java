@@ -69,13 +69,14 @@ final class RunLog {
 
     /**
      * Records the batch of the current step; a NaN/Inf loss or one past the bound marks divergence.
-     * Poisoned ({@code --nan-steps}) batches count for accuracy only, not for loss or divergence.
+     * Batches the data pipeline broke ({@code --nan-steps}, {@code --corrupt-steps}) count for accuracy only,
+     * not for loss or divergence.
      */
     void recordBatch(float loss, long correct, long size) {
         epochCorrect += correct;
         epochSeen += size;
-        if (options.nanSteps().contains(steps)) {
-            // A poisoned batch's loss is NaN by construction; what matters is whether the job recovers.
+        if (options.faults().spoilsBatch(steps)) {
+            // A broken batch's loss is NaN or huge by construction; what matters is whether the job recovers.
             return;
         }
         epochLossSum += loss;

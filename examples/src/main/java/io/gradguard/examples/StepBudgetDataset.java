@@ -10,23 +10,29 @@ import ai.djl.util.Progress;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The training batches as both loops see them. Wrapping the dataset (rather than the loop) is what
  * lets {@code EasyTrain.fit} honour {@code --max-steps} and {@code --stop-on-divergence}: the
- * iteration simply ends. It also numbers steps, poisons the {@code --nan-steps} batches and times
- * each batch from hand-out to the next request (forward, backward, step and batch close).
+ * iteration simply ends. It also numbers steps, breaks the {@code --nan-steps} and {@code --corrupt-steps}
+ * batches the way data pipelines break them, and times each batch from hand-out to the next request
+ * (forward, backward, step and batch close).
  */
 final class StepBudgetDataset implements Dataset {
 
     private final Dataset batches;
     private final RunLog log;
     private final Set<Integer> poisonedSteps;
+    private final Set<Integer> corruptSteps;
+    private final float corruptScale;
 
-    StepBudgetDataset(Dataset batches, RunLog log, Set<Integer> poisonedSteps) {
+    StepBudgetDataset(Dataset batches, RunLog log, Faults faults) {
         this.batches = batches;
         this.log = log;
-        this.poisonedSteps = Set.copyOf(poisonedSteps);
+        this.poisonedSteps = Set.copyOf(faults.nanSteps());
+        this.corruptSteps = Set.copyOf(faults.corruptSteps());
+        this.corruptScale = (float) faults.corruptScale();
     }
 
     @Override
@@ -62,8 +68,11 @@ final class StepBudgetDataset implements Dataset {
         public Batch next() {
             Batch batch = inner.next();
             int step = log.startStep();
+            if (corruptSteps.contains(step)) {
+                replaceImages(batch, images -> images.mul(corruptScale));
+            }
             if (poisonedSteps.contains(step)) {
-                poison(batch);
+                replaceImages(batch, StepBudgetDataset::poisonFirstImage);
             }
             handedOutAt = System.nanoTime();
             return batch;
@@ -71,14 +80,20 @@ final class StepBudgetDataset implements Dataset {
     }
 
     /**
-     * Replaces the first image of the batch by NaN pixels. A copy, because a batch may be a view of
-     * the dataset's storage and the poison must hit exactly one step.
+     * Puts a changed copy in place of the batch's images. A copy, because a batch may be a view of the
+     * dataset's storage and the fault must hit exactly one step.
      */
-    private static void poison(Batch batch) {
+    private static void replaceImages(Batch batch, UnaryOperator<NDArray> change) {
         NDArray images = batch.getData().get(0);
+        NDArray changed = change.apply(images);
+        batch.getData().set(0, changed);
+        images.close();
+    }
+
+    /** One image of NaN pixels, as from a decoder that failed on one file. */
+    private static NDArray poisonFirstImage(NDArray images) {
         NDArray poisoned = images.duplicate();
         poisoned.set(new NDIndex("0"), Float.NaN);
-        batch.getData().set(0, poisoned);
-        images.close();
+        return poisoned;
     }
 }

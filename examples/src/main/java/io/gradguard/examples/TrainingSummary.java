@@ -8,6 +8,7 @@ import java.util.List;
 /**
  * The outcome of a run, written by {@code --summary FILE}.
  *
+ * @param healthyTwin the scenario ran without its fault ({@code --no-fault})
  * @param testAccuracy the last epoch's test accuracy (0 when no epoch finished)
  * @param diverged a batch loss was NaN/Inf or exceeded {@code --divergence-bound}
  * @param divergenceStep the first diverged optimizer step (1-based), or -1
@@ -19,6 +20,7 @@ import java.util.List;
 record TrainingSummary(
         String model,
         String scenario,
+        boolean healthyTwin,
         List<EpochResult> epochs,
         double testAccuracy,
         boolean diverged,
@@ -52,6 +54,7 @@ record TrainingSummary(
                 .append(",\"parameters\":").append(parameters)
                 .append(",\"weights_sha256\":").append(Json.string(weightsSha256))
                 .append(",\"median_step_ms\":").append(Json.number(medianStepMillis))
+                .append(",\"healthy_twin\":").append(healthyTwin)
                 .append("}\n").toString();
     }
 

@@ -76,7 +76,7 @@ class ClippingOptionsTest {
 
     @Test
     void djlClipGradChangesTheWeightsOnlyWhenGradientsExceedIt() throws Exception {
-        Options plain = Options.defaults(Scenario.HEALTHY).withEpochs(1).withLimits(5, 320, 64);
+        Options plain = Options.defaults(Scenario.HEALTHY).toBuilder().epochs(1).limits(5, 320, 64).build();
         String bare = ReferenceTrainer.run(plain).weightsSha256();
         String loose = ReferenceTrainer.run(CommandLineOptions.parse("--epochs", "1", "--max-steps", "5",
                 "--limit-train", "320", "--limit-test", "64", "--djl-clip-grad", "1e6")).weightsSha256();

@@ -15,14 +15,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** Real training through the same entry point as the CLI; Fashion-MNIST is decoded once per JVM. */
 class TrainingTest {
 
-    private static Options quick(Scenario scenario, int maxSteps) {
-        return Options.defaults(scenario).withEpochs(1).withLimits(maxSteps, 0, 500);
+    private static Options.Builder quick(Scenario scenario, int maxSteps) {
+        return Options.defaults(scenario).toBuilder().epochs(1).limits(maxSteps, 0, 500);
     }
 
     @Test
     void mlpReachesEightyPercentTestAccuracyInOneEpoch() throws Exception {
         assumeTrue(FashionMnist.isPresent(FashionMnist.DEBIAN_DIR), "needs the dataset-fashion-mnist package");
-        TrainingSummary summary = ReferenceTrainer.run(Options.defaults(Scenario.HEALTHY).withEpochs(1));
+        TrainingSummary summary = ReferenceTrainer.run(Options.defaults(Scenario.HEALTHY).toBuilder().epochs(1).build());
         System.out.printf("mlp 1 epoch: test accuracy %.4f, %d steps, median step %.2f ms%n",
                 summary.testAccuracy(), summary.steps(), summary.medianStepMillis());
         assertEquals(938, summary.steps());
@@ -44,7 +44,7 @@ class TrainingTest {
     /** Two epochs of 100 steps over the first 6,400 images: the second epoch's mean loss is clearly lower. */
     private static void assertLossFalls(ModelKind model, long parameters) throws Exception {
         TrainingSummary summary = ReferenceTrainer.run(
-                Options.defaults(Scenario.HEALTHY).withModel(model).withEpochs(2).withLimits(0, 6_400, 1_000));
+                Options.defaults(Scenario.HEALTHY).toBuilder().model(model).epochs(2).limits(0, 6_400, 1_000).build());
         List<EpochResult> epochs = summary.epochs();
         System.out.printf("%s: loss %.4f -> %.4f, test accuracy %.4f%n", model.cliName(), epochs.get(0).loss(),
                 epochs.get(1).loss(), summary.testAccuracy());
@@ -59,7 +59,7 @@ class TrainingTest {
         int[] expectedStep = {3, 3, 2, 21};
         Scenario[] scenarios = {Scenario.EXPLODE_LR, Scenario.EXPLODE_INIT, Scenario.EXPLODE_RNN, Scenario.NAN_INJECT};
         for (int i = 0; i < scenarios.length; i++) {
-            TrainingSummary summary = ReferenceTrainer.run(quick(scenarios[i], 100).withStopOnDivergence(true));
+            TrainingSummary summary = ReferenceTrainer.run(quick(scenarios[i], 100).stopOnDivergence(true).build());
             System.out.printf("%s diverged at step %d%n", scenarios[i].cliName(), summary.divergenceStep());
             assertTrue(summary.diverged(), scenarios[i].cliName());
             assertEquals(expectedStep[i], summary.divergenceStep(), scenarios[i].cliName());
@@ -69,7 +69,7 @@ class TrainingTest {
 
     @Test
     void healthyDoesNotDiverge() throws Exception {
-        TrainingSummary summary = ReferenceTrainer.run(quick(Scenario.HEALTHY, 150).withStopOnDivergence(true));
+        TrainingSummary summary = ReferenceTrainer.run(quick(Scenario.HEALTHY, 150).stopOnDivergence(true).build());
         assertFalse(summary.diverged());
         assertEquals(-1, summary.divergenceStep());
         assertEquals(150, summary.steps());
@@ -78,7 +78,7 @@ class TrainingTest {
 
     @Test
     void divergedJobKeepsTrainingWithoutStopOption() throws Exception {
-        TrainingSummary summary = ReferenceTrainer.run(quick(Scenario.NAN_INJECT, 25));
+        TrainingSummary summary = ReferenceTrainer.run(quick(Scenario.NAN_INJECT, 25).build());
         assertTrue(summary.diverged());
         assertEquals(21, summary.divergenceStep(), "the first step on NaN weights, after the poisoned step 20");
         assertEquals(25, summary.steps());
@@ -88,7 +88,7 @@ class TrainingTest {
     @Test
     void sameSeedGivesIdenticalWeightsInBothLoops() throws Exception {
         for (Options.LoopKind loop : Options.LoopKind.values()) {
-            Options options = quick(Scenario.HEALTHY, 30).withLoop(loop);
+            Options options = quick(Scenario.HEALTHY, 30).loop(loop).build();
             String first = ReferenceTrainer.run(options).weightsSha256();
             String second = ReferenceTrainer.run(options).weightsSha256();
             assertEquals(first, second, loop.name());

@@ -43,6 +43,9 @@ final class MetricContract {
             "gradguard_agent_errors_total",
             "gradguard_policy_info",
             "gradguard_config_reloads_total",
+            "gradguard_recoveries_total",
+            "gradguard_lr_scale",
+            "gradguard_rewound_steps_total",
             "gradguard_incidents_total",
             "gradguard_shadow_clip_total",
             "gradguard_shadow_clip_coefficient");

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The live page ({@code /}) and its scripts and styles, every byte from the agent jar: the page
@@ -37,6 +38,11 @@ final class LivePage implements HttpHandler {
             "/uplot/uPlot.iife.min.js", new String[] {"uplot/uPlot.iife.min.js", JS},
             "/uplot/uPlot.min.css", new String[] {"uplot/uPlot.min.css", CSS},
             "/uplot/LICENSE", new String[] {"uplot/LICENSE", TEXT});
+
+    /** The paths the page answers, each exactly (the endpoint refuses any other path). */
+    static Set<String> paths() {
+        return FILES.keySet();
+    }
 
     /** The files, read from the jar at the first request (start-up pays nothing for a page never opened). */
     private volatile Map<String, byte[]> bodies;

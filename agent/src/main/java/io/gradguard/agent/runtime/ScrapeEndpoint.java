@@ -89,7 +89,7 @@ final class ScrapeEndpoint implements MetricsExporter {
                         new LiveSteps(live, config.run()));
                 warnIfReachable(config.host(), address, port, credentials != null, tls != null);
                 if (holder != null) {
-                    sayHeld(config.host(), first, holder, "This job's endpoint is at " + endpoint.url()
+                    sayHeld(config.host(), first, holder, "This job's endpoint is at " + endpoint.url() + "metrics"
                             + " instead; scrapers still pointed at port " + first + " read the other program.");
                 }
                 return endpoint;
@@ -148,7 +148,10 @@ final class ScrapeEndpoint implements MetricsExporter {
         server.bind(address, BACKLOG);
         guarded(server.createContext("/metrics", new EndpointMetricsCache(registry)), filter);
         guarded(server.createContext("/-/healthy", new HealthyHandler()), filter);
-        guarded(server.createContext("/", new LivePage()), filter);
+        LivePage page = new LivePage();
+        for (String path : LivePage.paths()) {
+            guarded(server.createContext(path, page), filter); // one exact context per file the page serves
+        }
         guarded(server.createContext("/api/steps", liveSteps), filter);
         server.start();
         return new ScrapeEndpoint(server, tls == null ? "http" : "https", host);

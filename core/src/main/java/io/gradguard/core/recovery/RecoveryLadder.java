@@ -14,6 +14,8 @@ import io.gradguard.core.stats.NormEma;
  *            the job's own rate jumps x rate_jump in one step ───> BACKOFF to the previous update size
  *   BACKED-OFF ── recovery.calm_steps without explosion ─────────> RAISE: rate / factor (never above the
  *                                                                   level that failed before) ──> CALM at 1
+ *   RAISED ── explosions, or the loss rises within the trial ──────> BACKOFF to the level before, now the
+ *                                                                   ceiling; REWIND to the raise's snapshot
  *   any ── recovery.diverge_steps bad steps in a row ────────────> REWIND to the last healthy snapshot,
  *                                                                   rate x factor^2, never raised again
  *   any ── more than recovery.max_rewinds within rewind_window ──> FAIL the job (or STOP recovering)
@@ -23,7 +25,7 @@ import io.gradguard.core.stats.NormEma;
  * gradient, or a loss far above its band (a running mean and spread of log loss, fed by healthy
  * steps only). A <em>bad</em> step, for divergence, is a non-finite gradient or loss, or a loss
  * far above the band. A snapshot is taken every {@code recovery.snapshot_every} steps, and at the
- * first, only when the last {@code recovery.window} steps were healthy.
+ * first, only when the last {@code recovery.window} steps were healthy, and at every raise.
  *
  * <p>Called on the training thread only.
  */
@@ -35,6 +37,13 @@ public final class RecoveryLadder {
     static final double LOSS_FAR_FACTOR = 10.0;
     /** A step whose norm is this many times the detector's bound is an outlier, not just a spike. */
     static final double OUTLIER_FACTOR = 20.0;
+    /**
+     * Steps after a raise during which a rising loss undoes it: a rate that is too high for the run
+     * need not explode the norm (with momentum it often does not); it makes the loss climb instead.
+     */
+    static final int TRIAL_STEPS = 40;
+    /** The rise of the loss band's mean (log loss) during a trial that undoes the raise: 10%. */
+    static final double TRIAL_LOSS_RISE = Math.log(1.1);
 
     private final boolean backoff;
     private final boolean rewind;
@@ -61,6 +70,7 @@ public final class RecoveryLadder {
     private long lastEvent = Long.MIN_VALUE / 2;
     private long lastChange = Long.MIN_VALUE / 2;
     private long lastRaise = Long.MIN_VALUE / 2;
+    private double lossAtRaise = Double.NaN;
     private long badInARow;
     private long snapshotStep = -1;
     private double previousRate = Double.NaN;
@@ -155,7 +165,9 @@ public final class RecoveryLadder {
                         + "x the explosion bound";
             }
         }
-        if (backoff && action == RecoveryAction.NONE) {
+        if (backoff && action == RecoveryAction.NONE && raiseMadeItWorse(step)) {
+            return undoRaise(step, canRewind);
+        } else if (backoff && action == RecoveryAction.NONE) {
             action = guardRate(step, nextJobRate);
             if (action == RecoveryAction.BACKOFF) {
                 why = "the job's own learning rate jumped " + format(nextJobRate / previousRate) + "x in one step";
@@ -183,7 +195,8 @@ public final class RecoveryLadder {
             return false;
         }
         boolean calm = step - lastEvent > window;
-        return snapshotStep < 0 || (calm && step - snapshotStep >= snapshotEvery);
+        // a raise is a trial: the state before its first update is what a failed trial goes back to
+        return snapshotStep < 0 || step == lastRaise || (calm && step - snapshotStep >= snapshotEvery);
     }
 
     /**
@@ -282,7 +295,33 @@ public final class RecoveryLadder {
         scale = Math.min(ceiling, scale / factor);
         lastChange = step;
         lastRaise = step;
+        lossAtRaise = lossBand.warmedUp() ? lossBand.mean() : Double.NaN;
         return true;
+    }
+
+    /**
+     * A raise whose trial failed is undone: the rate goes back to the level before it, which becomes
+     * the ceiling, and with rewinds on the run goes back to the snapshot taken at the raise, so the
+     * trial's updates leave no trace (they do not count towards {@code recovery.max_rewinds}: the run
+     * did not diverge, the raise was too much).
+     */
+    private Verdict undoRaise(long step, boolean canRewind) {
+        String why = "the loss rose " + format(100 * Math.expm1(lossBand.mean() - lossAtRaise)) + "% in the "
+                + (step - lastRaise) + " steps since the rate was raised";
+        lossAtRaise = Double.NaN;
+        backOff(step);
+        if (rewind && canRewind && snapshotStep == lastRaise) {
+            badInARow = 0;
+            return verdict(RecoveryAction.REWIND, step - snapshotStep, why + "; back to the snapshot of step "
+                    + snapshotStep);
+        }
+        return verdict(RecoveryAction.BACKOFF, 0, why);
+    }
+
+    /** During a raise's trial: whether the loss band's mean has risen past the trial's limit. */
+    private boolean raiseMadeItWorse(long step) {
+        return step - lastRaise <= TRIAL_STEPS && !Double.isNaN(lossAtRaise)
+                && lossBand.mean() - lossAtRaise > TRIAL_LOSS_RISE;
     }
 
     private boolean lossFarAbove(double loss) {
