@@ -2,7 +2,6 @@ package io.gradguard.agent.bench;
 
 import com.sun.net.httpserver.HttpServer;
 import io.gradguard.agent.it.LivePagePoller;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -78,18 +77,22 @@ public final class OverheadBenchmark {
         }
         Path agent = Path.of(require(o, "agent"));
         Path examples = Path.of(require(o, "examples"));
-        List<String> models = List.of(o.getOrDefault("models", "mlp,cnn,lstm,deep-mlp,wide-mlp").split(","));
+        List<String> models = List.of(
+                o.getOrDefault("models", "mlp,cnn,lstm,deep-mlp,wide-mlp").split(","));
         int rounds = Integer.parseInt(o.getOrDefault("rounds", "2"));
         int steps = Integer.parseInt(o.getOrDefault("steps", "300"));
         int wideSteps = Integer.parseInt(o.getOrDefault("wide-steps", "30"));
         // Weight norms, update ratios and max |g| are sampled every N steps; 100 is the default this
         // benchmark recommends (the agent's own default is 1 until the lead changes it).
         String monitorArgs = o.getOrDefault("monitor-args", "update_ratio_every=100");
-        List<String> only = o.containsKey("variants") ? List.of(o.get("variants").split(",")) : null;
-        List<String> sections = List.of(o.getOrDefault("only", "jobs,stats-pass,startup").split(","));
+        List<String> only =
+                o.containsKey("variants") ? List.of(o.get("variants").split(",")) : null;
+        List<String> sections =
+                List.of(o.getOrDefault("only", "jobs,stats-pass,startup").split(","));
         for (String section : sections) {
             if (!List.of("jobs", "stats-pass", "startup").contains(section)) {
-                throw new IllegalArgumentException("--only " + section + " is not a section; use jobs, stats-pass or startup\n" + usage());
+                throw new IllegalArgumentException(
+                        "--only " + section + " is not a section; use jobs, stats-pass or startup\n" + usage());
             }
         }
         boolean skipPass = o.containsKey("no-stats-pass") || !sections.contains("stats-pass");
@@ -97,10 +100,17 @@ public final class OverheadBenchmark {
         int startupPairs = Integer.parseInt(o.getOrDefault("startup-pairs", "7"));
 
         String threads = "1 (-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1, every JVM)";
-        System.out.printf(Locale.ROOT, "gradguard overhead benchmark, %s%n",
+        System.out.printf(
+                Locale.ROOT,
+                "gradguard overhead benchmark, %s%n",
                 ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
-        System.out.printf(Locale.ROOT, "machine: %s, nproc %d, java %s; threads: %s%n", cpuModel(),
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
+        System.out.printf(
+                Locale.ROOT,
+                "machine: %s, nproc %d, java %s; threads: %s%n",
+                cpuModel(),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                threads);
 
         // monitor-otlp exports to this sink, which answers every export as a Collector does.
         HttpServer otlpSink = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
@@ -112,8 +122,18 @@ public final class OverheadBenchmark {
         });
         otlpSink.start();
         try {
-            runAll(agent, examples, models, rounds, steps, wideSteps, only, skipJobs,
-                    variants(monitorArgs, "http://127.0.0.1:" + otlpSink.getAddress().getPort() + "/v1/metrics"));
+            runAll(
+                    agent,
+                    examples,
+                    models,
+                    rounds,
+                    steps,
+                    wideSteps,
+                    only,
+                    skipJobs,
+                    variants(
+                            monitorArgs,
+                            "http://127.0.0.1:" + otlpSink.getAddress().getPort() + "/v1/metrics"));
         } finally {
             otlpSink.stop(0);
         }
@@ -126,17 +146,34 @@ public final class OverheadBenchmark {
         }
     }
 
-    private static void runAll(Path agent, Path examples, List<String> models, int rounds, int steps, int wideSteps,
-            List<String> only, boolean skipJobs, List<Variant> variants) throws Exception {
+    private static void runAll(
+            Path agent,
+            Path examples,
+            List<String> models,
+            int rounds,
+            int steps,
+            int wideSteps,
+            List<String> only,
+            boolean skipJobs,
+            List<Variant> variants)
+            throws Exception {
         if (only != null) {
             variants.removeIf(v -> !only.contains(v.name()));
         }
         if (!skipJobs) {
-            System.out.printf(Locale.ROOT, "jobs: --loop manual --epochs 1 --limit-test 64, %d steps (wide-mlp %d),"
-                    + " %d rounds alternating A..Z Z..A, child JVMs %s; median step from --summary JSON%n",
-                    steps, wideSteps, rounds, String.join(" ", JVM_FLAGS));
+            System.out.printf(
+                    Locale.ROOT,
+                    "jobs: --loop manual --epochs 1 --limit-test 64, %d steps (wide-mlp %d),"
+                            + " %d rounds alternating A..Z Z..A, child JVMs %s; median step from --summary JSON%n",
+                    steps,
+                    wideSteps,
+                    rounds,
+                    String.join(" ", JVM_FLAGS));
             for (Variant v : variants) {
-                System.out.printf(Locale.ROOT, "  %-14s %s%s%n", v.name(),
+                System.out.printf(
+                        Locale.ROOT,
+                        "  %-14s %s%s%n",
+                        v.name(),
                         v.hasAgent() ? "-javaagent:gradguard-agent.jar=" + v.agentArgs() : "no agent",
                         v.trainerArgs().isEmpty() ? "" : " " + String.join(" ", v.trainerArgs()));
             }
@@ -153,9 +190,15 @@ public final class OverheadBenchmark {
                     for (Variant v : order) {
                         Run r = runJob(agent, examples, work, model, n, v);
                         results.computeIfAbsent(model, k -> new LinkedHashMap<>())
-                                .computeIfAbsent(v.name(), k -> new ArrayList<>()).add(r);
-                        System.err.printf(Locale.ROOT, "[bench] round %d %-9s %-14s median step %.3f ms%s (%.1f s)%n",
-                                round + 1, model, v.name(), r.medianStepMs(),
+                                .computeIfAbsent(v.name(), k -> new ArrayList<>())
+                                .add(r);
+                        System.err.printf(
+                                Locale.ROOT,
+                                "[bench] round %d %-9s %-14s median step %.3f ms%s (%.1f s)%n",
+                                round + 1,
+                                model,
+                                v.name(),
+                                r.medianStepMs(),
                                 v.hasAgent() ? String.format(Locale.ROOT, ", agent %.1f us", r.agentMedianUs()) : "",
                                 r.seconds());
                     }
@@ -179,6 +222,7 @@ public final class OverheadBenchmark {
         v.add(new Variant("monitor-otlp", base + ",otlp.endpoint=" + otlpSink + ",otlp.interval=1", List.of()));
         v.add(new Variant("global-norm", base + ",policy.type=global-norm,policy.max_norm=1e-6", List.of()));
         v.add(new Variant("agc", base + ",policy.type=agc", List.of()));
+        v.add(new Variant("auto", base + ",policy.type=auto", List.of()));
         v.add(new Variant("hand-clip", null, List.of("--hand-clip", "1e-6")));
         v.add(new Variant("djl-clip-grad", null, List.of("--djl-clip-grad", "1e-3")));
         return v;
@@ -200,9 +244,23 @@ public final class OverheadBenchmark {
             }
             cmd.add("-javaagent:" + agent + "=" + v.agentArgs().replace("{port}", String.valueOf(port)));
         }
-        cmd.addAll(List.of("-jar", examples.toString(), "--model", model, "--epochs", "1", "--loop", "manual",
-                "--max-steps", Integer.toString(steps), "--limit-train", Integer.toString(steps * 64),
-                "--limit-test", "64", "--summary", summary.toString()));
+        cmd.addAll(List.of(
+                "-jar",
+                examples.toString(),
+                "--model",
+                model,
+                "--epochs",
+                "1",
+                "--loop",
+                "manual",
+                "--max-steps",
+                Integer.toString(steps),
+                "--limit-train",
+                Integer.toString(steps * 64),
+                "--limit-test",
+                "64",
+                "--summary",
+                summary.toString()));
         cmd.addAll(v.trainerArgs());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("DJL_OFFLINE", "true");
@@ -215,11 +273,13 @@ public final class OverheadBenchmark {
         } finally {
             if (page != null) {
                 page.close();
-                System.err.printf(Locale.ROOT, "[bench] live page: %d polls answered, %d rows%n", page.polls(), page.rows());
+                System.err.printf(
+                        Locale.ROOT, "[bench] live page: %d polls answered, %d rows%n", page.polls(), page.rows());
             }
         }
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(model + " " + v.name() + " failed:\n" + new String(out, StandardCharsets.UTF_8));
+            throw new IllegalStateException(
+                    model + " " + v.name() + " failed:\n" + new String(out, StandardCharsets.UTF_8));
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         String output = new String(out, StandardCharsets.UTF_8);
@@ -254,7 +314,8 @@ public final class OverheadBenchmark {
     }
 
     /** Runs a child JVM to its end; a failure or a run past the limit throws with its output. */
-    static Finished runToEnd(List<String> cmd, String what, long limitMinutes) throws IOException, InterruptedException {
+    static Finished runToEnd(List<String> cmd, String what, long limitMinutes)
+            throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("DJL_OFFLINE", "true");
         long t0 = System.nanoTime();
@@ -268,8 +329,9 @@ public final class OverheadBenchmark {
 
     private static void printTable(Map<String, Map<String, List<Run>>> results, List<Variant> variants) {
         System.out.println();
-        System.out.println("| model | variant | median step ms | x bare | added us (variant - bare) | agent's own us, median / mean"
-                + " (exit line) | per-run medians ms |");
+        System.out.println(
+                "| model | variant | median step ms | x bare | added us (variant - bare) | agent's own us, median / mean"
+                        + " (exit line) | per-run medians ms |");
         System.out.println("|---|---|---:|---:|---:|---:|---|");
         for (Map.Entry<String, Map<String, List<Run>>> model : results.entrySet()) {
             Map<String, List<Run>> byVariant = model.getValue();
@@ -280,16 +342,29 @@ public final class OverheadBenchmark {
                     continue;
                 }
                 double ms = median(runs, Run::medianStepMs);
-                String own = v.hasAgent() ? String.format(Locale.ROOT, "%.0f / %.0f", median(runs, Run::agentMedianUs),
-                        median(runs, Run::agentMeanUs)) : "";
+                String own = v.hasAgent()
+                        ? String.format(
+                                Locale.ROOT,
+                                "%.0f / %.0f",
+                                median(runs, Run::agentMedianUs),
+                                median(runs, Run::agentMeanUs))
+                        : "";
                 StringBuilder each = new StringBuilder();
                 for (Run r : runs) {
-                    each.append(each.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", r.medianStepMs()));
+                    each.append(each.length() == 0 ? "" : " ")
+                            .append(String.format(Locale.ROOT, "%.2f", r.medianStepMs()));
                 }
                 boolean isBare = "bare".equals(v.name());
-                System.out.printf(Locale.ROOT, "| %s | %s | %.3f | %s | %s | %s | %s |%n", model.getKey(), v.name(), ms,
+                System.out.printf(
+                        Locale.ROOT,
+                        "| %s | %s | %.3f | %s | %s | %s | %s |%n",
+                        model.getKey(),
+                        v.name(),
+                        ms,
                         isBare ? "1.000" : String.format(Locale.ROOT, "%.3f", ms / bare),
-                        isBare ? "" : String.format(Locale.ROOT, "%+.0f", (ms - bare) * 1000), own, each);
+                        isBare ? "" : String.format(Locale.ROOT, "%+.0f", (ms - bare) * 1000),
+                        own,
+                        each);
             }
         }
     }
@@ -342,10 +417,11 @@ public final class OverheadBenchmark {
     }
 
     private static String usage() {
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "usage: OverheadBenchmark --agent JAR --examples JAR [options]",
                 "  --models LIST       default mlp,cnn,lstm,deep-mlp,wide-mlp",
-                "  --variants LIST     subset of bare,monitor,monitor-ur1,monitor-otlp,live-page,global-norm,agc,hand-clip,djl-clip-grad",
+                "  --variants LIST     subset of bare,monitor,monitor-ur1,monitor-otlp,live-page,global-norm,agc,auto,hand-clip,djl-clip-grad",
                 "  --rounds N          default 2 (order reverses every other round)",
                 "  --steps N           optimizer steps per job, default 300",
                 "  --wide-steps N      steps for wide-mlp, default 30",

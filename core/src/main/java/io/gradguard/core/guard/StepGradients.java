@@ -4,12 +4,10 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
-
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.djl.TrainableParameter;
-import io.gradguard.core.stats.GradientStatistics;
 import io.gradguard.core.stats.ParameterGradient;
-
+import io.gradguard.core.stats.StatisticsPlan;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,7 +32,7 @@ final class StepGradients implements AutoCloseable {
     static final int REFRESH_STEPS = 1000;
 
     /** A step's gradients with the plan that fits them. */
-    record Read(List<ParameterGradient> gradients, GradientStatistics.Plan plan) {}
+    record Read(List<ParameterGradient> gradients, StatisticsPlan plan) {}
 
     private final DjlTrainer trainer;
     private List<TrainableParameter> keptFor;
@@ -51,7 +49,7 @@ final class StepGradients implements AutoCloseable {
         Device[] devices = trainer.devices();
         if (devices.length > 1) {
             List<ParameterGradient> grads = reduced(trainable, devices, scratch, reduceInPlace);
-            return new Read(grads, GradientStatistics.Plan.of(grads));
+            return new Read(grads, StatisticsPlan.of(grads));
         }
         if (kept == null || trainable != keptFor || ++keptSteps >= REFRESH_STEPS || weightsMoved(trainable)) {
             close();
@@ -64,7 +62,7 @@ final class StepGradients implements AutoCloseable {
                 grad.attach(keptHandles);
                 grads.add(new ParameterGradient(p.name(), weight, grad));
             }
-            kept = new Read(List.copyOf(grads), GradientStatistics.Plan.of(grads, keptHandles));
+            kept = new Read(List.copyOf(grads), StatisticsPlan.of(grads, keptHandles));
             keptFor = trainable;
             keptSteps = 0;
         }
@@ -77,7 +75,8 @@ final class StepGradients implements AutoCloseable {
         Device device = trainer.devices()[0];
         List<ParameterGradient> grads = kept.gradients();
         for (int i = 0; i < grads.size(); i++) {
-            if (store.getValue(trainable.get(i).parameter(), device, true) != grads.get(i).weight()) {
+            if (store.getValue(trainable.get(i).parameter(), device, true)
+                    != grads.get(i).weight()) {
                 return true;
             }
         }

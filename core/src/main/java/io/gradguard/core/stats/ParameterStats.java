@@ -9,5 +9,4 @@ package io.gradguard.core.stats;
  * @param nonFinite whether the gradient holds a NaN or an Inf
  * @param weightNorm L2 norm of the weights, or NaN when not sampled this step
  */
-public record ParameterStats(
-        String name, double gradNorm, double gradMaxAbs, boolean nonFinite, double weightNorm) {}
+public record ParameterStats(String name, double gradNorm, double gradMaxAbs, boolean nonFinite, double weightNorm) {}

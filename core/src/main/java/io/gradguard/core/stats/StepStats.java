@@ -10,8 +10,7 @@ import java.util.List;
  * @param globalMaxAbs max |g| over all gradients (the global inf-norm)
  * @param nonFinite whether any gradient holds a NaN or an Inf
  */
-public record StepStats(
-        List<ParameterStats> parameters, double globalNorm, double globalMaxAbs, boolean nonFinite) {
+public record StepStats(List<ParameterStats> parameters, double globalNorm, double globalMaxAbs, boolean nonFinite) {
 
     /** Defensive copy: a record handed to metrics and policies must not change under them. */
     public StepStats {

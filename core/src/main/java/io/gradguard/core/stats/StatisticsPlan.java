@@ -1,0 +1,309 @@
+package io.gradguard.core.stats;
+
+import static io.gradguard.core.stats.TorchReductions.owned;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.gradguard.core.djl.StorageViews;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How one list of gradients is reduced, decided once per set of trainable parameters (shapes,
+ * types and devices do not change from step to step) and reused at every step.
+ *
+ * <p>Each gradient goes the cheapest exact way. On CPU, small float32 gradients are read in Java
+ * through views of their storage ({@link HostSums}: no native call at all), the others by one BLAS
+ * dot product each, or by row norms when large; their results are read through zero-copy views.
+ * On other devices, where every call is a kernel launch, small gradients that share a shape are
+ * stacked and reduced by one row-wise {@code norm} per shape, and everything is read back with one
+ * host sync.
+ */
+public final class StatisticsPlan {
+
+    /**
+     * CPU gradients up to this size are summed in Java: at about 2 us per native reduction and 0.6
+     * ns per float in Java, the break-even is near 3,000 floats.
+     */
+    static final long HOST_MAX_ELEMENTS = 2048;
+
+    /** Off CPU, gradients up to this size are stacked with others of their shape (the stack is a copy). */
+    static final long GROUP_MAX_ELEMENTS = 1L << 14;
+
+    private final List<String> names;
+    private final boolean cpu;
+    private final int[][] groups;
+    private final boolean[] groupIsMatrix;
+    private final boolean[] grouped;
+    private final boolean[] byRows;
+    private final boolean[] byDot;
+    private final long[] rowLength;
+    /** Flat views of the dot-reduced gradients, kept across steps; null entries elsewhere. */
+    private final NDArray[] flat;
+    /** Views of the storage of the gradients summed in Java; null entries elsewhere. */
+    private final FloatBuffer[] host;
+
+    private StatisticsPlan(
+            List<String> names,
+            boolean cpu,
+            int[][] groups,
+            boolean[] groupIsMatrix,
+            boolean[] grouped,
+            boolean[] byRows,
+            boolean[] byDot,
+            long[] rowLength,
+            NDArray[] flat,
+            FloatBuffer[] host) {
+        this.names = names;
+        this.cpu = cpu;
+        this.groups = groups;
+        this.groupIsMatrix = groupIsMatrix;
+        this.grouped = grouped;
+        this.byRows = byRows;
+        this.byDot = byDot;
+        this.rowLength = rowLength;
+        this.flat = flat;
+        this.host = host;
+    }
+
+    /**
+     * A plan for one step's gradients.
+     *
+     * @param gradients one step's gradients
+     * @return the plan for gradients of these parameters
+     */
+    public static StatisticsPlan of(List<ParameterGradient> gradients) {
+        return of(gradients, null);
+    }
+
+    /**
+     * A plan for gradient handles that are kept across steps: it keeps flat views of them too
+     * (a view aliases the gradient's storage, so it follows every in-place update), sparing a
+     * reshape, a native call and a handle per parameter per step.
+     *
+     * @param gradients the kept gradients
+     * @param views owner of the flat views, closed with the gradient handles; null for none
+     * @return the plan
+     */
+    public static StatisticsPlan of(List<ParameterGradient> gradients, NDManager views) {
+        int n = gradients.size();
+        List<String> names = new ArrayList<>(n);
+        boolean cpu = true;
+        for (ParameterGradient p : gradients) {
+            names.add(p.name());
+            cpu &= Device.Type.CPU.equals(p.gradient().getDevice().getDeviceType());
+        }
+        boolean[] byRows = new boolean[n];
+        boolean[] byDot = new boolean[n];
+        long[] rowLength = new long[n];
+        FloatBuffer[] host = new FloatBuffer[n];
+        Map<Shape, List<Integer>> byShape = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            NDArray g = gradients.get(i).gradient();
+            Shape shape = g.getShape();
+            boolean float32 = g.getDataType() == DataType.FLOAT32;
+            if (cpu && float32 && shape.size() > 0 && shape.size() <= HOST_MAX_ELEMENTS) {
+                host[i] = StorageViews.floats(g);
+            }
+            if (!cpu && float32 && shape.dimension() > 0 && shape.size() > 0 && shape.size() <= GROUP_MAX_ELEMENTS) {
+                byShape.computeIfAbsent(shape, k -> new ArrayList<>()).add(i);
+            }
+            byRows[i] = float32 && shape.size() > TorchReductions.ROW_NORMS_MIN_ELEMENTS && shape.dimension() >= 2;
+            byDot[i] = float32 && !byRows[i] && shape.size() > 0;
+            rowLength[i] = TorchReductions.rowLength(shape);
+        }
+        boolean[] grouped = new boolean[n];
+        List<int[]> groups = new ArrayList<>();
+        List<Boolean> matrix = new ArrayList<>();
+        for (Map.Entry<Shape, List<Integer>> e : byShape.entrySet()) {
+            if (e.getValue().size() >= 2) {
+                int[] members =
+                        e.getValue().stream().mapToInt(Integer::intValue).toArray();
+                for (int m : members) {
+                    grouped[m] = true;
+                }
+                groups.add(members);
+                matrix.add(e.getKey().dimension() > 1);
+            }
+        }
+        boolean[] groupIsMatrix = new boolean[matrix.size()];
+        for (int k = 0; k < groupIsMatrix.length; k++) {
+            groupIsMatrix[k] = matrix.get(k);
+        }
+        NDArray[] flat = new NDArray[n];
+        for (int i = 0; views != null && i < n; i++) {
+            NDArray g = gradients.get(i).gradient();
+            if (byDot[i] && !grouped[i] && host[i] == null) {
+                flat[i] = g.getShape().dimension() == 1 ? g : owned(g.reshape(-1), views);
+            }
+        }
+        return new StatisticsPlan(
+                List.copyOf(names),
+                cpu,
+                groups.toArray(new int[0][]),
+                groupIsMatrix,
+                grouped,
+                byRows,
+                byDot,
+                rowLength,
+                flat,
+                host);
+    }
+
+    /**
+     * Whether this plan fits these gradients (the same parameters, in the same order).
+     *
+     * @param gradients one step's gradients
+     * @return true when {@link #compute} may be called with them
+     */
+    public boolean fits(List<ParameterGradient> gradients) {
+        if (gradients.size() != names.size()) {
+            return false;
+        }
+        for (int i = 0; i < names.size(); i++) {
+            if (!names.get(i).equals(gradients.get(i).name())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Computes the statistics with at most one host read (none at all on CPU, where the results
+     * are read through zero-copy views), and reads further scalars in the same read.
+     *
+     * @param gradients the step's gradients, those this plan was made for
+     * @param scratch owner of every temporary
+     * @param withWeightNorms whether to measure the weights' L2 norms
+     * @param withMaxAbs whether to measure max |g| (see {@link GradientStatistics#compute})
+     * @param extras further device scalars to read in the same read (the step's losses)
+     * @param extrasOut receives their values, in order; at least {@code extras.size()} long
+     * @return the statistics, with per-parameter entries in the order of {@code gradients}
+     */
+    public StepStats compute(
+            List<ParameterGradient> gradients,
+            NDManager scratch,
+            boolean withWeightNorms,
+            boolean withMaxAbs,
+            List<NDArray> extras,
+            double[] extrasOut) {
+        return compute(gradients, scratch, withWeightNorms, withMaxAbs, extras, extrasOut, false);
+    }
+
+    /** With {@code torchNorms}, every norm is PyTorch's own {@code norm()} (the re-measure of a rare bad step). */
+    private StepStats compute(
+            List<ParameterGradient> gradients,
+            NDManager scratch,
+            boolean withWeightNorms,
+            boolean withMaxAbs,
+            List<NDArray> extras,
+            double[] extrasOut,
+            boolean torchNorms) {
+        int n = gradients.size();
+        if (n == 0 && extras.isEmpty()) {
+            return new StepStats(List.of(), 0.0, withMaxAbs ? 0.0 : Double.NaN, false);
+        }
+        ResultReadBack readBack = new ResultReadBack(scratch, cpu);
+        int[] normAt = new int[n];
+        int[] maxAbsAt = new int[n];
+        int[] weightAt = new int[n];
+        boolean[] squared = new boolean[n];
+        double[] hostSquares = new double[n];
+        double[] hostMaxAbs = new double[n];
+        reduceGroups(gradients, scratch, withMaxAbs, readBack, normAt, maxAbsAt);
+        for (int i = 0; i < n; i++) {
+            ParameterGradient p = gradients.get(i);
+            NDArray g = p.gradient();
+            if (host[i] != null && !torchNorms) {
+                hostSquares[i] = HostSums.sumOfSquares(host[i]);
+                hostMaxAbs[i] = withMaxAbs ? HostSums.maxAbs(host[i]) : Double.NaN;
+            } else if (!grouped[i]) {
+                squared[i] = byDot[i] && !torchNorms;
+                normAt[i] = readBack.scalar(
+                        squared[i]
+                                ? TorchReductions.sumOfSquares(flat[i] != null ? flat[i] : g, scratch)
+                                : TorchReductions.norm(g, byRows[i] && !torchNorms, rowLength[i], scratch));
+                if (withMaxAbs) {
+                    maxAbsAt[i] = readBack.scalar(TorchReductions.maxAbs(g, scratch));
+                }
+            }
+            if (withWeightNorms) {
+                // Weight norms are compared across steps, never to 1e-5: one norm() call is enough.
+                weightAt[i] = readBack.scalar(owned(p.weight().norm(), scratch));
+            }
+        }
+        int[] extraAt = new int[extras.size()];
+        for (int e = 0; e < extraAt.length; e++) {
+            extraAt[e] = readBack.scalar(extras.get(e));
+        }
+        float[] values = readBack.read();
+        for (int e = 0; e < extraAt.length; e++) {
+            extrasOut[e] = values[readBack.index(extraAt[e])];
+        }
+        List<ParameterStats> stats = new ArrayList<>(n);
+        double sumSquares = 0;
+        double globalMaxAbs = withMaxAbs ? 0 : Double.NaN;
+        boolean anyNonFinite = false;
+        for (int i = 0; i < n; i++) {
+            boolean onHost = host[i] != null && !torchNorms;
+            double read = onHost ? hostSquares[i] : values[readBack.index(normAt[i])];
+            double norm = onHost || squared[i] ? Math.sqrt(read) : read;
+            if (!Double.isFinite(norm) && !torchNorms) {
+                // Rare: NaN/Inf somewhere, or a float32 overflow (a sum of squares overflows at a
+                // norm of 1.8e19). Measure again with PyTorch's norm, max |g| included.
+                return compute(gradients, scratch, withWeightNorms, true, List.of(), new double[0], true);
+            }
+            double maxAbs = !withMaxAbs ? Double.NaN : onHost ? hostMaxAbs[i] : values[readBack.index(maxAbsAt[i])];
+            double weightNorm = withWeightNorms ? values[readBack.index(weightAt[i])] : Double.NaN;
+            // A float32 norm can overflow to Inf while every element is finite; max-abs cannot.
+            boolean nonFinite = withMaxAbs && !Double.isFinite(maxAbs);
+            anyNonFinite |= nonFinite;
+            sumSquares += norm * norm;
+            if (withMaxAbs) {
+                globalMaxAbs = Math.max(globalMaxAbs, maxAbs);
+            }
+            stats.add(new ParameterStats(names.get(i), norm, maxAbs, nonFinite, weightNorm));
+        }
+        double globalNorm = anyNonFinite ? Double.NaN : Math.sqrt(sumSquares);
+        return new StepStats(stats, globalNorm, anyNonFinite ? Double.NaN : globalMaxAbs, anyNonFinite);
+    }
+
+    /** Off CPU: one stack and one row-wise reduction per shape group, instead of one call per member. */
+    private void reduceGroups(
+            List<ParameterGradient> gradients,
+            NDManager scratch,
+            boolean withMaxAbs,
+            ResultReadBack readBack,
+            int[] normAt,
+            int[] maxAbsAt) {
+        for (int k = 0; k < groups.length; k++) {
+            int[] members = groups[k];
+            NDList stackable = new NDList(members.length);
+            for (int i : members) {
+                stackable.add(gradients.get(i).gradient());
+            }
+            NDArray stacked = owned(NDArrays.stack(stackable), scratch);
+            if (groupIsMatrix[k]) {
+                // one row per member (PyTorch's max reduces one axis at a time)
+                stacked = owned(stacked.reshape(members.length, -1), scratch);
+            }
+            int norms = readBack.vector(owned(stacked.norm(TorchReductions.ROW_AXIS, false), scratch), members.length);
+            int maxima = withMaxAbs
+                    ? readBack.vector(
+                            owned(owned(stacked.abs(), scratch).max(TorchReductions.ROW_AXIS), scratch), members.length)
+                    : -1;
+            for (int m = 0; m < members.length; m++) {
+                normAt[members[m]] = norms + m;
+                maxAbsAt[members[m]] = maxima + m;
+            }
+        }
+    }
+}
