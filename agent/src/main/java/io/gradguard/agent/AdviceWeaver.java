@@ -1,5 +1,7 @@
 package io.gradguard.agent;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
@@ -8,9 +10,6 @@ import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Weaves the calls to the bootstrap bridge into a class file: {@code Trainer} (and subclasses)
@@ -37,7 +36,11 @@ final class AdviceWeaver {
     private static final String THROWABLE = "java/lang/Throwable";
 
     /** What a class receives. */
-    enum Advice { TRAINER, GRADIENT_COLLECTOR, MODEL }
+    enum Advice {
+        TRAINER,
+        GRADIENT_COLLECTOR,
+        MODEL
+    }
 
     private AdviceWeaver() {}
 
@@ -60,13 +63,20 @@ final class AdviceWeaver {
                     private String owner;
 
                     @Override
-                    public void visit(int version, int access, String name, String signature, String superName, String[] interfaces) {
+                    public void visit(
+                            int version,
+                            int access,
+                            String name,
+                            String signature,
+                            String superName,
+                            String[] interfaces) {
                         owner = name;
                         super.visit(version, access, name, signature, superName, interfaces);
                     }
 
                     @Override
-                    public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
+                    public MethodVisitor visitMethod(
+                            int access, String name, String desc, String signature, String[] exceptions) {
                         MethodVisitor mv = super.visitMethod(access, name, desc, signature, exceptions);
                         if ((access & (Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE | Opcodes.ACC_STATIC)) != 0) {
                             return mv;
@@ -206,7 +216,8 @@ final class AdviceWeaver {
         }
 
         @Override
-        public void visitMethodInsn(int opcode, String methodOwner, String name, String descriptor, boolean isInterface) {
+        public void visitMethodInsn(
+                int opcode, String methodOwner, String name, String descriptor, boolean isInterface) {
             instruction();
             super.visitMethodInsn(opcode, methodOwner, name, descriptor, isInterface);
         }
@@ -436,8 +447,12 @@ final class AdviceWeaver {
             mv.visitLabel(thrown);
             frame(List.of(), THROWABLE);
             mv.visitVarInsn(Opcodes.ALOAD, 0);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "afterStepThrown",
-                    "(Ljava/lang/Throwable;Ljava/lang/Object;)Ljava/lang/Throwable;", false);
+            mv.visitMethodInsn(
+                    Opcodes.INVOKESTATIC,
+                    BRIDGE,
+                    "afterStepThrown",
+                    "(Ljava/lang/Throwable;Ljava/lang/Object;)Ljava/lang/Throwable;",
+                    false);
             mv.visitInsn(Opcodes.ATHROW);
 
             mv.visitLabel(enterFailed);

@@ -54,7 +54,8 @@ final class AgentActivation {
                     + " from its class loader; the job runs without gradguard");
             return;
         }
-        DjlCompatibility.Verdict djl = DjlCompatibility.check(trainer.getClassLoader(), trainer.getProtectionDomain(), classFile);
+        DjlCompatibility.Verdict djl =
+                DjlCompatibility.check(trainer.getClassLoader(), trainer.getProtectionDomain(), classFile);
         if (!supported(djl)) {
             return;
         }
@@ -109,7 +110,8 @@ final class AgentActivation {
 
     private static byte[] trainerClassFile(ClassLoader loader) throws IOException {
         String name = TrainerTransformer.TRAINER_FILE + ".class";
-        try (InputStream in = loader == null ? ClassLoader.getSystemResourceAsStream(name) : loader.getResourceAsStream(name)) {
+        try (InputStream in =
+                loader == null ? ClassLoader.getSystemResourceAsStream(name) : loader.getResourceAsStream(name)) {
             return in == null ? null : in.readAllBytes();
         }
     }

@@ -1,7 +1,6 @@
 package io.gradguard.agent;
 
 import com.sun.tools.attach.VirtualMachine;
-
 import java.io.File;
 
 /**
@@ -26,13 +25,19 @@ public final class AttachCommand {
                     java.util.Arrays.asList(args).subList(1, args.length), System.out, System.err));
         }
         if (args.length < 1 || args.length > 2 || !args[0].matches("\\d+")) {
-            System.err.println("usage: java -jar gradguard-agent.jar <pid> [key=value,...]   attach gradguard to a running"
-                    + " JVM ('help' as the arguments lists the keys)");
+            System.err.println(
+                    "usage: java -jar gradguard-agent.jar <pid> [key=value,...]   attach gradguard to a running"
+                            + " JVM ('help' as the arguments lists the keys)");
             System.err.println("       java -jar gradguard-agent.jar report FILE [--steps N]  print a flight-recorder"
                     + " incident file as a table and write its plot beside it (FILE.png)");
             System.exit(2);
         }
-        String jar = new File(AttachCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath();
+        String jar = new File(AttachCommand.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .toURI())
+                .getPath();
         VirtualMachine vm;
         try {
             vm = VirtualMachine.attach(args[0]);

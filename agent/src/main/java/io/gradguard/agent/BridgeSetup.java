@@ -1,9 +1,7 @@
 package io.gradguard.agent;
 
 import io.gradguard.bootstrap.GradGuardBridge;
-
 import io.gradguard.core.console.Console;
-
 import java.lang.reflect.InvocationTargetException;
 import java.net.URL;
 import java.util.List;
@@ -35,8 +33,13 @@ final class BridgeSetup {
         return GradGuardBridge.isProtectionRestored();
     }
 
-    private static GradGuardBridge.Hook create(URL agentJar, ClassLoader djlLoader, Map<String, List<String>> sources,
-            String run, String djl, TrainerTransformer transformer) {
+    private static GradGuardBridge.Hook create(
+            URL agentJar,
+            ClassLoader djlLoader,
+            Map<String, List<String>> sources,
+            String run,
+            String djl,
+            TrainerTransformer transformer) {
 
         try {
             ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
@@ -48,8 +51,10 @@ final class BridgeSetup {
         } catch (Throwable t) {
             Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
             String why = cause.getClass().getSimpleName().equals("UnsupportedDjlException")
-                    ? cause.getMessage() : cause.toString();
-            Console.loud("gradguard could not start: " + why,
+                    ? cause.getMessage()
+                    : cause.toString();
+            Console.loud(
+                    "gradguard could not start: " + why,
                     "The job runs WITHOUT gradguard: no metrics, no clipping, no skipping of NaN steps.");
             return null;
         }

@@ -1,13 +1,6 @@
 package io.gradguard.agent;
 
 import io.gradguard.core.djl.SupportedDjl;
-
-import org.objectweb.asm.ClassReader;
-import org.objectweb.asm.ClassVisitor;
-import org.objectweb.asm.FieldVisitor;
-import org.objectweb.asm.MethodVisitor;
-import org.objectweb.asm.Opcodes;
-
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +15,11 @@ import java.util.Set;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.FieldVisitor;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
 
 /**
  * The DJL versions gradguard supports, and the check made when DJL's {@code Trainer} loads. The
@@ -40,6 +38,7 @@ final class DjlCompatibility {
     static final String FIRST_TESTED = SupportedDjl.FIRST_TESTED;
     /** The last DJL version the agent is tested with. */
     static final String LAST_TESTED = SupportedDjl.LAST_TESTED;
+
     static final String RANGE = SupportedDjl.RANGE;
 
     private static final String API_PROPERTIES = "ai/djl/engine/api.properties";
@@ -64,7 +63,9 @@ final class DjlCompatibility {
      * @param trainerClassFile its class file
      */
     static Verdict check(ClassLoader loader, ProtectionDomain pd, byte[] trainerClassFile) throws IOException {
-        URL location = pd == null || pd.getCodeSource() == null ? null : pd.getCodeSource().getLocation();
+        URL location = pd == null || pd.getCodeSource() == null
+                ? null
+                : pd.getCodeSource().getLocation();
         return verdict(version(loader, location), trainerClassFile, resource(loader, COLLECTOR_FILE));
     }
 
@@ -73,15 +74,25 @@ final class DjlCompatibility {
         List<String> missing = new ArrayList<>();
         Members trainer = Members.of(trainerClassFile);
         require(trainer, "step", "()V", "method step()", missing);
-        require(trainer, "parameterStore", "Lai/djl/training/ParameterStore;", "field parameterStore (ParameterStore)", missing);
+        require(
+                trainer,
+                "parameterStore",
+                "Lai/djl/training/ParameterStore;",
+                "field parameterStore (ParameterStore)",
+                missing);
         require(trainer, "gradientsChecked", "Z", "field gradientsChecked (boolean)", missing);
         String seen = version == null ? "DJL (version unknown)" : "DJL " + version;
         if (!missing.isEmpty()) {
-            return new Verdict(version, false, unsupported(seen, TrainerTransformer.TRAINER + " has no " + String.join(", no ", missing)));
+            return new Verdict(
+                    version,
+                    false,
+                    unsupported(seen, TrainerTransformer.TRAINER + " has no " + String.join(", no ", missing)));
         }
         if (collectorClassFile == null
                 || !Members.of(collectorClassFile).has("backward", "(Lai/djl/ndarray/NDArray;)V")) {
-            return new Verdict(version, false,
+            return new Verdict(
+                    version,
+                    false,
                     unsupported(seen, TrainerTransformer.GRADIENT_COLLECTOR + " has no method backward(NDArray)"));
         }
         if (version != null && inRange(version)) {
@@ -172,7 +183,8 @@ final class DjlCompatibility {
     }
 
     private static byte[] resource(ClassLoader loader, String name) throws IOException {
-        try (InputStream in = loader == null ? ClassLoader.getSystemResourceAsStream(name) : loader.getResourceAsStream(name)) {
+        try (InputStream in =
+                loader == null ? ClassLoader.getSystemResourceAsStream(name) : loader.getResourceAsStream(name)) {
             return in == null ? null : in.readAllBytes();
         }
     }
@@ -183,23 +195,30 @@ final class DjlCompatibility {
 
         static Members of(byte[] classFile) {
             Members m = new Members();
-            new ClassReader(classFile).accept(
-                    new ClassVisitor(Opcodes.ASM9) {
-                        @Override
-                        public FieldVisitor visitField(int access, String name, String descriptor, String signature, Object value) {
-                            m.members.add(name.concat(descriptor));
-                            return null;
-                        }
+            new ClassReader(classFile)
+                    .accept(
+                            new ClassVisitor(Opcodes.ASM9) {
+                                @Override
+                                public FieldVisitor visitField(
+                                        int access, String name, String descriptor, String signature, Object value) {
+                                    m.members.add(name.concat(descriptor));
+                                    return null;
+                                }
 
-                        @Override
-                        public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
-                            if ((access & Opcodes.ACC_STATIC) == 0) {
-                                m.members.add(name.concat(descriptor));
-                            }
-                            return null;
-                        }
-                    },
-                    ClassReader.SKIP_CODE | ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+                                @Override
+                                public MethodVisitor visitMethod(
+                                        int access,
+                                        String name,
+                                        String descriptor,
+                                        String signature,
+                                        String[] exceptions) {
+                                    if ((access & Opcodes.ACC_STATIC) == 0) {
+                                        m.members.add(name.concat(descriptor));
+                                    }
+                                    return null;
+                                }
+                            },
+                            ClassReader.SKIP_CODE | ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
             return m;
         }
 

@@ -7,7 +7,6 @@ import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.guard.GradGuardSchema;
-
 import java.io.File;
 import java.lang.instrument.Instrumentation;
 
@@ -92,17 +91,25 @@ public final class GradGuardAgent {
                         + "; metrics still flow. Fix the setting, or set fail_if_unprotected=true to fail such jobs."
             };
             Console.loud(banner);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                if (BridgeSetup.protectionRestored()) {
-                    Console.info("protection as configured since a config reload mended the setting said at start");
-                } else {
-                    Console.loud(banner);
-                }
-            }, "gradguard-unprotected"));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> {
+                                if (BridgeSetup.protectionRestored()) {
+                                    Console.info(
+                                            "protection as configured since a config reload mended the setting said at start");
+                                } else {
+                                    Console.loud(banner);
+                                }
+                            },
+                            "gradguard-unprotected"));
         }
     }
 
     private static File agentJar() throws Exception {
-        return new File(GradGuardAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return new File(GradGuardAgent.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
     }
 }

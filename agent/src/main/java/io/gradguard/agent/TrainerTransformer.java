@@ -31,33 +31,39 @@ final class TrainerTransformer implements ClassFileTransformer {
     static final String GRADIENT_COLLECTOR_FILE = "ai/djl/training/GradientCollector";
     /** Where {@code Model.save} is implemented for every engine: a poisoned model's save is refused there. */
     static final String BASE_MODEL = "ai.djl.BaseModel";
+
     static final String BASE_MODEL_FILE = "ai/djl/BaseModel";
 
-    private static final List<String> IGNORED = List.of("java/", "javax/", "jdk/", "sun/", "com/sun/", "io/gradguard/shaded/");
+    private static final List<String> IGNORED =
+            List.of("java/", "javax/", "jdk/", "sun/", "com/sun/", "io/gradguard/shaded/");
 
     /** Internal names of the woven classes, per defining loader. */
     private final Woven wovenTrainers = new Woven();
+
     private final Woven wovenCollectors = new Woven();
-    private final ClassValue<Boolean> chainChecked =
-            new ClassValue<>() {
-                @Override
-                protected Boolean computeValue(Class<?> type) {
-                    adviseChain(type);
-                    return Boolean.TRUE;
-                }
-            };
+    private final ClassValue<Boolean> chainChecked = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            adviseChain(type);
+            return Boolean.TRUE;
+        }
+    };
     private volatile Instrumentation inst;
     private volatile boolean modelsWoven;
 
     @Override
     public byte[] transform(
             ClassLoader loader, String className, Class<?> redefined, ProtectionDomain pd, byte[] classFile) {
-        if (className == null || loader == null || loader == ClassLoader.getPlatformClassLoader()
-                || loader instanceof RuntimeClassLoader || ignored(className)) {
+        if (className == null
+                || loader == null
+                || loader == ClassLoader.getPlatformClassLoader()
+                || loader instanceof RuntimeClassLoader
+                || ignored(className)) {
             return null;
         }
         try {
-            AdviceWeaver.Advice advice = className.equals(BASE_MODEL_FILE) ? AdviceWeaver.Advice.MODEL
+            AdviceWeaver.Advice advice = className.equals(BASE_MODEL_FILE)
+                    ? AdviceWeaver.Advice.MODEL
                     : redefined != null ? adviceFor(redefined) : adviceFor(loader, className, classFile);
             if (advice == null) {
                 return null;
@@ -128,15 +134,16 @@ final class TrainerTransformer implements ClassFileTransformer {
                 i.retransformClasses(models.toArray(new Class<?>[0]));
             }
         } catch (UnmodifiableClassException | RuntimeException | LinkageError e) {
-            System.err.println("[gradguard] could not instrument " + BASE_MODEL
-                    + " (saves of NaN weights are not refused): " + e);
+            System.err.println(
+                    "[gradguard] could not instrument " + BASE_MODEL + " (saves of NaN weights are not refused): " + e);
         }
     }
 
     private void adviseChain(Class<?> concrete) {
         List<Class<?>> missing = new ArrayList<>();
         for (Class<?> c = concrete; c != null && !TRAINER.equals(c.getName()); c = c.getSuperclass()) {
-            if (!wovenTrainers.contains(c.getClassLoader(), c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+            if (!wovenTrainers.contains(c.getClassLoader(), c.getName().replace('.', '/'))
+                    && inst.isModifiableClass(c)) {
                 missing.add(c);
             }
         }

@@ -8,11 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradguard.bootstrap.GradGuardBridge;
-
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
@@ -21,8 +16,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import javax.tools.ToolProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The woven bytecode passes the JVM's verifier and calls the bridge as the advice contract says:
@@ -34,22 +31,22 @@ import javax.tools.ToolProvider;
  */
 class AdviceWeaverTest {
 
-    private static final String STANDIN_TRAINER =
-            "package ai.djl.training; public class Trainer {"
-                    + " public int steps; public int pending; public boolean fail; public int mode;"
-                    + " public Trainer() {}"
-                    + " public Trainer(int pending) { this(); this.pending = pending; }"
-                    + " public void step() {"
-                    + "   do { pending--; } while (pending > 0);" // back edge to the first instruction
-                    + "   if (fail) throw new IllegalStateException(\"body failed\");"
-                    + "   if (mode == 1) { steps += 10; return; }"
-                    + "   if (mode == 3) { try { throw new IllegalArgumentException(); }" // the method's own handler comes first
-                    + "     catch (IllegalArgumentException e) { steps += 1000; return; } }"
-                    + "   try { synchronized (this) { if (mode == 2) return; steps++; } } finally { steps += 100; }"
-                    + " }"
-                    + " public ai.djl.training.GradientCollector newGradientCollector() {"
-                    + "   if (mode == 4) { job.Collector c = new job.Collector(); c.calls = 7; return c; }" // two returns
-                    + "   return new job.Collector(); } }";
+    private static final String STANDIN_TRAINER = "package ai.djl.training; public class Trainer {"
+            + " public int steps; public int pending; public boolean fail; public int mode;"
+            + " public Trainer() {}"
+            + " public Trainer(int pending) { this(); this.pending = pending; }"
+            + " public void step() {"
+            + "   do { pending--; } while (pending > 0);" // back edge to the first instruction
+            + "   if (fail) throw new IllegalStateException(\"body failed\");"
+            + "   if (mode == 1) { steps += 10; return; }"
+            + "   if (mode == 3) { try { throw new IllegalArgumentException(); }" // the method's own handler comes
+            // first
+            + "     catch (IllegalArgumentException e) { steps += 1000; return; } }"
+            + "   try { synchronized (this) { if (mode == 2) return; steps++; } } finally { steps += 100; }"
+            + " }"
+            + " public ai.djl.training.GradientCollector newGradientCollector() {"
+            + "   if (mode == 4) { job.Collector c = new job.Collector(); c.calls = 7; return c; }" // two returns
+            + "   return new job.Collector(); } }";
     private static final String STANDIN_SUBCLASS =
             "package job; public class CountingTrainer extends ai.djl.training.Trainer {"
                     + " public int outer; public CountingTrainer() { super(0); }"
@@ -61,10 +58,9 @@ class AdviceWeaverTest {
                     + " public int calls;"
                     + " public void backward(Object target) { calls++; if (target == null) throw new IllegalArgumentException(); if (\"early\".equals(target)) return; calls++; } }";
 
-    private static final String STANDIN_MODEL =
-            "package ai.djl; public class BaseModel { public int saved;"
-                    + " public void save(java.nio.file.Path path, String name) { if (path == null) { saved += 10; return; }"
-                    + " saved++; } }";
+    private static final String STANDIN_MODEL = "package ai.djl; public class BaseModel { public int saved;"
+            + " public void save(java.nio.file.Path path, String name) { if (path == null) { saved += 10; return; }"
+            + " saved++; } }";
 
     private static ClassLoader standIns;
     private static final RecordingHook HOOK = new RecordingHook();
@@ -89,13 +85,15 @@ class AdviceWeaverTest {
         @Override
         public void afterStep(Object trainer, boolean bodyThrew) {
             Object d = decision;
-            calls.add("after " + (d == null ? (bodyThrew ? "threw" : "run") : d instanceof Throwable ? "fail" : "skip"));
+            calls.add(
+                    "after " + (d == null ? (bodyThrew ? "threw" : "run") : d instanceof Throwable ? "fail" : "skip"));
         }
 
         @Override
         public void collectorCreated(Object trainer, Object collector) {
-            calls.add("collector " + (collector == null ? "null" : collector.getClass().getSimpleName())
-                    + " of " + trainer.getClass().getSimpleName());
+            calls.add("collector "
+                    + (collector == null ? "null" : collector.getClass().getSimpleName()) + " of "
+                    + trainer.getClass().getSimpleName());
         }
 
         @Override
@@ -128,11 +126,14 @@ class AdviceWeaverTest {
         }
         assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, null, null, args.toArray(new String[0])));
         Path classes = dir.resolve("classes");
-        standIns = new WeavingLoader(AdviceWeaverTest.class.getClassLoader(), Map.of(
-                "ai.djl.training.Trainer", AdviceWeaver.Advice.TRAINER,
-                "job.CountingTrainer", AdviceWeaver.Advice.TRAINER,
-                "job.Collector", AdviceWeaver.Advice.GRADIENT_COLLECTOR,
-                "ai.djl.BaseModel", AdviceWeaver.Advice.MODEL), classes);
+        standIns = new WeavingLoader(
+                AdviceWeaverTest.class.getClassLoader(),
+                Map.of(
+                        "ai.djl.training.Trainer", AdviceWeaver.Advice.TRAINER,
+                        "job.CountingTrainer", AdviceWeaver.Advice.TRAINER,
+                        "job.Collector", AdviceWeaver.Advice.GRADIENT_COLLECTOR,
+                        "ai.djl.BaseModel", AdviceWeaver.Advice.MODEL),
+                classes);
         GradGuardBridge.install(loader -> HOOK);
     }
 
@@ -144,7 +145,9 @@ class AdviceWeaverTest {
 
     @Test
     void everyConstructorReportsTheTrainer() throws Exception {
-        Object t = standIns.loadClass("ai.djl.training.Trainer").getConstructor(int.class).newInstance(3);
+        Object t = standIns.loadClass("ai.djl.training.Trainer")
+                .getConstructor(int.class)
+                .newInstance(3);
         // Trainer(int) delegates to Trainer(): both constructors end, both report
         assertEquals(List.of("created Trainer", "created Trainer"), HOOK.calls);
         assertEquals(3, field(t, "pending"));
@@ -251,9 +254,12 @@ class AdviceWeaverTest {
     @Test
     void djlsOwnClassesPassTheVerifierWhenWoven() throws Exception {
         ClassLoader app = AdviceWeaverTest.class.getClassLoader();
-        ClassLoader djl = new WeavingLoader(app, Map.of(
-                "ai.djl.training.Trainer", AdviceWeaver.Advice.TRAINER,
-                "ai.djl.pytorch.engine.PtGradientCollector", AdviceWeaver.Advice.GRADIENT_COLLECTOR), null);
+        ClassLoader djl = new WeavingLoader(
+                app,
+                Map.of(
+                        "ai.djl.training.Trainer", AdviceWeaver.Advice.TRAINER,
+                        "ai.djl.pytorch.engine.PtGradientCollector", AdviceWeaver.Advice.GRADIENT_COLLECTOR),
+                null);
         for (String name : List.of("ai.djl.training.Trainer", "ai.djl.pytorch.engine.PtGradientCollector")) {
             Class<?> c = Class.forName(name, true, djl); // initializing links, linking verifies
             assertSame(djl, c.getClassLoader(), name);
@@ -269,7 +275,8 @@ class AdviceWeaverTest {
     }
 
     private static Object trainer() throws Exception {
-        Object t = standIns.loadClass("ai.djl.training.Trainer").getConstructor().newInstance();
+        Object t =
+                standIns.loadClass("ai.djl.training.Trainer").getConstructor().newInstance();
         HOOK.calls.clear();
         assertTrue(t.getClass().getClassLoader() == standIns);
         return t;

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,6 +19,7 @@ import java.util.List;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
 
 /**
  * The compatibility check on the real class files of every tested DJL (read from the jars the build
@@ -46,8 +45,10 @@ class DjlCompatibilityTest {
     void everyTestedDjlIsSupportedAndNamedByItsVersion() throws IOException {
         for (String v : tested()) {
             Path jar = apiJar(v);
-            try (URLClassLoader djl = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
-                ProtectionDomain pd = new ProtectionDomain(new CodeSource(jar.toUri().toURL(), (Certificate[]) null), null);
+            try (URLClassLoader djl =
+                    new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
+                ProtectionDomain pd =
+                        new ProtectionDomain(new CodeSource(jar.toUri().toURL(), (Certificate[]) null), null);
                 DjlCompatibility.Verdict verdict = DjlCompatibility.check(djl, pd, read(djl, TRAINER));
                 assertEquals(new DjlCompatibility.Verdict(v, true, "DJL " + v), verdict);
             }
@@ -62,7 +63,8 @@ class DjlCompatibilityTest {
             assertTrue(verdict.supported(), v);
             assertEquals("DJL " + v + " (untested: gradguard is tested with DJL 0.32.0 to 0.36.0)", verdict.message());
         }
-        assertEquals("DJL (version unknown) (untested: gradguard is tested with DJL 0.32.0 to 0.36.0)",
+        assertEquals(
+                "DJL (version unknown) (untested: gradguard is tested with DJL 0.32.0 to 0.36.0)",
                 DjlCompatibility.verdict(null, djl[0], djl[1]).message());
     }
 
@@ -73,13 +75,20 @@ class DjlCompatibilityTest {
         assertFalse(DjlCompatibility.verdict("0.40.0", djl[0], null).supported());
         DjlCompatibility.Verdict noCollector = DjlCompatibility.verdict("0.40.0", djl[0], djl[0]);
         assertFalse(noCollector.supported());
-        assertEquals("[gradguard] DJL 0.40.0 is not supported: ai.djl.training.GradientCollector has no method backward(NDArray);"
-                + " gradguard supports DJL 0.32.0 to 0.36.0. Use a DJL in that range, or a gradguard release that supports"
-                + " this one. The job runs without gradguard.", noCollector.message());
+        assertEquals(
+                "[gradguard] DJL 0.40.0 is not supported: ai.djl.training.GradientCollector has no method backward(NDArray);"
+                        + " gradguard supports DJL 0.32.0 to 0.36.0. Use a DJL in that range, or a gradguard release that supports"
+                        + " this one. The job runs without gradguard.",
+                noCollector.message());
         DjlCompatibility.Verdict otherTrainer = DjlCompatibility.verdict("0.35.1", djl[1], djl[1]);
         assertFalse(otherTrainer.supported(), "the version alone does not make a class file a Trainer");
-        assertTrue(otherTrainer.message().startsWith("[gradguard] DJL 0.35.1 is not supported: ai.djl.training.Trainer has no"
-                + " method step(), no field parameterStore (ParameterStore), no field gradientsChecked (boolean);"), otherTrainer.message());
+        assertTrue(
+                otherTrainer
+                        .message()
+                        .startsWith(
+                                "[gradguard] DJL 0.35.1 is not supported: ai.djl.training.Trainer has no"
+                                        + " method step(), no field parameterStore (ParameterStore), no field gradientsChecked (boolean);"),
+                otherTrainer.message());
     }
 
     @Test
@@ -88,10 +97,12 @@ class DjlCompatibilityTest {
         Manifest m = new Manifest();
         m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         m.getMainAttributes().put(Attributes.Name.SPECIFICATION_VERSION, "0.33.0");
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out, m)) {
+        try (OutputStream out = Files.newOutputStream(jar);
+                JarOutputStream j = new JarOutputStream(out, m)) {
             j.putNextEntry(new java.util.zip.ZipEntry("ai/djl/training/README"));
         }
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
+        try (URLClassLoader loader =
+                new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
             assertEquals("0.33.0", DjlCompatibility.version(loader, jar.toUri().toURL()));
         }
     }
@@ -110,7 +121,9 @@ class DjlCompatibilityTest {
     /** The tested DJL versions, in the build's order. */
     private static List<String> tested() {
         String list = System.getProperty("gradguard.djl.tested");
-        assertTrue(list != null && !list.isBlank(), "gradguard.djl.tested is not set: run through mvn, which sets it from agent/pom.xml");
+        assertTrue(
+                list != null && !list.isBlank(),
+                "gradguard.djl.tested is not set: run through mvn, which sets it from agent/pom.xml");
         List<String> versions = new ArrayList<>();
         for (String pair : list.split(",")) {
             versions.add(pair.split(":")[0].trim());
@@ -119,14 +132,16 @@ class DjlCompatibilityTest {
     }
 
     private static Path apiJar(String version) {
-        Path jar = Path.of(System.getProperty("gradguard.djl.dir", "target"), "djl-" + version, "api-" + version + ".jar");
+        Path jar =
+                Path.of(System.getProperty("gradguard.djl.dir", "target"), "djl-" + version, "api-" + version + ".jar");
         assertTrue(Files.isRegularFile(jar), jar + " is missing: the build copies it at process-test-resources");
         return jar;
     }
 
     /** Trainer's and GradientCollector's class files of that DJL. */
     private static byte[][] classFiles(String version) throws IOException {
-        try (URLClassLoader djl = new URLClassLoader(new URL[] {apiJar(version).toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
+        try (URLClassLoader djl =
+                new URLClassLoader(new URL[] {apiJar(version).toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
             return new byte[][] {read(djl, TRAINER), read(djl, COLLECTOR)};
         }
     }

@@ -19,28 +19,41 @@ import picocli.CommandLine.Option;
         })
 final class CommandLineOptions {
 
-    @Option(names = "--model", paramLabel = "NAME",
-            description = {"mlp|cnn|lstm|rnn|deep-mlp|wide-mlp (default: depends on scenario: explode-init -> deep-mlp;"
-                    + " explode-rnn -> rnn; otherwise mlp).",
-                    "mlp: 784-256-128-10 ReLU (235,146 parameters); cnn: LeNet-like (61,706);"
-                    + " lstm: LSTM(128) over 28 rows (82,186); rnn: ReLU RNN(128) (21,514);"
-                    + " deep-mlp: 26 x Linear(64) + Linear(10), 54 arrays (154,890);"
-                    + " wide-mlp: 784-4096-1024-10 (7,420,938)."})
+    @Option(
+            names = "--model",
+            paramLabel = "NAME",
+            description = {
+                "mlp|cnn|lstm|rnn|deep-mlp|wide-mlp (default: depends on scenario: explode-init -> deep-mlp;"
+                        + " explode-rnn -> rnn; otherwise mlp).",
+                "mlp: 784-256-128-10 ReLU (235,146 parameters); cnn: LeNet-like (61,706);"
+                        + " lstm: LSTM(128) over 28 rows (82,186); rnn: ReLU RNN(128) (21,514);"
+                        + " deep-mlp: 26 x Linear(64) + Linear(10), 54 arrays (154,890);"
+                        + " wide-mlp: 784-4096-1024-10 (7,420,938)."
+            })
     String model;
 
-    @Option(names = "--scenario", paramLabel = "NAME", defaultValue = "healthy",
-            description = {"healthy|explode-lr|explode-init|explode-rnn|nan-inject|lr-jump|corrupt-batches (default:"
-                    + " ${DEFAULT-VALUE}).",
-                    "Start of training: explode-lr (rate 1.5), explode-init (deep-mlp, normal:0.2), explode-rnn"
-                    + " (recurrent scale 3). Mid-training: nan-inject (NaN batch at step 20), lr-jump (the job's step"
-                    + " schedule multiplies the rate by 60 at step 120), corrupt-batches (un-normalised x255 batches at"
-                    + " steps 50,80,110,140,170-174,200,230,260,290)."})
+    @Option(
+            names = "--scenario",
+            paramLabel = "NAME",
+            defaultValue = "healthy",
+            description = {
+                "healthy|explode-lr|explode-init|explode-rnn|nan-inject|lr-jump|corrupt-batches (default:"
+                        + " ${DEFAULT-VALUE}).",
+                "Start of training: explode-lr (rate 1.5), explode-init (deep-mlp, normal:0.2), explode-rnn"
+                        + " (recurrent scale 3). Mid-training: nan-inject (NaN batch at step 20), lr-jump (the job's step"
+                        + " schedule multiplies the rate by 60 at step 120), corrupt-batches (un-normalised x255 batches at"
+                        + " steps 50,80,110,140,170-174,200,230,260,290)."
+            })
     String scenario;
 
-    @Option(names = "--no-fault", defaultValue = "false",
-            description = {"Run the scenario's healthy twin: the same model, data, optimizer, rate and steps without its"
-                    + " fault (explode-lr: rate of healthy; explode-init: xavier init; explode-rnn: recurrent scale 1;"
-                    + " nan-inject, lr-jump, corrupt-batches: nothing injected) (default: ${DEFAULT-VALUE})."})
+    @Option(
+            names = "--no-fault",
+            defaultValue = "false",
+            description = {
+                "Run the scenario's healthy twin: the same model, data, optimizer, rate and steps without its"
+                        + " fault (explode-lr: rate of healthy; explode-init: xavier init; explode-rnn: recurrent scale 1;"
+                        + " nan-inject, lr-jump, corrupt-batches: nothing injected) (default: ${DEFAULT-VALUE})."
+            })
     boolean noFault;
 
     @Option(names = "--epochs", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}).")
@@ -49,24 +62,33 @@ final class CommandLineOptions {
     @Option(names = "--batch-size", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--lr", paramLabel = "RATE",
+    @Option(
+            names = "--lr",
+            paramLabel = "RATE",
             description = "Learning rate (default: depends on scenario: explode-lr 1.5, explode-init 0.01, explode-rnn"
                     + " 0.01; otherwise 0.1 with sgd, 0.001 with adam).")
     Double learningRate;
 
-    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "sgd",
+    @Option(
+            names = "--optimizer",
+            paramLabel = "NAME",
+            defaultValue = "sgd",
             description = "sgd|adam (default: ${DEFAULT-VALUE}).")
     String optimizer;
 
     @Option(names = "--momentum", defaultValue = "0", description = "SGD momentum (default: ${DEFAULT-VALUE}).")
     double momentum;
 
-    @Option(names = "--init", paramLabel = "SPEC",
+    @Option(
+            names = "--init",
+            paramLabel = "SPEC",
             description = "Weight init: xavier | he | normal:<sigma> | uniform:<bound> (biases are zero; default:"
                     + " depends on scenario: explode-init normal:0.2, explode-rnn normal:0.05, otherwise xavier).")
     String init;
 
-    @Option(names = "--recurrent-scale", paramLabel = "FACTOR",
+    @Option(
+            names = "--recurrent-scale",
+            paramLabel = "FACTOR",
             description = "Multiply recurrent (h2h) weights by this after init (default: depends on scenario:"
                     + " explode-rnn 3.0, otherwise 1.0).")
     Double recurrentScale;
@@ -74,80 +96,124 @@ final class CommandLineOptions {
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
     int seed;
 
-    @Option(names = "--data", paramLabel = "DIR|synthetic",
+    @Option(
+            names = "--data",
+            paramLabel = "DIR|synthetic",
             description = "IDX directory or 'synthetic' (default: " + "/usr/share/datasets/fashion-mnist,"
                     + " synthetic if missing).")
     String data;
 
-    @Option(names = "--device", paramLabel = "NAME", defaultValue = "cpu",
+    @Option(
+            names = "--device",
+            paramLabel = "NAME",
+            defaultValue = "cpu",
             description = "cpu|gpu|auto (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--loop", paramLabel = "KIND", defaultValue = "easy",
+    @Option(
+            names = "--loop",
+            paramLabel = "KIND",
+            defaultValue = "easy",
             description = "easy (EasyTrain.fit) | manual (own loop) (default: ${DEFAULT-VALUE}).")
     String loop;
 
-    @Option(names = "--max-steps", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--max-steps",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "Stop after N optimizer steps; 0 = no limit (default: ${DEFAULT-VALUE}).")
     int maxSteps;
 
-    @Option(names = "--limit-train", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--limit-train",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "Use only the first N training examples; 0 = all (default: ${DEFAULT-VALUE}).")
     int limitTrain;
 
-    @Option(names = "--limit-test", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--limit-test",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "Use only the first N test examples; 0 = all (default: ${DEFAULT-VALUE}).")
     int limitTest;
 
-    @Option(names = "--nan-steps", paramLabel = "K[,A-B...]", split = ",", hideParamSyntax = true,
+    @Option(
+            names = "--nan-steps",
+            paramLabel = "K[,A-B...]",
+            split = ",",
+            hideParamSyntax = true,
             description = "1-based optimizer steps whose batch gets one image of NaN pixels (default: nan-inject 20,"
                     + " otherwise none).")
     List<String> nanSteps;
 
-    @Option(names = "--lr-jump", paramLabel = "STEP:FACTOR",
+    @Option(
+            names = "--lr-jump",
+            paramLabel = "STEP:FACTOR",
             description = "The job's own learning-rate schedule (a DJL Tracker) multiplies the rate by FACTOR from"
                     + " optimizer update STEP on (default: lr-jump 120:60, otherwise none).")
     String lrJump;
 
-    @Option(names = "--corrupt-steps", paramLabel = "K[,A-B...]", split = ",", hideParamSyntax = true,
+    @Option(
+            names = "--corrupt-steps",
+            paramLabel = "K[,A-B...]",
+            split = ",",
+            hideParamSyntax = true,
             description = "1-based optimizer steps whose batch arrives with its pixels multiplied by --corrupt-scale"
                     + " (default: corrupt-batches 50,80,110,140,170-174,200,230,260,290, otherwise none).")
     List<String> corruptSteps;
 
-    @Option(names = "--corrupt-scale", paramLabel = "FACTOR",
+    @Option(
+            names = "--corrupt-scale",
+            paramLabel = "FACTOR",
             description = "Pixel factor of --corrupt-steps batches; 255 = the normalisation to [0, 1] skipped (default:"
                     + " 255).")
     Double corruptScale;
 
-    @Option(names = "--divergence-bound", paramLabel = "LOSS", defaultValue = "1000",
+    @Option(
+            names = "--divergence-bound",
+            paramLabel = "LOSS",
+            defaultValue = "1000",
             description = "A batch loss above this, or NaN/Inf, marks the run diverged; --nan-steps and --corrupt-steps"
                     + " batches are not judged"
                     + " (default: ${DEFAULT-VALUE}).")
     double divergenceBound;
 
-    @Option(names = "--linger", defaultValue = "0", paramLabel = "SECONDS",
+    @Option(
+            names = "--linger",
+            defaultValue = "0",
+            paramLabel = "SECONDS",
             description = "Keep the JVM up this long after training, e.g. so a metrics scraper reads the final"
                     + " values of a short job (default: ${DEFAULT-VALUE}).")
     int lingerSeconds;
 
-    @Option(names = "--stop-on-divergence", defaultValue = "false",
+    @Option(
+            names = "--stop-on-divergence",
+            defaultValue = "false",
             description = "Stop once diverged (default: ${DEFAULT-VALUE}: keep training, as a real job would).")
     boolean stopOnDivergence;
 
     @Option(names = "--summary", paramLabel = "FILE", description = "Write the JSON summary here (default: none).")
     Path summary;
 
-    @Option(names = "--grad-norms", paramLabel = "FILE",
-            description = "Manual loop only: before each step append {\"step\":k,\"norms\":{name: L2}} (default: none).")
+    @Option(
+            names = "--grad-norms",
+            paramLabel = "FILE",
+            description =
+                    "Manual loop only: before each step append {\"step\":k,\"norms\":{name: L2}} (default: none).")
     Path gradNorms;
 
-    @Option(names = "--hand-clip", paramLabel = "MAX_NORM",
+    @Option(
+            names = "--hand-clip",
+            paramLabel = "MAX_NORM",
             description = "Manual loop only: clip the global gradient norm to MAX_NORM the way a user writes it by"
                     + " hand (per-parameter norm().getFloat(), global norm on the host, muli); for the overhead"
                     + " benchmark (default: off).")
     Double handClip;
 
-    @Option(names = "--djl-clip-grad", paramLabel = "VALUE",
+    @Option(
+            names = "--djl-clip-grad",
+            paramLabel = "VALUE",
             description = "DJL's own optClipGrad(VALUE) on the SGD/Adam builder (default: off).")
     Double djlClipGrad;
 
@@ -171,7 +237,9 @@ final class CommandLineOptions {
                     .data(data)
                     .device(choice(Options.DeviceChoice.class, "--device", device))
                     .loop(choice(Options.LoopKind.class, "--loop", loop))
-                    .limits(nonNegative("--max-steps", maxSteps), nonNegative("--limit-train", limitTrain),
+                    .limits(
+                            nonNegative("--max-steps", maxSteps),
+                            nonNegative("--limit-train", limitTrain),
                             nonNegative("--limit-test", limitTest))
                     .divergence(divergenceBound, stopOnDivergence)
                     .outputs(summary, gradNorms)
@@ -223,12 +291,12 @@ final class CommandLineOptions {
             f = f.withLrJump(Faults.LrJump.parse(lrJump));
         }
         if (corruptSteps != null || corruptScale != null) {
-            List<Integer> steps = corruptSteps == null ? f.corruptSteps() : Faults.parseSteps("--corrupt-steps",
-                    corruptSteps);
+            List<Integer> steps =
+                    corruptSteps == null ? f.corruptSteps() : Faults.parseSteps("--corrupt-steps", corruptSteps);
             f = f.withCorruption(steps, corruptScale == null ? f.corruptScale() : corruptScale);
             if (steps.isEmpty()) {
-                throw new IllegalArgumentException("--corrupt-scale needs --corrupt-steps (or --scenario"
-                        + " corrupt-batches)");
+                throw new IllegalArgumentException(
+                        "--corrupt-scale needs --corrupt-steps (or --scenario" + " corrupt-batches)");
             }
         }
         return f;
@@ -237,11 +305,11 @@ final class CommandLineOptions {
     /** {@code --no-fault} with an option that sets a fault is a contradiction; say which option to drop. */
     private void refuseFaultOptions(CommandLine commandLine, Scenario s) {
         CommandLine.ParseResult parsed = commandLine.getParseResult();
-        for (String option : new String[] {s.faultOption(), "--nan-steps", "--lr-jump", "--corrupt-steps",
-                "--corrupt-scale"}) {
+        for (String option :
+                new String[] {s.faultOption(), "--nan-steps", "--lr-jump", "--corrupt-steps", "--corrupt-scale"}) {
             if (option != null && parsed != null && parsed.hasMatchedOption(option)) {
-                throw new IllegalArgumentException("--no-fault runs " + s.cliName() + "'s healthy twin, which "
-                        + option + " would give a fault again; drop " + option);
+                throw new IllegalArgumentException("--no-fault runs " + s.cliName() + "'s healthy twin, which " + option
+                        + " would give a fault again; drop " + option);
             }
         }
     }

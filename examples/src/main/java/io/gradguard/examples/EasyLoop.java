@@ -62,7 +62,10 @@ final class EasyLoop {
             try (NDArray lossValue = trainer.getLoss().evaluate(labels, predictions)) {
                 loss = lossValue.getFloat();
             }
-            log.recordBatch(loss, Accuracy.correct(predictions, labels), batchData.getBatch().getSize());
+            log.recordBatch(
+                    loss,
+                    Accuracy.correct(predictions, labels),
+                    batchData.getBatch().getSize());
         }
 
         @Override

@@ -20,8 +20,9 @@ final class FashionMnist {
 
     /** True when all four files exist in {@code dir}, gzipped or plain. */
     static boolean isPresent(Path dir) {
-        for (String name : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+        for (String name : new String[] {
+            "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+        }) {
             if (!Files.isRegularFile(dir.resolve(name + ".gz")) && !Files.isRegularFile(dir.resolve(name))) {
                 return false;
             }
@@ -51,12 +52,14 @@ final class FashionMnist {
         }
         if (images.count() != labels.count()) {
             throw new IdxFormatException(
-                    labelsFile, labels.count() + " labels for " + images.count() + " images in " + imagesFile.getFileName());
+                    labelsFile,
+                    labels.count() + " labels for " + images.count() + " images in " + imagesFile.getFileName());
         }
         byte[] l = labels.data();
         for (int i = 0; i < l.length; i++) {
             if ((l[i] & 0xff) >= ImageSet.CLASSES) {
-                throw new IdxFormatException(labelsFile, "label " + (l[i] & 0xff) + " at index " + i + " is not a class 0..9");
+                throw new IdxFormatException(
+                        labelsFile, "label " + (l[i] & 0xff) + " at index " + i + " is not a class 0..9");
             }
         }
         return new ImageSet(images.data(), l);

@@ -42,7 +42,8 @@ record Faults(List<Integer> nanSteps, LrJump lrJump, List<Integer> corruptSteps,
             int colon = spec.indexOf(':');
             try {
                 if (colon > 0) {
-                    return new LrJump(Integer.parseInt(spec.substring(0, colon).strip()),
+                    return new LrJump(
+                            Integer.parseInt(spec.substring(0, colon).strip()),
                             Double.parseDouble(spec.substring(colon + 1).strip()));
                 }
             } catch (NumberFormatException e) {
@@ -93,15 +94,24 @@ record Faults(List<Integer> nanSteps, LrJump lrJump, List<Integer> corruptSteps,
         }
         StringBuilder sb = new StringBuilder();
         if (!nanSteps.isEmpty()) {
-            sb.append("NaN pixels at step").append(nanSteps.size() == 1 ? " " : "s ").append(ranges(nanSteps));
+            sb.append("NaN pixels at step")
+                    .append(nanSteps.size() == 1 ? " " : "s ")
+                    .append(ranges(nanSteps));
         }
         if (lrJump != null) {
-            sb.append(sb.length() == 0 ? "" : ", ").append("lr x").append(number(lrJump.factor()))
-                    .append(" from step ").append(lrJump.step());
+            sb.append(sb.length() == 0 ? "" : ", ")
+                    .append("lr x")
+                    .append(number(lrJump.factor()))
+                    .append(" from step ")
+                    .append(lrJump.step());
         }
         if (!corruptSteps.isEmpty()) {
-            sb.append(sb.length() == 0 ? "" : ", ").append("pixels x").append(number(corruptScale))
-                    .append(" at step").append(corruptSteps.size() == 1 ? " " : "s ").append(ranges(corruptSteps));
+            sb.append(sb.length() == 0 ? "" : ", ")
+                    .append("pixels x")
+                    .append(number(corruptScale))
+                    .append(" at step")
+                    .append(corruptSteps.size() == 1 ? " " : "s ")
+                    .append(ranges(corruptSteps));
         }
         return sb.toString();
     }

@@ -39,7 +39,10 @@ final class GradientNormLog implements BeforeStep, Closeable {
                     sumOfSquares += (double) v * v;
                 }
             }
-            line.append(first ? "" : ",").append('"').append(entry.getKey()).append("\":")
+            line.append(first ? "" : ",")
+                    .append('"')
+                    .append(entry.getKey())
+                    .append("\":")
                     .append(Json.number(Math.sqrt(sumOfSquares)));
             first = false;
         }

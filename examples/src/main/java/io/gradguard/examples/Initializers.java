@@ -25,8 +25,8 @@ final class Initializers {
             case "uniform":
                 return new UniformInitializer(argument(spec, parts));
             default:
-                throw new IllegalArgumentException(
-                        "--init: unknown initializer '" + spec + "', expected xavier|he|normal:<sigma>|uniform:<bound>");
+                throw new IllegalArgumentException("--init: unknown initializer '" + spec
+                        + "', expected xavier|he|normal:<sigma>|uniform:<bound>");
         }
     }
 
@@ -45,6 +45,7 @@ final class Initializers {
         } catch (NumberFormatException e) {
             // fall through to the one message below
         }
-        throw new IllegalArgumentException("--init: '" + spec + "' needs a positive number, e.g. " + parts[0] + ":0.05");
+        throw new IllegalArgumentException(
+                "--init: '" + spec + "' needs a positive number, e.g. " + parts[0] + ":0.05");
     }
 }

@@ -29,7 +29,8 @@ final class ManualLoop {
                         loss = lossValue.getFloat();
                     }
                     if (beforeStep != null) {
-                        beforeStep.beforeStep(log.steps(), trainer.getModel().getBlock().getParameters());
+                        beforeStep.beforeStep(
+                                log.steps(), trainer.getModel().getBlock().getParameters());
                     }
                     trainer.step();
                     log.recordBatch(loss, Accuracy.correct(predictions, labels), batch.getSize());

@@ -28,10 +28,21 @@ final class Models {
             case WIDE_MLP -> mlp(4096, 1024);
             case DEEP_MLP -> deepMlp();
             case CNN -> cnn();
-            case LSTM -> recurrent(LSTM.builder().setStateSize(128).setNumLayers(1)
-                    .optBatchFirst(true).optReturnState(false).build());
-            case RNN -> recurrent(RNN.builder().setStateSize(128).setNumLayers(1)
-                    .setActivation(RNN.Activation.RELU).optBatchFirst(true).optReturnState(false).build());
+            case LSTM ->
+                recurrent(LSTM.builder()
+                        .setStateSize(128)
+                        .setNumLayers(1)
+                        .optBatchFirst(true)
+                        .optReturnState(false)
+                        .build());
+            case RNN ->
+                recurrent(RNN.builder()
+                        .setStateSize(128)
+                        .setNumLayers(1)
+                        .setActivation(RNN.Activation.RELU)
+                        .optBatchFirst(true)
+                        .optReturnState(false)
+                        .build());
         };
     }
 
@@ -54,10 +65,17 @@ final class Models {
     private static Block cnn() {
         return new SequentialBlock()
                 .addSingleton(x -> x.reshape(-1, 1, ImageSet.SIDE, ImageSet.SIDE))
-                .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).setFilters(6).build())
+                .add(Conv2d.builder()
+                        .setKernelShape(new Shape(5, 5))
+                        .optPadding(new Shape(2, 2))
+                        .setFilters(6)
+                        .build())
                 .add(Activation.reluBlock())
                 .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
-                .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(16).build())
+                .add(Conv2d.builder()
+                        .setKernelShape(new Shape(5, 5))
+                        .setFilters(16)
+                        .build())
                 .add(Activation.reluBlock())
                 .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
                 .add(Blocks.batchFlattenBlock())

@@ -48,11 +48,21 @@ record Options(
         double handClip,
         double djlClipGrad) {
 
-    enum OptimizerKind { SGD, ADAM }
+    enum OptimizerKind {
+        SGD,
+        ADAM
+    }
 
-    enum LoopKind { EASY, MANUAL }
+    enum LoopKind {
+        EASY,
+        MANUAL
+    }
 
-    enum DeviceChoice { CPU, GPU, AUTO }
+    enum DeviceChoice {
+        CPU,
+        GPU,
+        AUTO
+    }
 
     Options {
         if (gradNorms != null && loop != LoopKind.MANUAL) {
@@ -244,9 +254,31 @@ record Options(
         }
 
         Options build() {
-            return new Options(model, scenario, noFault, epochs, batchSize, optimizer, learningRate, momentum, init,
-                    recurrentScale, seed, data, device, loop, maxSteps, limitTrain, limitTest, faults, divergenceBound,
-                    stopOnDivergence, summary, gradNorms, handClip, djlClipGrad);
+            return new Options(
+                    model,
+                    scenario,
+                    noFault,
+                    epochs,
+                    batchSize,
+                    optimizer,
+                    learningRate,
+                    momentum,
+                    init,
+                    recurrentScale,
+                    seed,
+                    data,
+                    device,
+                    loop,
+                    maxSteps,
+                    limitTrain,
+                    limitTest,
+                    faults,
+                    divergenceBound,
+                    stopOnDivergence,
+                    summary,
+                    gradNorms,
+                    handClip,
+                    djlClipGrad);
         }
     }
 }

@@ -50,17 +50,23 @@ public final class ReferenceTrainer {
                 out.println("gradguard reference trainer");
                 return 0;
             }
-            options = ((CommandLineOptions) commandLine.getCommand()).toOptions(parsed.commandSpec().commandLine());
+            options = ((CommandLineOptions) commandLine.getCommand())
+                    .toOptions(parsed.commandSpec().commandLine());
         } catch (CommandLine.ParameterException e) {
             err.println("error: " + e.getMessage() + " (see --help)");
             return 2;
         }
         try {
             TrainingSummary summary = run(options, out);
-            out.printf(Locale.ROOT, "done: %d steps, test accuracy %.4f, diverged %s%s, median step %.2f ms,"
-                            + " weights sha256 %s%n", summary.steps(), summary.testAccuracy(), summary.diverged(),
+            out.printf(
+                    Locale.ROOT,
+                    "done: %d steps, test accuracy %.4f, diverged %s%s, median step %.2f ms," + " weights sha256 %s%n",
+                    summary.steps(),
+                    summary.testAccuracy(),
+                    summary.diverged(),
                     summary.diverged() ? " (step " + summary.divergenceStep() + ")" : "",
-                    summary.medianStepMillis(), summary.weightsSha256());
+                    summary.medianStepMillis(),
+                    summary.weightsSha256());
             linger(((CommandLineOptions) commandLine.getCommand()).lingerSeconds, out);
             return 0;
         } catch (IdxFormatException e) {
@@ -122,18 +128,39 @@ public final class ReferenceTrainer {
                 ParameterList parameters = model.getBlock().getParameters();
                 scaleRecurrentWeights(parameters, options.recurrentScale());
                 long count = countParameters(parameters);
-                out.printf(Locale.ROOT, "model %s: %,d parameters in %d arrays; scenario %s%s, %s loop, optimizer %s"
+                out.printf(
+                        Locale.ROOT,
+                        "model %s: %,d parameters in %d arrays; scenario %s%s, %s loop, optimizer %s"
                                 + " lr %s%s, init %s, seed %d, data %s (%d train / %d test), device %s; faults: %s%n",
-                        options.model().cliName(), count, parameters.size(), options.scenario().cliName(),
-                        options.noFault() ? " (healthy twin)" : "", options.loop().name().toLowerCase(Locale.ROOT),
-                        options.optimizer().name().toLowerCase(Locale.ROOT), options.learningRate(),
-                        options.momentum() > 0 ? " momentum " + options.momentum() : "", options.init(), options.seed(),
-                        data.source(), data.trainSize(), data.testSize(), device, options.faults().describe());
+                        options.model().cliName(),
+                        count,
+                        parameters.size(),
+                        options.scenario().cliName(),
+                        options.noFault() ? " (healthy twin)" : "",
+                        options.loop().name().toLowerCase(Locale.ROOT),
+                        options.optimizer().name().toLowerCase(Locale.ROOT),
+                        options.learningRate(),
+                        options.momentum() > 0 ? " momentum " + options.momentum() : "",
+                        options.init(),
+                        options.seed(),
+                        data.source(),
+                        data.trainSize(),
+                        data.testSize(),
+                        device,
+                        options.faults().describe());
                 train(trainer, data, options, log, beforeStep);
                 var epochs = log.epochs();
-                TrainingSummary summary = new TrainingSummary(options.model().cliName(), options.scenario().cliName(),
-                        options.noFault(), epochs, epochs.isEmpty() ? 0 : epochs.get(epochs.size() - 1).testAccuracy(), log.diverged(),
-                        log.divergenceStep(), log.steps(), count, WeightsDigest.sha256(parameters),
+                TrainingSummary summary = new TrainingSummary(
+                        options.model().cliName(),
+                        options.scenario().cliName(),
+                        options.noFault(),
+                        epochs,
+                        epochs.isEmpty() ? 0 : epochs.get(epochs.size() - 1).testAccuracy(),
+                        log.diverged(),
+                        log.divergenceStep(),
+                        log.steps(),
+                        count,
+                        WeightsDigest.sha256(parameters),
                         log.medianStepMillis());
                 if (options.summary() != null) {
                     summary.write(options.summary());
@@ -168,9 +195,17 @@ public final class ReferenceTrainer {
         // DJL's builders take clipGrad < 0 as "off", which is their default.
         float clipGrad = Double.isNaN(options.djlClipGrad()) ? -1f : (float) options.djlClipGrad();
         return switch (options.optimizer()) {
-            case SGD -> Optimizer.sgd().setLearningRateTracker(rate).optMomentum((float) options.momentum())
-                    .optClipGrad(clipGrad).build();
-            case ADAM -> Optimizer.adam().optLearningRateTracker(rate).optClipGrad(clipGrad).build();
+            case SGD ->
+                Optimizer.sgd()
+                        .setLearningRateTracker(rate)
+                        .optMomentum((float) options.momentum())
+                        .optClipGrad(clipGrad)
+                        .build();
+            case ADAM ->
+                Optimizer.adam()
+                        .optLearningRateTracker(rate)
+                        .optClipGrad(clipGrad)
+                        .build();
         };
     }
 

@@ -54,7 +54,8 @@ final class RunLog {
             epochCorrect = 0;
             epochSeen = 0;
             // A progress bar only helps a person watching; in logs it is noise.
-            progressBar = System.console() != null ? new ProgressBar("Epoch " + (epochs.size() + 1), batchesPerEpoch) : null;
+            progressBar =
+                    System.console() != null ? new ProgressBar("Epoch " + (epochs.size() + 1), batchesPerEpoch) : null;
         }
         epochSteps++;
         return ++steps;
@@ -85,7 +86,11 @@ final class RunLog {
             diverged = true;
             divergenceStep = steps;
             divergenceLoss = loss;
-            out.printf(java.util.Locale.ROOT, "diverged at step %d: loss %s (bound %s)%n", steps, loss,
+            out.printf(
+                    java.util.Locale.ROOT,
+                    "diverged at step %d: loss %s (bound %s)%n",
+                    steps,
+                    loss,
                     options.divergenceBound());
         }
         if (progressBar != null) {
@@ -99,9 +104,14 @@ final class RunLog {
 
     /** Closes the open epoch with its test accuracy and prints its line. */
     EpochResult endEpoch(double testAccuracy) {
-        EpochResult result = new EpochResult(epochs.size() + 1, epochJudgedSteps == 0 ? Double.NaN : epochLossSum / epochJudgedSteps,
-                epochSeen == 0 ? 0 : (double) epochCorrect / epochSeen, testAccuracy,
-                (System.nanoTime() - epochStartNanos) / 1e9, epochSteps, diverged);
+        EpochResult result = new EpochResult(
+                epochs.size() + 1,
+                epochJudgedSteps == 0 ? Double.NaN : epochLossSum / epochJudgedSteps,
+                epochSeen == 0 ? 0 : (double) epochCorrect / epochSeen,
+                testAccuracy,
+                (System.nanoTime() - epochStartNanos) / 1e9,
+                epochSteps,
+                diverged);
         epochs.add(result);
         epochOpen = false;
         if (progressBar != null) {

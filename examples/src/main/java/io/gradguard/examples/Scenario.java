@@ -24,14 +24,28 @@ enum Scenario {
      * The healthy job with one poisoned batch (NaN pixels) whose gradients are all non-finite. The poisoned
      * batch's own loss is NaN by construction and does not count as divergence; NaN weights afterwards do.
      */
-    NAN_INJECT("nan-inject", ModelKind.MLP, 0.1, 0.001, "xavier", 1.0, Faults.NONE.withNanSteps(List.of(20)),
+    NAN_INJECT(
+            "nan-inject",
+            ModelKind.MLP,
+            0.1,
+            0.001,
+            "xavier",
+            1.0,
+            Faults.NONE.withNanSteps(List.of(20)),
             "--nan-steps"),
     /**
      * The healthy job trained well for 119 steps, then its own step schedule multiplies the rate by 60 (a
      * decay factor written upside down): every later update is 60x too large and the network is wrecked.
      */
-    LR_JUMP("lr-jump", ModelKind.MLP, 0.1, 0.001, "xavier", 1.0,
-            Faults.NONE.withLrJump(new Faults.LrJump(120, 60)), "--lr-jump"),
+    LR_JUMP(
+            "lr-jump",
+            ModelKind.MLP,
+            0.1,
+            0.001,
+            "xavier",
+            1.0,
+            Faults.NONE.withLrJump(new Faults.LrJump(120, 60)),
+            "--lr-jump"),
     /**
      * The healthy job fed batches that skipped the pixel normalisation (x255), as when one shard of the
      * data was written raw: a raw batch every 30 steps from step 50, and five in a row (170-174) where the
@@ -39,9 +53,18 @@ enum Scenario {
      * oversized update leaves behind is. One such batch wrecks plain SGD; Adam bounds each update, so it
      * takes the repeats to hurt it.
      */
-    CORRUPT_BATCHES("corrupt-batches", ModelKind.MLP, 0.1, 0.001, "xavier", 1.0,
-            Faults.NONE.withCorruption(Faults.parseSteps("--corrupt-steps",
-                    List.of("50", "80", "110", "140", "170-174", "200", "230", "260", "290")), Faults.UNNORMALISED),
+    CORRUPT_BATCHES(
+            "corrupt-batches",
+            ModelKind.MLP,
+            0.1,
+            0.001,
+            "xavier",
+            1.0,
+            Faults.NONE.withCorruption(
+                    Faults.parseSteps(
+                            "--corrupt-steps",
+                            List.of("50", "80", "110", "140", "170-174", "200", "230", "260", "290")),
+                    Faults.UNNORMALISED),
             "--corrupt-steps");
 
     private final String cliName;
@@ -53,8 +76,15 @@ enum Scenario {
     private final Faults defaultFaults;
     private final String faultOption;
 
-    Scenario(String cliName, ModelKind defaultModel, double sgdRate, double adamRate, String defaultInit,
-            double recurrentWeightScale, Faults defaultFaults, String faultOption) {
+    Scenario(
+            String cliName,
+            ModelKind defaultModel,
+            double sgdRate,
+            double adamRate,
+            String defaultInit,
+            double recurrentWeightScale,
+            Faults defaultFaults,
+            String faultOption) {
         this.cliName = cliName;
         this.defaultModel = defaultModel;
         this.sgdRate = sgdRate;

@@ -56,7 +56,8 @@ final class SyntheticImages {
                     int sy = y - dy;
                     int sx = x - dx;
                     double v = sy >= 0 && sy < ImageSet.SIDE && sx >= 0 && sx < ImageSet.SIDE
-                            ? contrast * prototypes[c][sy * ImageSet.SIDE + sx] : 0;
+                            ? contrast * prototypes[c][sy * ImageSet.SIDE + sx]
+                            : 0;
                     v += 0.35 * random.nextDouble();
                     pixels[i * ImageSet.PIXELS + y * ImageSet.SIDE + x] = (byte) Math.round(255 * Math.min(1.0, v));
                 }

@@ -64,7 +64,8 @@ record TrainingData(ArrayDataset train, ArrayDataset test, int trainSize, int te
     }
 
     private static NDArray pixels(NDManager manager, ImageSet set) {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(set.pixels().length).put(set.pixels()).rewind();
+        ByteBuffer buffer =
+                ByteBuffer.allocateDirect(set.pixels().length).put(set.pixels()).rewind();
         try (NDArray bytes = manager.create(buffer, new Shape(set.size(), ImageSet.PIXELS), DataType.UINT8)) {
             return bytes.toType(DataType.FLOAT32, false).divi(255f);
         }

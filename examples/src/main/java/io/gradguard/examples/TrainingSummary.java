@@ -32,30 +32,48 @@ record TrainingSummary(
 
     String toJson() {
         StringBuilder sb = new StringBuilder(512);
-        sb.append("{\"model\":").append(Json.string(model))
-                .append(",\"scenario\":").append(Json.string(scenario))
+        sb.append("{\"model\":")
+                .append(Json.string(model))
+                .append(",\"scenario\":")
+                .append(Json.string(scenario))
                 .append(",\"epochs\":[");
         for (int i = 0; i < epochs.size(); i++) {
             EpochResult e = epochs.get(i);
             sb.append(i == 0 ? "" : ",")
-                    .append("{\"epoch\":").append(e.epoch())
-                    .append(",\"loss\":").append(Json.number(e.loss()))
-                    .append(",\"train_accuracy\":").append(Json.number(e.trainAccuracy()))
-                    .append(",\"test_accuracy\":").append(Json.number(e.testAccuracy()))
-                    .append(",\"seconds\":").append(Json.number(e.seconds()))
-                    .append(",\"steps\":").append(e.steps())
-                    .append(",\"diverged\":").append(e.diverged())
+                    .append("{\"epoch\":")
+                    .append(e.epoch())
+                    .append(",\"loss\":")
+                    .append(Json.number(e.loss()))
+                    .append(",\"train_accuracy\":")
+                    .append(Json.number(e.trainAccuracy()))
+                    .append(",\"test_accuracy\":")
+                    .append(Json.number(e.testAccuracy()))
+                    .append(",\"seconds\":")
+                    .append(Json.number(e.seconds()))
+                    .append(",\"steps\":")
+                    .append(e.steps())
+                    .append(",\"diverged\":")
+                    .append(e.diverged())
                     .append('}');
         }
-        return sb.append("],\"test_accuracy\":").append(Json.number(testAccuracy))
-                .append(",\"diverged\":").append(diverged)
-                .append(",\"divergence_step\":").append(divergenceStep < 0 ? "null" : Integer.toString(divergenceStep))
-                .append(",\"steps\":").append(steps)
-                .append(",\"parameters\":").append(parameters)
-                .append(",\"weights_sha256\":").append(Json.string(weightsSha256))
-                .append(",\"median_step_ms\":").append(Json.number(medianStepMillis))
-                .append(",\"healthy_twin\":").append(healthyTwin)
-                .append("}\n").toString();
+        return sb.append("],\"test_accuracy\":")
+                .append(Json.number(testAccuracy))
+                .append(",\"diverged\":")
+                .append(diverged)
+                .append(",\"divergence_step\":")
+                .append(divergenceStep < 0 ? "null" : Integer.toString(divergenceStep))
+                .append(",\"steps\":")
+                .append(steps)
+                .append(",\"parameters\":")
+                .append(parameters)
+                .append(",\"weights_sha256\":")
+                .append(Json.string(weightsSha256))
+                .append(",\"median_step_ms\":")
+                .append(Json.number(medianStepMillis))
+                .append(",\"healthy_twin\":")
+                .append(healthyTwin)
+                .append("}\n")
+                .toString();
     }
 
     void write(Path file) throws IOException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -14,7 +15,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
-import ai.djl.engine.Engine;
 import org.junit.jupiter.api.Test;
 
 /** {@code --hand-clip} and {@code --djl-clip-grad}: the two hand-written baselines of the overhead benchmark. */
@@ -32,11 +32,16 @@ class ClippingOptionsTest {
 
     @Test
     void handClipNeedsTheManualLoopAndPositiveValues() {
-        assertEquals("error: --hand-clip needs --loop manual (see --help)",
+        assertEquals(
+                "error: --hand-clip needs --loop manual (see --help)",
                 CommandLineTest.execute("--hand-clip", "1").err().strip());
-        assertEquals("error: --hand-clip must be a positive number, got -1.0 (see --help)",
-                CommandLineTest.execute("--loop", "manual", "--hand-clip", "-1").err().strip());
-        assertEquals("error: --djl-clip-grad must be a positive number, got 0.0 (see --help)",
+        assertEquals(
+                "error: --hand-clip must be a positive number, got -1.0 (see --help)",
+                CommandLineTest.execute("--loop", "manual", "--hand-clip", "-1")
+                        .err()
+                        .strip());
+        assertEquals(
+                "error: --djl-clip-grad must be a positive number, got 0.0 (see --help)",
                 CommandLineTest.execute("--djl-clip-grad", "0").err().strip());
     }
 
@@ -76,12 +81,35 @@ class ClippingOptionsTest {
 
     @Test
     void djlClipGradChangesTheWeightsOnlyWhenGradientsExceedIt() throws Exception {
-        Options plain = Options.defaults(Scenario.HEALTHY).toBuilder().epochs(1).limits(5, 320, 64).build();
+        Options plain = Options.defaults(Scenario.HEALTHY).toBuilder()
+                .epochs(1)
+                .limits(5, 320, 64)
+                .build();
         String bare = ReferenceTrainer.run(plain).weightsSha256();
-        String loose = ReferenceTrainer.run(CommandLineOptions.parse("--epochs", "1", "--max-steps", "5",
-                "--limit-train", "320", "--limit-test", "64", "--djl-clip-grad", "1e6")).weightsSha256();
-        String tight = ReferenceTrainer.run(CommandLineOptions.parse("--epochs", "1", "--max-steps", "5",
-                "--limit-train", "320", "--limit-test", "64", "--djl-clip-grad", "1e-4")).weightsSha256();
+        String loose = ReferenceTrainer.run(CommandLineOptions.parse(
+                        "--epochs",
+                        "1",
+                        "--max-steps",
+                        "5",
+                        "--limit-train",
+                        "320",
+                        "--limit-test",
+                        "64",
+                        "--djl-clip-grad",
+                        "1e6"))
+                .weightsSha256();
+        String tight = ReferenceTrainer.run(CommandLineOptions.parse(
+                        "--epochs",
+                        "1",
+                        "--max-steps",
+                        "5",
+                        "--limit-train",
+                        "320",
+                        "--limit-test",
+                        "64",
+                        "--djl-clip-grad",
+                        "1e-4"))
+                .weightsSha256();
         assertEquals(bare, loose);
         assertNotEquals(bare, tight);
     }

@@ -1,8 +1,6 @@
 package io.gradguard.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
@@ -67,8 +65,14 @@ class ClippingRescueTest {
     @Test
     void clippingWritesThroughGetGradientToTheRealGradient() throws Exception {
         GlobalNormClip clip = new GlobalNormClip(1.0);
-        ReferenceTrainer.run(Options.defaults(Scenario.EXPLODE_LR).toBuilder().epochs(1).limits(5, 0, 200)
-                .loop(Options.LoopKind.MANUAL).build(), System.out, clip);
+        ReferenceTrainer.run(
+                Options.defaults(Scenario.EXPLODE_LR).toBuilder()
+                        .epochs(1)
+                        .limits(5, 0, 200)
+                        .loop(Options.LoopKind.MANUAL)
+                        .build(),
+                System.out,
+                clip);
         assertEquals(5, clip.clippedSteps);
         assertEquals(1.0, clip.lastClippedNorm, 1e-4);
     }
@@ -79,15 +83,31 @@ class ClippingRescueTest {
         StringBuilder failures = new StringBuilder();
         for (Scenario scenario : scenarios) {
             GlobalNormClip clip = new GlobalNormClip(MAX_NORM);
-            TrainingSummary summary = ReferenceTrainer.run(Options.defaults(scenario).toBuilder().epochs(1)
-                    .limits(300, 0, 1000).loop(Options.LoopKind.MANUAL).build(), System.out, clip);
-            System.out.printf("%s with global-norm clip %s: diverged %s, test accuracy %.4f, clipped %d of %d steps%n",
-                    scenario.cliName(), MAX_NORM, summary.diverged(), summary.testAccuracy(), clip.clippedSteps, summary.steps());
+            TrainingSummary summary = ReferenceTrainer.run(
+                    Options.defaults(scenario).toBuilder()
+                            .epochs(1)
+                            .limits(300, 0, 1000)
+                            .loop(Options.LoopKind.MANUAL)
+                            .build(),
+                    System.out,
+                    clip);
+            System.out.printf(
+                    "%s with global-norm clip %s: diverged %s, test accuracy %.4f, clipped %d of %d steps%n",
+                    scenario.cliName(),
+                    MAX_NORM,
+                    summary.diverged(),
+                    summary.testAccuracy(),
+                    clip.clippedSteps,
+                    summary.steps());
             // Chance is 0.10. explode-init/-rnn learn slowly at their lr 0.01 (about 0.3 after 300 steps),
             // so "rescued" means: never diverged and clearly learning, not yet fully trained.
             if (summary.diverged() || summary.testAccuracy() <= 0.25) {
-                failures.append(scenario.cliName()).append(": diverged ").append(summary.diverged())
-                        .append(", test accuracy ").append(summary.testAccuracy()).append("; ");
+                failures.append(scenario.cliName())
+                        .append(": diverged ")
+                        .append(summary.diverged())
+                        .append(", test accuracy ")
+                        .append(summary.testAccuracy())
+                        .append("; ");
             }
         }
         assertEquals("", failures.toString());

@@ -20,8 +20,10 @@ class CommandLineTest {
     static Outcome execute(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = ReferenceTrainer.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), args);
+        int code = ReferenceTrainer.execute(
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                args);
         return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -56,9 +58,11 @@ class CommandLineTest {
         assertEquals(ModelKind.RNN, rnn.model());
         assertEquals(3.0, rnn.recurrentScale());
         assertEquals(1.5, CommandLineOptions.parse("--scenario", "explode-lr").learningRate());
-        assertEquals(List.of(20), CommandLineOptions.parse("--scenario", "nan-inject").faults().nanSteps());
-        Options overridden = CommandLineOptions.parse("--scenario", "nan-inject", "--nan-steps", "3,7", "--model", "cnn",
-                "--lr", "0.5");
+        assertEquals(
+                List.of(20),
+                CommandLineOptions.parse("--scenario", "nan-inject").faults().nanSteps());
+        Options overridden = CommandLineOptions.parse(
+                "--scenario", "nan-inject", "--nan-steps", "3,7", "--model", "cnn", "--lr", "0.5");
         assertEquals(List.of(3, 7), overridden.faults().nanSteps());
         assertEquals(ModelKind.CNN, overridden.model());
         assertEquals(0.5, overridden.learningRate());
@@ -67,17 +71,25 @@ class CommandLineTest {
     @Test
     void badOptionsExitTwoWithOneLine() {
         for (String[] args : new String[][] {
-            {"--model", "resnet"}, {"--epochs", "zero"}, {"--init", "normal:-1"}, {"--loop", "fast"},
-            {"--no-such-option"}, {"--grad-norms", "x.jsonl"}, {"--batch-size", "0"}}) {
+            {"--model", "resnet"},
+            {"--epochs", "zero"},
+            {"--init", "normal:-1"},
+            {"--loop", "fast"},
+            {"--no-such-option"},
+            {"--grad-norms", "x.jsonl"},
+            {"--batch-size", "0"}
+        }) {
             Outcome outcome = execute(args);
             assertEquals(2, outcome.code(), String.join(" ", args));
             assertEquals(1, outcome.err().lines().count(), outcome.err());
             assertTrue(outcome.err().startsWith("error: "), outcome.err());
             assertEquals("", outcome.out());
         }
-        assertEquals("error: unknown model 'resnet', expected one of mlp|cnn|lstm|rnn|deep-mlp|wide-mlp (see --help)",
+        assertEquals(
+                "error: unknown model 'resnet', expected one of mlp|cnn|lstm|rnn|deep-mlp|wide-mlp (see --help)",
                 execute("--model", "resnet").err().strip());
-        assertEquals("error: --grad-norms needs --loop manual (see --help)",
+        assertEquals(
+                "error: --grad-norms needs --loop manual (see --help)",
                 execute("--grad-norms", "x.jsonl").err().strip());
     }
 
@@ -87,19 +99,35 @@ class CommandLineTest {
         assertEquals(new Faults.LrJump(120, 60), jump.faults().lrJump());
         assertEquals(ModelKind.MLP, jump.model());
         assertEquals(0.1, jump.learningRate());
-        assertEquals(0.001, CommandLineOptions.parse("--scenario", "lr-jump", "--optimizer", "adam").learningRate());
+        assertEquals(
+                0.001,
+                CommandLineOptions.parse("--scenario", "lr-jump", "--optimizer", "adam")
+                        .learningRate());
         assertEquals(0.001, CommandLineOptions.parse("--optimizer", "adam").learningRate());
-        assertEquals(1.5, CommandLineOptions.parse("--scenario", "explode-lr", "--optimizer", "adam").learningRate());
+        assertEquals(
+                1.5,
+                CommandLineOptions.parse("--scenario", "explode-lr", "--optimizer", "adam")
+                        .learningRate());
         Options corrupt = CommandLineOptions.parse("--scenario", "corrupt-batches");
-        assertEquals(List.of(50, 80, 110, 140, 170, 171, 172, 173, 174, 200, 230, 260, 290),
+        assertEquals(
+                List.of(50, 80, 110, 140, 170, 171, 172, 173, 174, 200, 230, 260, 290),
                 corrupt.faults().corruptSteps());
         assertEquals(255.0, corrupt.faults().corruptScale());
-        Options overridden = CommandLineOptions.parse("--scenario", "corrupt-batches", "--corrupt-steps", "9,3-4,3",
-                "--corrupt-scale", "10", "--lr-jump", "7:0.5");
+        Options overridden = CommandLineOptions.parse(
+                "--scenario",
+                "corrupt-batches",
+                "--corrupt-steps",
+                "9,3-4,3",
+                "--corrupt-scale",
+                "10",
+                "--lr-jump",
+                "7:0.5");
         assertEquals(List.of(3, 4, 9), overridden.faults().corruptSteps());
         assertEquals(10.0, overridden.faults().corruptScale());
         assertEquals(new Faults.LrJump(7, 0.5), overridden.faults().lrJump());
-        assertEquals("lr x0.5 from step 7, pixels x10 at steps 3-4,9", overridden.faults().describe());
+        assertEquals(
+                "lr x0.5 from step 7, pixels x10 at steps 3-4,9",
+                overridden.faults().describe());
         assertTrue(CommandLineOptions.parse().faults().isNone());
     }
 
@@ -125,18 +153,24 @@ class CommandLineTest {
                 assertEquals(twin, scenario.healthyTwin(), "--no-fault is healthyTwin() for " + args);
                 java.util.Set<String> differ = new java.util.TreeSet<>();
                 for (java.lang.reflect.RecordComponent c : Options.class.getRecordComponents()) {
-                    if (!java.util.Objects.equals(c.getAccessor().invoke(scenario), c.getAccessor().invoke(twin))) {
+                    if (!java.util.Objects.equals(
+                            c.getAccessor().invoke(scenario), c.getAccessor().invoke(twin))) {
                         differ.add(c.getName());
                     }
                 }
                 java.util.Set<String> expected = new java.util.TreeSet<>(fault.get(s));
                 expected.add("noFault");
                 assertEquals(expected, differ, String.join(" ", args));
-                assertTrue(twin.faults().isNone() && twin.recurrentScale() == 1.0 && twin.init().equals("xavier")
-                        == (s != Scenario.EXPLODE_RNN), String.join(" ", args));
+                assertTrue(
+                        twin.faults().isNone()
+                                && twin.recurrentScale() == 1.0
+                                && twin.init().equals("xavier") == (s != Scenario.EXPLODE_RNN),
+                        String.join(" ", args));
             }
         }
-        assertEquals(CommandLineOptions.parse("--scenario", "explode-init", "--no-fault"), Scenario.EXPLODE_INIT.healthyTwin());
+        assertEquals(
+                CommandLineOptions.parse("--scenario", "explode-init", "--no-fault"),
+                Scenario.EXPLODE_INIT.healthyTwin());
         assertEquals(0.1, Scenario.EXPLODE_LR.healthyTwin().learningRate());
         assertEquals(ModelKind.DEEP_MLP, Scenario.EXPLODE_INIT.healthyTwin().model());
         assertEquals(ModelKind.RNN, Scenario.EXPLODE_RNN.healthyTwin().model());
@@ -146,25 +180,39 @@ class CommandLineTest {
     @Test
     void badFaultOptionsExitTwoWithOneLine() {
         String[][] cases = {
-            {"--lr-jump", "120"}, {"error: --lr-jump takes STEP:FACTOR (e.g. 120:60), got '120' (see --help)"},
-            {"--lr-jump", "x:60"}, {"error: --lr-jump takes STEP:FACTOR (e.g. 120:60), got 'x:60' (see --help)"},
-            {"--lr-jump", "0:60"}, {"error: --lr-jump step must be positive, got 0 (see --help)"},
-            {"--lr-jump", "5:-2"}, {"error: --lr-jump factor must be a positive number, got -2.0 (see --help)"},
-            {"--corrupt-steps", "5,x"}, {"error: --corrupt-steps takes steps K or ranges A-B separated by commas"
-                    + " (e.g. 50,90,130-134), got 'x' (see --help)"},
-            {"--corrupt-steps", "9-3"}, {"error: --corrupt-steps: range 9-3 must run forwards and hold fewer than"
-                    + " 1000000 steps (see --help)"},
-            {"--nan-steps", "0"}, {"error: --nan-steps must be positive, got 0 (see --help)"},
-            {"--corrupt-steps", "4", "--corrupt-scale", "0"}, {"error: --corrupt-scale must be a positive number,"
-                    + " got 0.0 (see --help)"},
-            {"--optimizer", "adam", "--momentum", "0.9"}, {"error: --momentum is SGD's; Adam keeps its own (drop"
-                    + " --momentum) (see --help)"},
-            {"--corrupt-scale", "10"}, {"error: --corrupt-scale needs --corrupt-steps (or --scenario corrupt-batches)"
-                    + " (see --help)"},
-            {"--scenario", "explode-lr", "--lr", "2", "--no-fault"}, {"error: --no-fault runs explode-lr's healthy"
-                    + " twin, which --lr would give a fault again; drop --lr (see --help)"},
-            {"--scenario", "lr-jump", "--lr-jump", "5:2", "--no-fault"}, {"error: --no-fault runs lr-jump's healthy"
-                    + " twin, which --lr-jump would give a fault again; drop --lr-jump (see --help)"},
+            {"--lr-jump", "120"},
+            {"error: --lr-jump takes STEP:FACTOR (e.g. 120:60), got '120' (see --help)"},
+            {"--lr-jump", "x:60"},
+            {"error: --lr-jump takes STEP:FACTOR (e.g. 120:60), got 'x:60' (see --help)"},
+            {"--lr-jump", "0:60"},
+            {"error: --lr-jump step must be positive, got 0 (see --help)"},
+            {"--lr-jump", "5:-2"},
+            {"error: --lr-jump factor must be a positive number, got -2.0 (see --help)"},
+            {"--corrupt-steps", "5,x"},
+            {
+                "error: --corrupt-steps takes steps K or ranges A-B separated by commas"
+                        + " (e.g. 50,90,130-134), got 'x' (see --help)"
+            },
+            {"--corrupt-steps", "9-3"},
+            {"error: --corrupt-steps: range 9-3 must run forwards and hold fewer than" + " 1000000 steps (see --help)"},
+            {"--nan-steps", "0"},
+            {"error: --nan-steps must be positive, got 0 (see --help)"},
+            {"--corrupt-steps", "4", "--corrupt-scale", "0"},
+            {"error: --corrupt-scale must be a positive number," + " got 0.0 (see --help)"},
+            {"--optimizer", "adam", "--momentum", "0.9"},
+            {"error: --momentum is SGD's; Adam keeps its own (drop" + " --momentum) (see --help)"},
+            {"--corrupt-scale", "10"},
+            {"error: --corrupt-scale needs --corrupt-steps (or --scenario corrupt-batches)" + " (see --help)"},
+            {"--scenario", "explode-lr", "--lr", "2", "--no-fault"},
+            {
+                "error: --no-fault runs explode-lr's healthy"
+                        + " twin, which --lr would give a fault again; drop --lr (see --help)"
+            },
+            {"--scenario", "lr-jump", "--lr-jump", "5:2", "--no-fault"},
+            {
+                "error: --no-fault runs lr-jump's healthy"
+                        + " twin, which --lr-jump would give a fault again; drop --lr-jump (see --help)"
+            },
         };
         for (int i = 0; i < cases.length; i += 2) {
             Outcome outcome = execute(cases[i]);
@@ -178,11 +226,33 @@ class CommandLineTest {
     void helpListsEveryOptionWithItsDefault() {
         Outcome help = execute("--help");
         assertEquals(0, help.code());
-        for (String option : new String[] {"--model", "--scenario", "--epochs", "--batch-size", "--lr", "--optimizer",
-                "--init", "--seed", "--data", "--device", "--loop", "--summary", "--max-steps", "--limit-train",
-                "--limit-test", "--momentum", "--grad-norms", "--nan-steps", "--stop-on-divergence",
-                "--divergence-bound", "--recurrent-scale", "--no-fault", "--lr-jump", "--corrupt-steps",
-                "--corrupt-scale"}) {
+        for (String option : new String[] {
+            "--model",
+            "--scenario",
+            "--epochs",
+            "--batch-size",
+            "--lr",
+            "--optimizer",
+            "--init",
+            "--seed",
+            "--data",
+            "--device",
+            "--loop",
+            "--summary",
+            "--max-steps",
+            "--limit-train",
+            "--limit-test",
+            "--momentum",
+            "--grad-norms",
+            "--nan-steps",
+            "--stop-on-divergence",
+            "--divergence-bound",
+            "--recurrent-scale",
+            "--no-fault",
+            "--lr-jump",
+            "--corrupt-steps",
+            "--corrupt-scale"
+        }) {
             assertTrue(help.out().contains(option), option);
         }
         assertTrue(help.out().contains("Batch size (default: 64)"), help.out());
@@ -190,24 +260,32 @@ class CommandLineTest {
         // The help states the scenario defaults in words; they must be the ones the scenarios use.
         String flat = help.out().replaceAll("\\s+", " ").replaceAll(", (\\d)", ",$1"); // wrapped lists
         Faults corrupt = Scenario.CORRUPT_BATCHES.defaultFaults();
-        assertTrue(flat.contains("corrupt-batches " + Faults.ranges(corrupt.corruptSteps()) + ", otherwise none"), flat);
-        assertTrue(flat.contains("x" + (int) corrupt.corruptScale() + " batches at steps "
-                + Faults.ranges(corrupt.corruptSteps())), flat);
+        assertTrue(
+                flat.contains("corrupt-batches " + Faults.ranges(corrupt.corruptSteps()) + ", otherwise none"), flat);
+        assertTrue(
+                flat.contains("x" + (int) corrupt.corruptScale() + " batches at steps "
+                        + Faults.ranges(corrupt.corruptSteps())),
+                flat);
         assertTrue(flat.contains("lr-jump " + Scenario.LR_JUMP.defaultFaults().lrJump() + ", otherwise none"), flat);
-        assertTrue(flat.contains("multiplies the rate by " + (int) Scenario.LR_JUMP.defaultFaults().lrJump().factor()
-                + " at step " + Scenario.LR_JUMP.defaultFaults().lrJump().step()), flat);
+        assertTrue(
+                flat.contains("multiplies the rate by "
+                        + (int) Scenario.LR_JUMP.defaultFaults().lrJump().factor() + " at step "
+                        + Scenario.LR_JUMP.defaultFaults().lrJump().step()),
+                flat);
     }
 
     @Test
     void corruptDataExitsTwoWithOneLineAndNoStackTrace(@TempDir Path dir) throws Exception {
-        for (String name : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                "t10k-labels-idx1-ubyte"}) {
+        for (String name : new String[] {
+            "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+        }) {
             Files.write(dir.resolve(name), new byte[] {0, 0, 8, 1, 0, 0});
         }
         Outcome outcome = execute("--data", dir.toString(), "--max-steps", "1");
         assertEquals(2, outcome.code());
-        assertEquals("error: " + dir.toAbsolutePath().normalize().resolve("train-images-idx3-ubyte")
-                + ": bad magic number 0x00000801 (expected 0x00000803, an IDX file of unsigned bytes with 3 dimensions)",
+        assertEquals(
+                "error: " + dir.toAbsolutePath().normalize().resolve("train-images-idx3-ubyte")
+                        + ": bad magic number 0x00000801 (expected 0x00000803, an IDX file of unsigned bytes with 3 dimensions)",
                 outcome.err().strip());
     }
 
@@ -215,7 +293,8 @@ class CommandLineTest {
     void missingDataDirectoryExitsTwo(@TempDir Path dir) {
         Outcome outcome = execute("--data", dir.toString());
         assertEquals(2, outcome.code());
-        assertEquals("error: " + dir + ": no Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz] ...)",
+        assertEquals(
+                "error: " + dir + ": no Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz] ...)",
                 outcome.err().strip());
     }
 }

@@ -22,7 +22,11 @@ class IdxFileTest {
 
     /** A 2 x 2 x 3 image file whose values are 0..11. */
     static byte[] images() {
-        ByteBuffer b = ByteBuffer.allocate(16 + 12).putInt(IdxFile.IMAGES_MAGIC).putInt(2).putInt(2).putInt(3);
+        ByteBuffer b = ByteBuffer.allocate(16 + 12)
+                .putInt(IdxFile.IMAGES_MAGIC)
+                .putInt(2)
+                .putInt(2)
+                .putInt(3);
         for (int i = 0; i < 12; i++) {
             b.put((byte) i);
         }
@@ -54,19 +58,26 @@ class IdxFileTest {
 
     @Test
     void rejectsLabelsFileWhereImagesAreExpected() throws Exception {
-        byte[] labels = ByteBuffer.allocate(8 + 2).putInt(IdxFile.LABELS_MAGIC).putInt(2).put((byte) 1).put((byte) 2)
+        byte[] labels = ByteBuffer.allocate(8 + 2)
+                .putInt(IdxFile.LABELS_MAGIC)
+                .putInt(2)
+                .put((byte) 1)
+                .put((byte) 2)
                 .array();
         Path file = write("labels", labels);
         IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxFile.read(file, IdxFile.IMAGES_MAGIC));
-        assertEquals(file + ": bad magic number 0x00000801 (expected 0x00000803, an IDX file of unsigned bytes"
-                + " with 3 dimensions)", e.getMessage());
+        assertEquals(
+                file + ": bad magic number 0x00000801 (expected 0x00000803, an IDX file of unsigned bytes"
+                        + " with 3 dimensions)",
+                e.getMessage());
     }
 
     @Test
     void rejectsTruncatedData() throws Exception {
         Path file = write("short", Arrays.copyOf(images(), 16 + 7));
         IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxFile.read(file, IdxFile.IMAGES_MAGIC));
-        assertEquals(file + ": truncated: header promises 12 data bytes [2, 2, 3] but the file holds 7", e.getMessage());
+        assertEquals(
+                file + ": truncated: header promises 12 data bytes [2, 2, 3] but the file holds 7", e.getMessage());
     }
 
     @Test
@@ -80,17 +91,23 @@ class IdxFileTest {
     @Test
     void rejectsTruncatedHeaderAndTrailingBytes() throws Exception {
         Path header = write("header", Arrays.copyOf(images(), 10));
-        assertEquals(header + ": truncated header: 10 of 16 bytes",
-                assertThrows(IdxFormatException.class, () -> IdxFile.read(header, IdxFile.IMAGES_MAGIC)).getMessage());
+        assertEquals(
+                header + ": truncated header: 10 of 16 bytes",
+                assertThrows(IdxFormatException.class, () -> IdxFile.read(header, IdxFile.IMAGES_MAGIC))
+                        .getMessage());
         Path trailing = write("trailing", Arrays.copyOf(images(), 16 + 12 + 5));
-        assertEquals(trailing + ": 5 unexpected trailing bytes after 12 data bytes [2, 2, 3]",
-                assertThrows(IdxFormatException.class, () -> IdxFile.read(trailing, IdxFile.IMAGES_MAGIC)).getMessage());
+        assertEquals(
+                trailing + ": 5 unexpected trailing bytes after 12 data bytes [2, 2, 3]",
+                assertThrows(IdxFormatException.class, () -> IdxFile.read(trailing, IdxFile.IMAGES_MAGIC))
+                        .getMessage());
     }
 
     @Test
     void reportsMissingFile() {
         Path missing = dir.resolve("nothing");
-        assertEquals(missing + ": no such file",
-                assertThrows(IdxFormatException.class, () -> IdxFile.read(missing, IdxFile.LABELS_MAGIC)).getMessage());
+        assertEquals(
+                missing + ": no such file",
+                assertThrows(IdxFormatException.class, () -> IdxFile.read(missing, IdxFile.LABELS_MAGIC))
+                        .getMessage());
     }
 }

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 class MidTrainingFaultsTest {
 
     private static Options.Builder quick(Scenario scenario, String... args) {
-        List<String> all = new ArrayList<>(List.of("--scenario", scenario.cliName(), "--epochs", "1", "--limit-test",
-                "500"));
+        List<String> all =
+                new ArrayList<>(List.of("--scenario", scenario.cliName(), "--epochs", "1", "--limit-test", "500"));
         all.addAll(List.of(args));
         return CommandLineOptions.parse(all.toArray(String[]::new)).toBuilder();
     }
@@ -43,8 +43,12 @@ class MidTrainingFaultsTest {
                 gradients.add(g.toFloatArray());
             }
         };
-        ReferenceTrainer.run(quick(Scenario.HEALTHY, "--lr-jump", "4:3", "--loop", "manual").limits(7, 0, 100).build(),
-                System.out, record);
+        ReferenceTrainer.run(
+                quick(Scenario.HEALTHY, "--lr-jump", "4:3", "--loop", "manual")
+                        .limits(7, 0, 100)
+                        .build(),
+                System.out,
+                record);
         double[] rates = new double[6];
         for (int k = 0; k < rates.length; k++) {
             float[] w = weights.get(k);
@@ -84,8 +88,18 @@ class MidTrainingFaultsTest {
      */
     @Test
     void corruptAndPoisonedBatchesDifferExactlyAtTheirSteps() throws Exception {
-        Options options = quick(Scenario.HEALTHY, "--corrupt-steps", "2,5-6", "--corrupt-scale", "255",
-                "--nan-steps", "4", "--batch-size", "8").limits(0, 80, 8).build();
+        Options options = quick(
+                        Scenario.HEALTHY,
+                        "--corrupt-steps",
+                        "2,5-6",
+                        "--corrupt-scale",
+                        "255",
+                        "--nan-steps",
+                        "4",
+                        "--batch-size",
+                        "8")
+                .limits(0, 80, 8)
+                .build();
         List<float[]> clean = batches(options.toBuilder().faults(Faults.NONE).build());
         List<float[]> faulty = batches(options);
         assertEquals(10, clean.size());
@@ -155,7 +169,8 @@ class MidTrainingFaultsTest {
     }
 
     private static String digest(Options options, int steps) throws Exception {
-        return ReferenceTrainer.run(options.toBuilder().limits(steps, 0, 100).build(), silent()).weightsSha256();
+        return ReferenceTrainer.run(options.toBuilder().limits(steps, 0, 100).build(), silent())
+                .weightsSha256();
     }
 
     /**
@@ -165,9 +180,11 @@ class MidTrainingFaultsTest {
     @Test
     void twinsOfMlpScenariosTrainLikeHealthy() throws Exception {
         for (String optimizer : new String[] {"sgd", "adam"}) {
-            String healthy = digest(quick(Scenario.HEALTHY, "--optimizer", optimizer).build(), 25);
-            for (Scenario s : new Scenario[] {Scenario.EXPLODE_LR, Scenario.NAN_INJECT, Scenario.LR_JUMP,
-                    Scenario.CORRUPT_BATCHES}) {
+            String healthy =
+                    digest(quick(Scenario.HEALTHY, "--optimizer", optimizer).build(), 25);
+            for (Scenario s :
+                    new Scenario[] {Scenario.EXPLODE_LR, Scenario.NAN_INJECT, Scenario.LR_JUMP, Scenario.CORRUPT_BATCHES
+                    }) {
                 Options twin = quick(s, "--optimizer", optimizer).build().healthyTwin();
                 assertEquals(healthy, digest(twin, 25), s.cliName() + " " + optimizer);
             }
@@ -183,41 +200,60 @@ class MidTrainingFaultsTest {
         String[][] variants = {{}, {"--momentum", "0.9"}, {"--optimizer", "adam"}};
         for (Scenario scenario : new Scenario[] {Scenario.LR_JUMP, Scenario.CORRUPT_BATCHES}) {
             for (String[] variant : variants) {
-                Options faulty = quick(scenario, variant).limits(300, 19_200, 1_000).build();
-                double twin = ReferenceTrainer.run(faulty.healthyTwin(), silent()).testAccuracy();
+                Options faulty =
+                        quick(scenario, variant).limits(300, 19_200, 1_000).build();
+                double twin =
+                        ReferenceTrainer.run(faulty.healthyTwin(), silent()).testAccuracy();
                 TrainingSummary broken = ReferenceTrainer.run(faulty, silent());
                 String what = scenario.cliName() + " " + String.join(" ", variant);
-                System.out.printf("%s: twin %.4f, scenario %.4f, diverged %s%n", what, twin, broken.testAccuracy(),
-                        broken.diverged());
+                System.out.printf(
+                        "%s: twin %.4f, scenario %.4f, diverged %s%n",
+                        what, twin, broken.testAccuracy(), broken.diverged());
                 assertTrue(twin > 0.78, what + ": twin trains, " + twin);
-                assertTrue(broken.testAccuracy() < twin - 0.25, what + ": " + broken.testAccuracy() + " vs twin " + twin);
+                assertTrue(
+                        broken.testAccuracy() < twin - 0.25, what + ": " + broken.testAccuracy() + " vs twin " + twin);
             }
         }
     }
 
     @Test
     void infoLineNamesTheFaultsAndTheTwin() {
-        String faulty = CommandLineTest.execute("--scenario", "lr-jump", "--optimizer", "adam", "--max-steps", "2",
-                "--limit-test", "100").out();
-        assertTrue(faulty.contains("scenario lr-jump, easy loop, optimizer adam lr 0.001, ")
-                && faulty.contains("; faults: lr x60 from step 120\n"), faulty);
-        String twin = CommandLineTest.execute("--scenario", "corrupt-batches", "--momentum", "0.9", "--no-fault",
-                "--max-steps", "2", "--limit-test", "100").out();
-        assertTrue(twin.contains("scenario corrupt-batches (healthy twin), easy loop, optimizer sgd lr 0.1 momentum 0.9,")
-                && twin.contains("; faults: none\n"), twin);
+        String faulty = CommandLineTest.execute(
+                        "--scenario", "lr-jump", "--optimizer", "adam", "--max-steps", "2", "--limit-test", "100")
+                .out();
+        assertTrue(
+                faulty.contains("scenario lr-jump, easy loop, optimizer adam lr 0.001, ")
+                        && faulty.contains("; faults: lr x60 from step 120\n"),
+                faulty);
+        String twin = CommandLineTest.execute(
+                        "--scenario",
+                        "corrupt-batches",
+                        "--momentum",
+                        "0.9",
+                        "--no-fault",
+                        "--max-steps",
+                        "2",
+                        "--limit-test",
+                        "100")
+                .out();
+        assertTrue(
+                twin.contains("scenario corrupt-batches (healthy twin), easy loop, optimizer sgd lr 0.1 momentum 0.9,")
+                        && twin.contains("; faults: none\n"),
+                twin);
         assertTrue(CommandLineTest.execute("--scenario", "corrupt-batches", "--max-steps", "2", "--limit-test", "100")
-                .out().contains("; faults: pixels x255 at steps 50,80,110,140,170-174,200,230,260,290\n"));
+                .out()
+                .contains("; faults: pixels x255 at steps 50,80,110,140,170-174,200,230,260,290\n"));
     }
 
     /** A corrupt batch's own huge loss is the data's fault, like a NaN batch's: not judged as divergence. */
     @Test
     void corruptBatchLossIsNotJudgedButWhatFollowsIs() throws Exception {
-        TrainingSummary summary = ReferenceTrainer.run(quick(Scenario.CORRUPT_BATCHES).limits(50, 0, 100).build(),
-                silent());
+        TrainingSummary summary = ReferenceTrainer.run(
+                quick(Scenario.CORRUPT_BATCHES).limits(50, 0, 100).build(), silent());
         assertFalse(summary.diverged(), "step 50 is corrupt, its loss is not judged");
         assertTrue(summary.epochs().get(0).loss() < 3, "nor averaged: " + summary.epochs());
-        TrainingSummary after = ReferenceTrainer.run(quick(Scenario.CORRUPT_BATCHES).limits(60, 0, 100).build(),
-                silent());
+        TrainingSummary after = ReferenceTrainer.run(
+                quick(Scenario.CORRUPT_BATCHES).limits(60, 0, 100).build(), silent());
         assertTrue(after.diverged(), "plain SGD does not survive one x255 batch");
         assertEquals(51, after.divergenceStep());
     }

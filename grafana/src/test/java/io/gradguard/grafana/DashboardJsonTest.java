@@ -38,7 +38,8 @@ final class DashboardJsonTest {
     static void loadDashboardAndStartPrometheus() throws Exception {
         dashboard = GrafanaDashboard.load();
         // No scrape target: the queries only have to parse. The rules are loaded so that their names exist.
-        prometheus = PrometheusServer.start(workDir, """
+        prometheus = PrometheusServer.start(
+                workDir, """
                 global:
                   evaluation_interval: 15s
                 rule_files:
@@ -62,7 +63,8 @@ final class DashboardJsonTest {
         assertEquals(39, root.path("schemaVersion").asInt());
         assertFalse(root.path("title").asText().isBlank(), "title");
         assertTrue(root.path("templating").path("list").isArray(), "templating.list");
-        assertTrue(dashboard.panels().size() >= 10, "panels: " + dashboard.panels().size());
+        assertTrue(
+                dashboard.panels().size() >= 10, "panels: " + dashboard.panels().size());
     }
 
     @Test
@@ -77,7 +79,8 @@ final class DashboardJsonTest {
             assertEquals("query", variable.path("type").asText(), name);
             assertEquals(DATASOURCE_UID, variable.path("datasource").path("uid").asText(), name);
             String definition = variable.path("query").path("query").asText();
-            assertTrue(definition.startsWith("label_values(") && definition.endsWith(", " + name + ")"),
+            assertTrue(
+                    definition.startsWith("label_values(") && definition.endsWith(", " + name + ")"),
                     name + ": " + definition);
         }
         JsonNode parameter = dashboard.variable("parameter");
@@ -106,7 +109,8 @@ final class DashboardJsonTest {
             if (panel.path("fieldConfig").path("defaults").path("unit").asText().isBlank()) {
                 problems.add(title + ": no fieldConfig.defaults.unit");
             }
-            if (!List.of("timeseries", "stat", "table", "heatmap").contains(panel.path("type").asText())) {
+            if (!List.of("timeseries", "stat", "table", "heatmap")
+                    .contains(panel.path("type").asText())) {
                 problems.add(title + ": type " + panel.path("type"));
             }
             JsonNode targets = panel.path("targets");
@@ -154,15 +158,18 @@ final class DashboardJsonTest {
         for (GrafanaDashboard.Query query : dashboard.panelQueries()) {
             String expr = query.expr();
             // agent_errors and config_reloads carry no model label (metric contract).
-            boolean modelless = expr.contains("gradguard_agent_errors_total")
-                    || expr.contains("gradguard_config_reloads_total");
-            for (String label : modelless ? List.of("job", "instance", "run") : List.of("job", "instance", "model", "run")) {
+            boolean modelless =
+                    expr.contains("gradguard_agent_errors_total") || expr.contains("gradguard_config_reloads_total");
+            for (String label :
+                    modelless ? List.of("job", "instance", "run") : List.of("job", "instance", "model", "run")) {
                 if (!expr.contains(label + "=~\"$" + label + "\"")) {
                     problems.add(query.origin() + " does not filter on " + label);
                 }
             }
-            boolean perParameter = expr.contains("gradguard_grad_norm{") || expr.contains("gradguard_grad_max_abs")
-                    || expr.contains("gradguard_param_norm") || expr.contains("gradguard_update_ratio");
+            boolean perParameter = expr.contains("gradguard_grad_norm{")
+                    || expr.contains("gradguard_grad_max_abs")
+                    || expr.contains("gradguard_param_norm")
+                    || expr.contains("gradguard_update_ratio");
             if (perParameter && !expr.contains("parameter=~\"$parameter\"")) {
                 problems.add(query.origin() + " does not filter on parameter");
             }
@@ -184,8 +191,10 @@ final class DashboardJsonTest {
         }
         assertNotNull(heatmap, "a heatmap panel");
         JsonNode target = heatmap.path("targets").path(0);
-        assertEquals("log10(gradguard_grad_norm{job=~\"$job\", instance=~\"$instance\", model=~\"$model\", run=~\"$run\","
-                + " parameter=~\"$parameter\"})", target.path("expr").asText());
+        assertEquals(
+                "log10(gradguard_grad_norm{job=~\"$job\", instance=~\"$instance\", model=~\"$model\", run=~\"$run\","
+                        + " parameter=~\"$parameter\"})",
+                target.path("expr").asText());
         assertEquals("{{parameter}}", target.path("legendFormat").asText(), "one row per parameter");
         assertEquals("time_series", target.path("format").asText());
         // The series are the rows as they are: Grafana must not bucket the values into a histogram.
@@ -229,7 +238,8 @@ final class DashboardJsonTest {
                 problems.add(query.origin() + ": " + response.path("error").asText() + "\n    " + expr);
             }
         }
-        System.out.printf("DashboardJsonTest: %d queries sent to %s, %d rejected%n",
+        System.out.printf(
+                "DashboardJsonTest: %d queries sent to %s, %d rejected%n",
                 queries.size(), prometheus.baseUri(), problems.size());
         assertEquals(List.of(), problems);
         assertTrue(queries.size() >= 20, "queries: " + queries.size());

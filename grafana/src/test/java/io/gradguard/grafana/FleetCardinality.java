@@ -46,7 +46,8 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class FleetCardinality {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Pattern STEPS = Pattern.compile("(?m)^gradguard_steps_total\\{[^}]*\\} ([0-9.eE+]+)$");
     private static final Pattern SAMPLE = Pattern.compile("^(.*[}a-zA-Z0-9_]) (\\S+)$");
     private static final Pattern LABEL = Pattern.compile("(run|model)=\"[^\"]*\"");
@@ -57,8 +58,16 @@ public final class FleetCardinality {
     record Exposition(int parameters, String text, int series, int perParameterSeries, int bytes, int gzipBytes) {}
 
     /** Prometheus' own figures after a number of scrapes of a fleet. */
-    record FleetPoint(int endpoints, int scrapes, double headSeries, double rssBytes, double heapBytes,
-            double scrapeSeconds, Map<String, Double> ruleSeconds, double missedRuleIterations, double up) {}
+    record FleetPoint(
+            int endpoints,
+            int scrapes,
+            double headSeries,
+            double rssBytes,
+            double heapBytes,
+            double scrapeSeconds,
+            Map<String, Double> ruleSeconds,
+            double missedRuleIterations,
+            double up) {}
 
     private FleetCardinality() {}
 
@@ -76,33 +85,58 @@ public final class FleetCardinality {
         int scrapes = Integer.parseInt(o.getOrDefault("scrapes", "8"));
         int longScrapes = Integer.parseInt(o.getOrDefault("long-scrapes", "32"));
         int interval = Integer.parseInt(o.getOrDefault("interval", "5"));
-        Path rules = Path.of(o.getOrDefault("rules", "grafana/prometheus/rules.yml")).toAbsolutePath();
-        Path alerts = Path.of(o.getOrDefault("alerts", "grafana/prometheus/alerts.yml")).toAbsolutePath();
+        Path rules =
+                Path.of(o.getOrDefault("rules", "grafana/prometheus/rules.yml")).toAbsolutePath();
+        Path alerts = Path.of(o.getOrDefault("alerts", "grafana/prometheus/alerts.yml"))
+                .toAbsolutePath();
 
-        System.out.printf(Locale.ROOT, "gradguard fleet cardinality, %s; nproc %d, java %s, %s%n", ZonedDateTime.now(),
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), prometheusVersion());
+        System.out.printf(
+                Locale.ROOT,
+                "gradguard fleet cardinality, %s; nproc %d, java %s, %s%n",
+                ZonedDateTime.now(),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                prometheusVersion());
 
         List<Exposition> jobs = new ArrayList<>();
         for (int p : parameters) {
             jobs.add(capture(agent, jobClassPath, p));
         }
         System.out.println();
-        System.out.println("| parameter arrays | per-parameter series | series per job | bytes per scrape | gzip bytes |");
+        System.out.println(
+                "| parameter arrays | per-parameter series | series per job | bytes per scrape | gzip bytes |");
         System.out.println("|---:|---:|---:|---:|---:|");
         for (Exposition e : jobs) {
-            System.out.printf(Locale.ROOT, "| %d | %d | %d | %d | %d |%n", e.parameters(), e.perParameterSeries(), e.series(),
-                    e.bytes(), e.gzipBytes());
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %d | %d | %d | %d | %d |%n",
+                    e.parameters(),
+                    e.perParameterSeries(),
+                    e.series(),
+                    e.bytes(),
+                    e.gzipBytes());
         }
-        double[] line = fit(jobs.stream().filter(e -> e.parameters() <= CAP).map(e -> new double[] {e.parameters(), e.series()}).toList());
-        System.out.printf(Locale.ROOT, "%nseries per job = %.1f + %.2f x min(parameters, max_parameters=%d)%n", line[0], line[1], CAP);
+        double[] line = fit(jobs.stream()
+                .filter(e -> e.parameters() <= CAP)
+                .map(e -> new double[] {e.parameters(), e.series()})
+                .toList());
+        System.out.printf(
+                Locale.ROOT,
+                "%nseries per job = %.1f + %.2f x min(parameters, max_parameters=%d)%n",
+                line[0],
+                line[1],
+                CAP);
 
         Exposition template = jobs.get(jobs.size() - 1);
         List<FleetPoint> points = new ArrayList<>();
         FleetPoint longRun = null;
-        try (Fleet sim = new Fleet(template.text(), fleet.stream().mapToInt(Integer::intValue).max().orElse(0))) {
+        try (Fleet sim = new Fleet(
+                template.text(),
+                fleet.stream().mapToInt(Integer::intValue).max().orElse(0))) {
             for (int n : fleet) {
                 boolean last = n == fleet.get(fleet.size() - 1);
-                List<FleetPoint> measured = runFleet(sim, n, interval, scrapes, last && n > 0 ? longScrapes : 0, rules, alerts);
+                List<FleetPoint> measured =
+                        runFleet(sim, n, interval, scrapes, last && n > 0 ? longScrapes : 0, rules, alerts);
                 points.add(measured.get(0));
                 if (measured.size() > 1) {
                     longRun = measured.get(1);
@@ -110,8 +144,13 @@ public final class FleetCardinality {
             }
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "fleet: %d-series endpoints (the %d-array job's exposition), scrape interval %d s,"
-                + " rules.yml + alerts.yml loaded%n", template.series(), template.parameters(), interval);
+        System.out.printf(
+                Locale.ROOT,
+                "fleet: %d-series endpoints (the %d-array job's exposition), scrape interval %d s,"
+                        + " rules.yml + alerts.yml loaded%n",
+                template.series(),
+                template.parameters(),
+                interval);
         System.out.println("| endpoints | scrapes | up | head series | RSS MiB | Go heap in use MiB | mean scrape s |"
                 + " last evaluation s, per rule group | missed rule evaluations |");
         System.out.println("|---:|---:|---:|---:|---:|---:|---:|---|---:|");
@@ -121,31 +160,67 @@ public final class FleetCardinality {
         }
         for (FleetPoint p : all) {
             StringBuilder groups = new StringBuilder();
-            p.ruleSeconds().forEach((g, v) -> groups.append(groups.length() == 0 ? "" : ", ")
-                    .append(String.format(Locale.ROOT, "%s %.3f", g, v)));
-            System.out.printf(Locale.ROOT, "| %d | %d | %.0f | %.0f | %.1f | %.1f | %.4f | %s | %.0f |%n", p.endpoints(), p.scrapes(),
-                    p.up(), p.headSeries(), p.rssBytes() / (1 << 20), p.heapBytes() / (1 << 20), p.scrapeSeconds(), groups,
+            p.ruleSeconds()
+                    .forEach((g, v) -> groups.append(groups.length() == 0 ? "" : ", ")
+                            .append(String.format(Locale.ROOT, "%s %.3f", g, v)));
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %d | %d | %.0f | %.0f | %.1f | %.1f | %.4f | %s | %.0f |%n",
+                    p.endpoints(),
+                    p.scrapes(),
+                    p.up(),
+                    p.headSeries(),
+                    p.rssBytes() / (1 << 20),
+                    p.heapBytes() / (1 << 20),
+                    p.scrapeSeconds(),
+                    groups,
                     p.missedRuleIterations());
         }
-        double[] rss = fit(points.stream().map(p -> new double[] {p.headSeries(), p.rssBytes()}).toList());
-        double[] heap = fit(points.stream().map(p -> new double[] {p.headSeries(), p.heapBytes()}).toList());
-        System.out.printf(Locale.ROOT, "%nRSS = %.0f MiB + %.0f bytes x head series; Go heap in use = %.0f MiB + %.0f bytes x head series%n",
-                rss[0] / (1 << 20), rss[1], heap[0] / (1 << 20), heap[1]);
+        double[] rss = fit(points.stream()
+                .map(p -> new double[] {p.headSeries(), p.rssBytes()})
+                .toList());
+        double[] heap = fit(points.stream()
+                .map(p -> new double[] {p.headSeries(), p.heapBytes()})
+                .toList());
+        System.out.printf(
+                Locale.ROOT,
+                "%nRSS = %.0f MiB + %.0f bytes x head series; Go heap in use = %.0f MiB + %.0f bytes x head series%n",
+                rss[0] / (1 << 20),
+                rss[1],
+                heap[0] / (1 << 20),
+                heap[1]);
         FleetPoint biggest = points.get(points.size() - 1);
         if (longRun != null) {
-            System.out.printf(Locale.ROOT, "%d more scrapes of the largest fleet: head series %+.0f, RSS %+.1f MiB, Go heap %+.1f MiB"
-                    + " (%.0f bytes of heap per head series)%n", longRun.scrapes() - biggest.scrapes(),
-                    longRun.headSeries() - biggest.headSeries(), (longRun.rssBytes() - biggest.rssBytes()) / (1 << 20),
-                    (longRun.heapBytes() - biggest.heapBytes()) / (1 << 20), longRun.heapBytes() / longRun.headSeries());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%d more scrapes of the largest fleet: head series %+.0f, RSS %+.1f MiB, Go heap %+.1f MiB"
+                            + " (%.0f bytes of heap per head series)%n",
+                    longRun.scrapes() - biggest.scrapes(),
+                    longRun.headSeries() - biggest.headSeries(),
+                    (longRun.rssBytes() - biggest.rssBytes()) / (1 << 20),
+                    (longRun.heapBytes() - biggest.heapBytes()) / (1 << 20),
+                    longRun.heapBytes() / longRun.headSeries());
         }
         double seriesPerRun = biggest.endpoints() == 0 ? Double.NaN : biggest.headSeries() / biggest.endpoints();
         double fleetSeries = 1000 * seriesPerRun;
-        System.out.printf(Locale.ROOT, "%n1,000 jobs x %d parameter arrays (capped at %d): %.0f head series (%.0f per job, with the"
-                + " recording rules' output and scrape series), %.0f samples/s at a 15 s interval, %.1f MB/s of plain"
-                + " exposition (%.1f MB/s gzip)%n", template.parameters(), CAP, fleetSeries, seriesPerRun, fleetSeries / 15,
-                1000.0 * template.bytes() / 15 / 1e6, 1000.0 * template.gzipBytes() / 15 / 1e6);
-        System.out.printf(Locale.ROOT, "  memory after %d scrapes: RSS %.1f GiB (Go heap %.1f GiB)%n", biggest.scrapes(),
-                (rss[0] + rss[1] * fleetSeries) / (1L << 30), (heap[0] + heap[1] * fleetSeries) / (1L << 30));
+        System.out.printf(
+                Locale.ROOT,
+                "%n1,000 jobs x %d parameter arrays (capped at %d): %.0f head series (%.0f per job, with the"
+                        + " recording rules' output and scrape series), %.0f samples/s at a 15 s interval, %.1f MB/s of plain"
+                        + " exposition (%.1f MB/s gzip)%n",
+                template.parameters(),
+                CAP,
+                fleetSeries,
+                seriesPerRun,
+                fleetSeries / 15,
+                1000.0 * template.bytes() / 15 / 1e6,
+                1000.0 * template.gzipBytes() / 15 / 1e6);
+        System.out.printf(
+                Locale.ROOT,
+                "  memory after %d scrapes: RSS %.1f GiB (Go heap %.1f GiB)%n",
+                biggest.scrapes(),
+                (rss[0] + rss[1] * fleetSeries) / (1L << 30),
+                (heap[0] + heap[1] * fleetSeries) / (1L << 30));
     }
 
     /** Runs a job with {@code parameters} arrays and the agent; returns its exposition once complete. */
@@ -154,11 +229,19 @@ public final class FleetCardinality {
         int layers = Math.max(1, parameters / 2 - 1);
         Path log = Files.createTempFile("gradguard-fleet-job", ".log");
         log.toFile().deleteOnExit();
-        Process job = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-                "-javaagent:" + agent + "=port=" + port + ",summary=0",
-                "-cp", classPath, "io.gradguard.agent.jobs.ManyParametersJob", String.valueOf(layers))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process job = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Dai.djl.offline=true",
+                        "-Dai.djl.pytorch.num_threads=1",
+                        "-Dai.djl.pytorch.num_interop_threads=1",
+                        "-javaagent:" + agent + "=port=" + port + ",summary=0",
+                        "-cp",
+                        classPath,
+                        "io.gradguard.agent.jobs.ManyParametersJob",
+                        String.valueOf(layers))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         job.getOutputStream().close();
         try {
             int arrays = 2 * (layers + 1);
@@ -170,13 +253,26 @@ public final class FleetCardinality {
                 }
                 String text = get("http://127.0.0.1:" + port + "/metrics");
                 Matcher steps = text == null ? null : STEPS.matcher(text);
-                if (steps != null && steps.find() && Double.parseDouble(steps.group(1)) > 110
+                if (steps != null
+                        && steps.find()
+                        && Double.parseDouble(steps.group(1)) > 110
                         && count(text, "gradguard_update_ratio{") == expected) {
-                    Exposition e = new Exposition(arrays, text, series(text), count(text, "gradguard_grad_norm{")
-                            + count(text, "gradguard_grad_max_abs{") + count(text, "gradguard_param_norm{")
-                            + count(text, "gradguard_update_ratio{"), text.getBytes(StandardCharsets.UTF_8).length, gzip(text));
-                    System.err.printf(Locale.ROOT, "[fleet] job with %d parameter arrays: %d series, %d bytes%n", arrays,
-                            e.series(), e.bytes());
+                    Exposition e = new Exposition(
+                            arrays,
+                            text,
+                            series(text),
+                            count(text, "gradguard_grad_norm{")
+                                    + count(text, "gradguard_grad_max_abs{")
+                                    + count(text, "gradguard_param_norm{")
+                                    + count(text, "gradguard_update_ratio{"),
+                            text.getBytes(StandardCharsets.UTF_8).length,
+                            gzip(text));
+                    System.err.printf(
+                            Locale.ROOT,
+                            "[fleet] job with %d parameter arrays: %d series, %d bytes%n",
+                            arrays,
+                            e.series(),
+                            e.bytes());
                     return e;
                 }
                 Thread.sleep(500);
@@ -192,21 +288,35 @@ public final class FleetCardinality {
      * One fleet size: a fresh Prometheus scraping {@code n} endpoints for {@code scrapes} scrapes, measured; with
      * {@code moreScrapes} it scrapes that many more and is measured again.
      */
-    private static List<FleetPoint> runFleet(Fleet sim, int n, int interval, int scrapes, int moreScrapes, Path rules,
-            Path alerts) throws Exception {
+    private static List<FleetPoint> runFleet(
+            Fleet sim, int n, int interval, int scrapes, int moreScrapes, Path rules, Path alerts) throws Exception {
         Path dir = Files.createTempDirectory("gradguard-fleet-prometheus");
         StringBuilder config = new StringBuilder();
-        config.append("global:\n  scrape_interval: ").append(interval).append("s\n  scrape_timeout: ").append(interval - 1)
-                .append("s\n  evaluation_interval: ").append(interval).append("s\n");
-        config.append("rule_files:\n  - ").append(rules).append("\n  - ").append(alerts).append('\n');
+        config.append("global:\n  scrape_interval: ")
+                .append(interval)
+                .append("s\n  scrape_timeout: ")
+                .append(interval - 1)
+                .append("s\n  evaluation_interval: ")
+                .append(interval)
+                .append("s\n");
+        config.append("rule_files:\n  - ")
+                .append(rules)
+                .append("\n  - ")
+                .append(alerts)
+                .append('\n');
         config.append("scrape_configs:\n  - job_name: gradguard\n    static_configs:\n");
         if (n == 0) {
             config.append("      []\n");
         }
         for (int i = 0; i < n; i++) {
-            config.append("      - targets: ['127.0.0.1:").append(sim.port()).append("']\n")
-                    .append("        labels: {__metrics_path__: '/sim/").append(i).append("/metrics', instance: 'job-")
-                    .append(i).append(":9404'}\n");
+            config.append("      - targets: ['127.0.0.1:")
+                    .append(sim.port())
+                    .append("']\n")
+                    .append("        labels: {__metrics_path__: '/sim/")
+                    .append(i)
+                    .append("/metrics', instance: 'job-")
+                    .append(i)
+                    .append(":9404'}\n");
         }
         List<FleetPoint> out = new ArrayList<>();
         try (PrometheusServer prometheus = PrometheusServer.start(dir, config.toString())) {
@@ -219,8 +329,13 @@ public final class FleetCardinality {
                 }
                 out.add(measure(prometheus, n, mark));
                 FleetPoint p = out.get(out.size() - 1);
-                System.err.printf(Locale.ROOT, "[fleet] %d endpoints, %d scrapes: %.0f head series, RSS %.0f MiB%n", n, mark,
-                        p.headSeries(), p.rssBytes() / (1 << 20));
+                System.err.printf(
+                        Locale.ROOT,
+                        "[fleet] %d endpoints, %d scrapes: %.0f head series, RSS %.0f MiB%n",
+                        n,
+                        mark,
+                        p.headSeries(),
+                        p.rssBytes() / (1 << 20));
             }
         } finally {
             deleteTree(dir);
@@ -240,16 +355,23 @@ public final class FleetCardinality {
                 missed += e.getValue();
             }
         }
-        return new FleetPoint(n, scrapes, self.getOrDefault("prometheus_tsdb_head_series", Double.NaN),
+        return new FleetPoint(
+                n,
+                scrapes,
+                self.getOrDefault("prometheus_tsdb_head_series", Double.NaN),
                 self.getOrDefault("process_resident_memory_bytes", Double.NaN),
                 self.getOrDefault("go_memstats_heap_inuse_bytes", Double.NaN),
-                n == 0 ? 0 : scalar(prometheus, "avg(scrape_duration_seconds{job=\"gradguard\"})"), rules, missed,
+                n == 0 ? 0 : scalar(prometheus, "avg(scrape_duration_seconds{job=\"gradguard\"})"),
+                rules,
+                missed,
                 n == 0 ? 0 : scalar(prometheus, "sum(up{job=\"gradguard\"})"));
     }
 
     private static double scalar(PrometheusServer prometheus, String promql) throws Exception {
         var result = prometheus.query(promql).path("data").path("result");
-        return result.isEmpty() ? Double.NaN : result.get(0).path("value").get(1).asDouble();
+        return result.isEmpty()
+                ? Double.NaN
+                : result.get(0).path("value").get(1).asDouble();
     }
 
     /**
@@ -274,7 +396,8 @@ public final class FleetCardinality {
                 } else {
                     comments.add(null);
                     prefixes.add(m.group(1));
-                    values.add(Double.parseDouble(m.group(2).replace("+Inf", "Infinity").replace("-Inf", "-Infinity")));
+                    values.add(Double.parseDouble(
+                            m.group(2).replace("+Inf", "Infinity").replace("-Inf", "-Infinity")));
                 }
             }
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
@@ -282,7 +405,8 @@ public final class FleetCardinality {
             server.createContext("/sim/", exchange -> {
                 String[] parts = exchange.getRequestURI().getPath().split("/");
                 int i = Integer.parseInt(parts[2]);
-                byte[] body = body(i, scrapes.computeIfAbsent(i, k -> new AtomicLong()).incrementAndGet());
+                byte[] body = body(
+                        i, scrapes.computeIfAbsent(i, k -> new AtomicLong()).incrementAndGet());
                 exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
                 exchange.sendResponseHeaders(200, body.length);
                 try (OutputStream os = exchange.getResponseBody()) {
@@ -324,7 +448,9 @@ public final class FleetCardinality {
                     continue;
                 }
                 double v = values.get(i);
-                b.append(labels[i]).append(' ').append(Double.isFinite(v) ? Double.toString(v + scrape * 1e-3) : Double.toString(v))
+                b.append(labels[i])
+                        .append(' ')
+                        .append(Double.isFinite(v) ? Double.toString(v + scrape * 1e-3) : Double.toString(v))
                         .append('\n');
             }
             return b.toString().getBytes(StandardCharsets.UTF_8);
@@ -403,7 +529,10 @@ public final class FleetCardinality {
 
     private static String get(String url) throws InterruptedException {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse<String> r = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(url))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (IOException e) {
@@ -412,10 +541,16 @@ public final class FleetCardinality {
     }
 
     private static String prometheusVersion() throws IOException, InterruptedException {
-        Path binary = PrometheusServer.findBinary("prometheus").orElseThrow(
-                () -> new IllegalStateException("prometheus not found on PATH: " + PrometheusServer.INSTALL_HINT));
-        Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
-        String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+        Path binary = PrometheusServer.findBinary("prometheus")
+                .orElseThrow(() ->
+                        new IllegalStateException("prometheus not found on PATH: " + PrometheusServer.INSTALL_HINT));
+        Process p = new ProcessBuilder(binary.toString(), "--version")
+                .redirectErrorStream(true)
+                .start();
+        String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .lines()
+                .findFirst()
+                .orElse("");
         p.waitFor(10, TimeUnit.SECONDS);
         return first;
     }
@@ -448,7 +583,8 @@ public final class FleetCardinality {
     }
 
     private static String usage() {
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "usage: FleetCardinality --agent JAR --job-classpath CP [options]",
                 "  --parameters LIST    parameter arrays per measured job, default 4,50,200,600 (the last is the fleet's template)",
                 "  --fleet LIST         simulated endpoints per Prometheus run, default 0,25,50,100",

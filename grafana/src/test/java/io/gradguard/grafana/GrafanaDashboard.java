@@ -16,11 +16,10 @@ final class GrafanaDashboard {
     static final Path FILE = Path.of("dashboards", "gradguard.json");
 
     /** One PromQL expression with where it came from, for failure messages. */
-    record Query(String origin, String expr) {
-    }
+    record Query(String origin, String expr) {}
 
-    private static final Pattern LABEL_VALUES = Pattern.compile("^\\s*label_values\\((.*),\\s*(\\w+)\\s*\\)\\s*$",
-            Pattern.DOTALL);
+    private static final Pattern LABEL_VALUES =
+            Pattern.compile("^\\s*label_values\\((.*),\\s*(\\w+)\\s*\\)\\s*$", Pattern.DOTALL);
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{(\\w+)(?::\\w+)?}|\\$(\\w+)");
 
     final JsonNode root;
@@ -44,8 +43,10 @@ final class GrafanaDashboard {
         List<Query> queries = new ArrayList<>();
         for (JsonNode panel : panels()) {
             for (JsonNode target : panel.path("targets")) {
-                queries.add(new Query("panel '" + panel.path("title").asText() + "' target "
-                        + target.path("refId").asText(), target.path("expr").asText()));
+                queries.add(new Query(
+                        "panel '" + panel.path("title").asText() + "' target "
+                                + target.path("refId").asText(),
+                        target.path("expr").asText()));
             }
         }
         return queries;
@@ -56,7 +57,8 @@ final class GrafanaDashboard {
         List<Query> queries = new ArrayList<>();
         for (JsonNode annotation : root.path("annotations").path("list")) {
             if (annotation.hasNonNull("expr")) {
-                queries.add(new Query("annotation '" + annotation.path("name").asText() + "'",
+                queries.add(new Query(
+                        "annotation '" + annotation.path("name").asText() + "'",
                         annotation.path("expr").asText()));
             }
         }
@@ -70,7 +72,9 @@ final class GrafanaDashboard {
             if (!"query".equals(variable.path("type").asText())) {
                 continue;
             }
-            String definition = variable.path("query").path("query").asText(variable.path("definition").asText());
+            String definition = variable.path("query")
+                    .path("query")
+                    .asText(variable.path("definition").asText());
             Matcher m = LABEL_VALUES.matcher(definition);
             if (m.matches()) {
                 queries.add(new Query("variable $" + variable.path("name").asText(), m.group(1)));

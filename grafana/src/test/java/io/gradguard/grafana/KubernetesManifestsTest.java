@@ -62,7 +62,8 @@ final class KubernetesManifestsTest {
         Map<String, Object> podLabels = map(map(template.get("metadata")).get("labels"));
         Map<String, Object> monitor = map(BY_KIND.get("PodMonitor").get("spec"));
         Map<String, Object> selected = map(map(monitor.get("selector")).get("matchLabels"));
-        assertTrue(!selected.isEmpty() && podLabels.entrySet().containsAll(selected.entrySet()),
+        assertTrue(
+                !selected.isEmpty() && podLabels.entrySet().containsAll(selected.entrySet()),
                 "PodMonitor selects " + selected + ", the Job's pods carry " + podLabels);
 
         Map<String, Object> trainer = container(template, "containers", "trainer");
@@ -78,13 +79,15 @@ final class KubernetesManifestsTest {
         assertNotNull(port, "the trainer has no port named " + endpoints.get(0).get("port"));
 
         String javaToolOptions = env(trainer, "JAVA_TOOL_OPTIONS");
-        Matcher agent = Pattern.compile("-javaagent:(\\S+)/gradguard-agent\\.jar=(\\S+)").matcher(javaToolOptions);
+        Matcher agent = Pattern.compile("-javaagent:(\\S+)/gradguard-agent\\.jar=(\\S+)")
+                .matcher(javaToolOptions);
         assertTrue(agent.find(), "JAVA_TOOL_OPTIONS adds no -javaagent: " + javaToolOptions);
         Map<String, String> args = new TreeMap<>();
         for (String kv : agent.group(2).split(",")) {
             args.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
-        assertEquals(String.valueOf(port.get("containerPort")), args.get("port"), "the agent listens on the scraped port");
+        assertEquals(
+                String.valueOf(port.get("containerPort")), args.get("port"), "the agent listens on the scraped port");
         assertEquals("0.0.0.0", args.get("host"), "the pod IP must be reachable for the scrape");
 
         // The jar: copied by the init container into a volume the trainer mounts at the -javaagent directory.
@@ -99,7 +102,10 @@ final class KubernetesManifestsTest {
         }
         assertNotNull(initDir, "the init container does not mount volume " + volume);
         List<?> command = (List<?>) init.get("command");
-        assertEquals(initDir + "/gradguard-agent.jar", command.get(command.size() - 1), "the init container copies the jar there");
+        assertEquals(
+                initDir + "/gradguard-agent.jar",
+                command.get(command.size() - 1),
+                "the init container copies the jar there");
         boolean emptyDir = maps(map(template.get("spec")).get("volumes")).stream()
                 .anyMatch(v -> volume.equals(v.get("name")) && v.containsKey("emptyDir"));
         assertTrue(emptyDir, "volume " + volume + " is an emptyDir of the pod");
@@ -109,14 +115,18 @@ final class KubernetesManifestsTest {
     void thePrometheusRuleIsWhatTheGeneratorMakesOfTheTestedRuleFiles() throws IOException {
         Path committed = DEPLOY.resolve("prometheusrule.yaml");
         String expected = PrometheusRuleGenerator.generate(MetricContract.RULES, MetricContract.ALERTS);
-        assertEquals(expected, Files.readString(committed), committed + " differs from prometheus/rules.yml and alerts.yml;"
-                + " regenerate it: cp grafana/target/kubernetes/prometheusrule.yaml deploy/kubernetes/ (after a build)");
+        assertEquals(
+                expected,
+                Files.readString(committed),
+                committed + " differs from prometheus/rules.yml and alerts.yml;"
+                        + " regenerate it: cp grafana/target/kubernetes/prometheusrule.yaml deploy/kubernetes/ (after a build)");
         String generatedByBuild = System.getProperty("gradguard.rule.generated");
         if (generatedByBuild != null) {
             assertEquals(expected, Files.readString(Path.of(generatedByBuild)), "the build's generator run");
         }
         List<String> names = new ArrayList<>();
-        for (Map<String, Object> group : maps(map(BY_KIND.get("PrometheusRule").get("spec")).get("groups"))) {
+        for (Map<String, Object> group :
+                maps(map(BY_KIND.get("PrometheusRule").get("spec")).get("groups"))) {
             for (Map<String, Object> rule : maps(group.get("rules"))) {
                 names.add((String) (rule.containsKey("alert") ? rule.get("alert") : rule.get("record")));
             }

@@ -55,11 +55,11 @@ final class MetricContract {
 
     /** A recording rule name: level:metric:operation. */
     private static final Pattern RULE_NAME = Pattern.compile("\\b[a-zA-Z_]\\w*:\\w+:\\w+\\b");
+
     private static final Pattern METRIC_NAME = Pattern.compile("\\bgradguard_\\w+");
     private static final Pattern RECORD_LINE = Pattern.compile("(?m)^\\s*-\\s*record:\\s*(\\S+)\\s*$");
 
-    private MetricContract() {
-    }
+    private MetricContract() {}
 
     /** The names recorded by prometheus/rules.yml, in file order. */
     static List<String> recordingRules() throws IOException {

@@ -32,6 +32,7 @@ final class PrometheusEndToEndIT {
             List.of("GradGuardGradientExplosion", "GradGuardNonFiniteGradients");
     /** Long enough for ~40 scrapes and for the 1m-window panels to have data. */
     private static final Duration MIN_OBSERVATION = Duration.ofSeconds(45);
+
     private static final Duration MAX_OBSERVATION = Duration.ofSeconds(75);
     /** Enough epochs to outlive the observation window; the jobs are destroyed once the checks are done. */
     private static final String DEFAULT_TRAINER_ARGS = "--epochs 5000 --limit-train 3200 --limit-test 64";
@@ -71,17 +72,27 @@ final class PrometheusEndToEndIT {
             double firstBadSample = firstBadSample(prometheus, explodingInstance);
             for (String alert : EXPLOSION_ALERTS) {
                 AlertSighting seen = sightings.get(explodingInstance).get(alert);
-                assertTrue(seen != null, alert + " never pending/firing for " + EXPLODING + "; seen: " + sightings
-                        + "\n" + prometheus.logTail());
-                System.out.printf(Locale.ROOT, "%s for %s: pending %.1f s after the first non-finite/spike sample,"
-                        + " %s%n", alert, EXPLODING, seen.activeAt() - firstBadSample,
+                assertTrue(
+                        seen != null,
+                        alert + " never pending/firing for " + EXPLODING + "; seen: " + sightings + "\n"
+                                + prometheus.logTail());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s for %s: pending %.1f s after the first non-finite/spike sample," + " %s%n",
+                        alert,
+                        EXPLODING,
+                        seen.activeAt() - firstBadSample,
                         seen.firingSeenAt() > 0
-                                ? String.format(Locale.ROOT, "firing seen %.1f s after it",
+                                ? String.format(
+                                        Locale.ROOT,
+                                        "firing seen %.1f s after it",
                                         seen.firingSeenAt() - firstBadSample)
                                 : "not firing yet (for: not elapsed)");
-                assertTrue(seen.activeAt() - firstBadSample < 60, alert + " pending only after "
-                        + (seen.activeAt() - firstBadSample) + " s");
-                assertTrue(!sightings.get(healthyInstance).containsKey(alert),
+                assertTrue(
+                        seen.activeAt() - firstBadSample < 60,
+                        alert + " pending only after " + (seen.activeAt() - firstBadSample) + " s");
+                assertTrue(
+                        !sightings.get(healthyInstance).containsKey(alert),
                         alert + " went " + sightings.get(healthyInstance).get(alert) + " for the healthy run");
             }
         } finally {
@@ -95,35 +106,42 @@ final class PrometheusEndToEndIT {
     }
 
     /** When an alert was first seen pending (Prometheus' activeAt) and first seen firing (our poll), unix seconds. */
-    record AlertSighting(double activeAt, double firingSeenAt) {
-    }
+    record AlertSighting(double activeAt, double firingSeenAt) {}
 
-    private Map<String, Map<String, AlertSighting>> observe(PrometheusServer prometheus, Map<String, Integer> ports,
-            List<Process> jobs) throws IOException, InterruptedException {
+    private Map<String, Map<String, AlertSighting>> observe(
+            PrometheusServer prometheus, Map<String, Integer> ports, List<Process> jobs)
+            throws IOException, InterruptedException {
         Map<String, Map<String, AlertSighting>> sightings = new LinkedHashMap<>();
         ports.values().forEach(port -> sightings.put("127.0.0.1:" + port, new LinkedHashMap<>()));
         long start = System.nanoTime();
         while (true) {
             long elapsed = System.nanoTime() - start;
             for (Process job : jobs) {
-                assertTrue(job.isAlive(), "a trainer exited early with " + (job.isAlive() ? "" : job.exitValue())
-                        + "; see its log in " + workDir);
+                assertTrue(
+                        job.isAlive(),
+                        "a trainer exited early with " + (job.isAlive() ? "" : job.exitValue()) + "; see its log in "
+                                + workDir);
             }
             for (JsonNode alert : prometheus.alerts().path("data").path("alerts")) {
-                Map<String, AlertSighting> perInstance = sightings.get(alert.path("labels").path("instance").asText());
+                Map<String, AlertSighting> perInstance =
+                        sightings.get(alert.path("labels").path("instance").asText());
                 if (perInstance == null) {
                     continue;
                 }
                 String name = alert.path("labels").path("alertname").asText();
-                double activeAt = java.time.OffsetDateTime.parse(alert.path("activeAt").asText())
-                        .toInstant().toEpochMilli() / 1000.0;
+                double activeAt =
+                        java.time.OffsetDateTime.parse(alert.path("activeAt").asText())
+                                        .toInstant()
+                                        .toEpochMilli()
+                                / 1000.0;
                 AlertSighting before = perInstance.get(name);
-                double firing = before != null && before.firingSeenAt() > 0 ? before.firingSeenAt()
+                double firing = before != null && before.firingSeenAt() > 0
+                        ? before.firingSeenAt()
                         : "firing".equals(alert.path("state").asText()) ? System.currentTimeMillis() / 1000.0 : 0;
                 perInstance.put(name, new AlertSighting(before != null ? before.activeAt() : activeAt, firing));
             }
-            boolean explosionSeen = sightings.get("127.0.0.1:" + ports.get(EXPLODING)).keySet()
-                    .containsAll(EXPLOSION_ALERTS);
+            boolean explosionSeen =
+                    sightings.get("127.0.0.1:" + ports.get(EXPLODING)).keySet().containsAll(EXPLOSION_ALERTS);
             if (elapsed > MAX_OBSERVATION.toNanos() || (explosionSeen && elapsed > MIN_OBSERVATION.toNanos())) {
                 return sightings;
             }
@@ -152,18 +170,21 @@ final class PrometheusEndToEndIT {
     private static double firstBadSample(PrometheusServer prometheus, String instance)
             throws IOException, InterruptedException {
         String expr = ("(sum(gradguard_grad_nonfinite_total{instance=\"%1$s\"}) or vector(0))"
-                + " + (sum(gradguard_spikes_total{instance=\"%1$s\", kind=\"explosion\"}) or vector(0)) > 0")
+                        + " + (sum(gradguard_spikes_total{instance=\"%1$s\", kind=\"explosion\"}) or vector(0)) > 0")
                 .formatted(instance);
         double now = System.currentTimeMillis() / 1000.0;
-        JsonNode result = prometheus.queryRange(expr, now - 300, now, 1).path("data").path("result");
-        assertTrue(result.size() == 1, "no non-finite step or explosion spike was ever scraped from " + instance
-                + ": " + result);
+        JsonNode result =
+                prometheus.queryRange(expr, now - 300, now, 1).path("data").path("result");
+        assertTrue(
+                result.size() == 1,
+                "no non-finite step or explosion spike was ever scraped from " + instance + ": " + result);
         return result.get(0).path("values").get(0).get(0).asDouble();
     }
 
     private static String config(Map<String, Integer> ports) {
         StringBuilder targets = new StringBuilder();
-        ports.values().forEach(port -> targets.append("\"127.0.0.1:").append(port).append("\", "));
+        ports.values()
+                .forEach(port -> targets.append("\"127.0.0.1:").append(port).append("\", "));
         return """
                 global:
                   scrape_interval: 1s
@@ -176,30 +197,44 @@ final class PrometheusEndToEndIT {
                   - job_name: gradguard
                     static_configs:
                       - targets: [%s]
-                """.formatted(MetricContract.RULES.toAbsolutePath(), MetricContract.ALERTS.toAbsolutePath(),
-                targets.substring(0, targets.length() - 2));
+                """.formatted(
+                        MetricContract.RULES.toAbsolutePath(),
+                        MetricContract.ALERTS.toAbsolutePath(),
+                        targets.substring(0, targets.length() - 2));
     }
 
     private Process startTrainer(Path agentJar, Path examplesJar, String scenario, int port) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-                "-javaagent:" + agentJar + "=port=" + port + ",summary=0,run=" + scenario
-                        + ",incidents.dir=" + workDir.resolve("incidents"),
-                "-jar", examplesJar.toString(), "--scenario", scenario, "--model", MODEL.get(scenario)));
-        command.addAll(List.of(System.getProperty("gradguard.e2e.trainerArgs", DEFAULT_TRAINER_ARGS).trim()
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Dai.djl.pytorch.num_interop_threads=1",
+                "-javaagent:" + agentJar + "=port=" + port + ",summary=0,run=" + scenario + ",incidents.dir="
+                        + workDir.resolve("incidents"),
+                "-jar",
+                examplesJar.toString(),
+                "--scenario",
+                scenario,
+                "--model",
+                MODEL.get(scenario)));
+        command.addAll(List.of(System.getProperty("gradguard.e2e.trainerArgs", DEFAULT_TRAINER_ARGS)
+                .trim()
                 .split("\\s+")));
         Path log = workDir.resolve(scenario + ".log");
         System.out.println("starting " + String.join(" ", command) + " (log: " + log + ")");
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     private static Path requiredFile(String property) {
         String value = System.getProperty(property);
         assertTrue(value != null && !value.isBlank(), "system property " + property + " is not set");
         Path path = Path.of(value);
-        assertTrue(Files.isRegularFile(path), property + "=" + path + " does not exist: build it first"
-                + " (mvn -pl grafana -am verify)");
+        assertTrue(
+                Files.isRegularFile(path),
+                property + "=" + path + " does not exist: build it first" + " (mvn -pl grafana -am verify)");
         return path;
     }
 

@@ -33,7 +33,8 @@ final class PrometheusServer implements AutoCloseable {
     private final Process process;
     private final URI base;
     private final Path log;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private PrometheusServer(Process process, URI base, Path log) {
         this.process = process;
@@ -43,16 +44,17 @@ final class PrometheusServer implements AutoCloseable {
 
     /** Writes {@code configYaml} into {@code workDir}, starts Prometheus on a free loopback port, waits until ready. */
     static PrometheusServer start(Path workDir, String configYaml) throws IOException, InterruptedException {
-        Path binary = findBinary("prometheus").orElseThrow(
-                () -> new AssertionError("prometheus not found on PATH: " + INSTALL_HINT));
+        Path binary = findBinary("prometheus")
+                .orElseThrow(() -> new AssertionError("prometheus not found on PATH: " + INSTALL_HINT));
         Path config = Files.writeString(workDir.resolve("prometheus.yml"), configYaml);
         Path log = workDir.resolve("prometheus.log");
         int port = freePort();
-        Process process = new ProcessBuilder(binary.toString(),
-                "--config.file=" + config,
-                "--storage.tsdb.path=" + workDir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port,
-                "--log.level=warn")
+        Process process = new ProcessBuilder(
+                        binary.toString(),
+                        "--config.file=" + config,
+                        "--storage.tsdb.path=" + workDir.resolve("data"),
+                        "--web.listen-address=127.0.0.1:" + port,
+                        "--log.level=warn")
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -73,8 +75,8 @@ final class PrometheusServer implements AutoCloseable {
                 throw new AssertionError("prometheus exited with " + process.exitValue() + ":\n" + logTail());
             }
             try {
-                HttpResponse<String> response = http.send(request("/-/ready").build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response =
+                        http.send(request("/-/ready").build(), HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
                     return;
                 }
@@ -99,8 +101,8 @@ final class PrometheusServer implements AutoCloseable {
     /** {@code /api/v1/query_range} from {@code start} to {@code end} (unix seconds) with {@code stepSeconds}. */
     JsonNode queryRange(String promql, double start, double end, double stepSeconds)
             throws IOException, InterruptedException {
-        return get("/api/v1/query_range?query=" + encode(promql) + "&start=" + start + "&end=" + end
-                + "&step=" + stepSeconds);
+        return get("/api/v1/query_range?query=" + encode(promql) + "&start=" + start + "&end=" + end + "&step="
+                + stepSeconds);
     }
 
     /** {@code /api/v1/alerts}: {@code data.alerts} holds pending and firing alerts with labels, state, activeAt. */
@@ -114,14 +116,15 @@ final class PrometheusServer implements AutoCloseable {
     }
 
     private JsonNode get(String pathAndQuery) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(request(pathAndQuery).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(request(pathAndQuery).build(), HttpResponse.BodyHandlers.ofString());
         // Prometheus answers 400/422 with a JSON body ("status":"error") for bad queries: callers assert on it.
         return JSON.readTree(response.body());
     }
 
     private HttpRequest.Builder request(String pathAndQuery) {
-        return HttpRequest.newBuilder(base.resolve(pathAndQuery)).timeout(Duration.ofSeconds(10)).GET();
+        return HttpRequest.newBuilder(base.resolve(pathAndQuery))
+                .timeout(Duration.ofSeconds(10))
+                .GET();
     }
 
     /** The last lines Prometheus logged, for failure messages. */

@@ -27,14 +27,18 @@ import org.yaml.snakeyaml.Yaml;
  */
 final class PromtoolRulesTest {
 
-    static final List<String> ALERT_NAMES = List.of("GradGuardGradientExplosion", "GradGuardNonFiniteGradients",
-            "GradGuardGradientVanishing", "GradGuardClippingSaturated", "GradGuardTrainingStalled",
-            "GradGuardAgentErrors", "GradGuardRepeatedRewinds");
+    static final List<String> ALERT_NAMES = List.of(
+            "GradGuardGradientExplosion",
+            "GradGuardNonFiniteGradients",
+            "GradGuardGradientVanishing",
+            "GradGuardClippingSaturated",
+            "GradGuardTrainingStalled",
+            "GradGuardAgentErrors",
+            "GradGuardRepeatedRewinds");
     private static final String RUNBOOK_BASE = "https://github.com/gradguard/gradguard/blob/main/grafana/RUNBOOK.md#";
     private static final Path TESTS = Path.of("tests");
 
-    private record Result(int exitCode, String output) {
-    }
+    private record Result(int exitCode, String output) {}
 
     @Test
     void ruleFilesPassPromtoolCheck() throws Exception {
@@ -50,11 +54,12 @@ final class PromtoolRulesTest {
             files = listing.filter(p -> p.toString().endsWith(".yml")).sorted().toList();
         }
         assertTrue(files.size() >= 2, "tests/*.yml: " + files);
-        return files.stream().map(file -> DynamicTest.dynamicTest("promtool test rules " + file, () -> {
-            Result result = promtool("test", "rules", file.toString());
-            assertEquals(0, result.exitCode(), result.output());
-            assertTrue(result.output().contains("SUCCESS"), result.output());
-        }));
+        return files.stream()
+                .map(file -> DynamicTest.dynamicTest("promtool test rules " + file, () -> {
+                    Result result = promtool("test", "rules", file.toString());
+                    assertEquals(0, result.exitCode(), result.output());
+                    assertTrue(result.output().contains("SUCCESS"), result.output());
+                }));
     }
 
     @Test
@@ -128,7 +133,8 @@ final class PromtoolRulesTest {
             }
         }
         StringBuilder summary = new StringBuilder();
-        cases.forEach((name, c) -> summary.append(String.format("%n  %-28s fires in %d cases, silent in %d", name, c[0], c[1])));
+        cases.forEach((name, c) ->
+                summary.append(String.format("%n  %-28s fires in %d cases, silent in %d", name, c[0], c[1])));
         System.out.println("promtool alert cases:" + summary);
         cases.forEach((name, c) -> {
             assertTrue(c[0] >= 1, name + " never expected to fire" + summary);
@@ -145,7 +151,10 @@ final class PromtoolRulesTest {
         command.addAll(List.of(args));
         // Output goes to a file so that the wait below stays bounded even if promtool never closes its stdout.
         Path output = Files.createTempFile("promtool", ".out");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .start();
         try {
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 throw new AssertionError("promtool did not finish within 60 s: " + command);

@@ -1,7 +1,16 @@
 package io.gradguard.agent.report;
 
 import io.gradguard.core.recorder.IncidentFile;
-
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Paint;
+import java.awt.geom.Line2D;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.LegendItem;
@@ -22,17 +31,6 @@ import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Paint;
-import java.awt.geom.Line2D;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
  * The plot of an incident, drawn by JFreeChart (headless): every parameter's gradient norm over
  * the recorded steps on a log scale, the first offender in red and thick, the parameters that
@@ -49,8 +47,11 @@ final class IncidentPlot {
     private static final Color OFFENDER = new Color(0xd6, 0x27, 0x28);
     private static final Color OTHERS = new Color(0xc8, 0xc8, 0xc8);
     private static final Color[] FOLLOWERS = {
-        new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e), new Color(0x2c, 0xa0, 0x2c), new Color(0x94, 0x67, 0xbd),
-        new Color(0x8c, 0x56, 0x4b), new Color(0xe3, 0x77, 0xc2), new Color(0x17, 0xbe, 0xcf), new Color(0xbc, 0xbd, 0x22)};
+        new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e), new Color(0x2c, 0xa0, 0x2c),
+                new Color(0x94, 0x67, 0xbd),
+        new Color(0x8c, 0x56, 0x4b), new Color(0xe3, 0x77, 0xc2), new Color(0x17, 0xbe, 0xcf),
+                new Color(0xbc, 0xbd, 0x22)
+    };
 
     private IncidentPlot() {}
 
@@ -71,7 +72,8 @@ final class IncidentPlot {
         }
         // grey ones first, so the coloured lines are drawn over them
         List<IncidentFile.Parameter> drawn = f.parameters().stream()
-                .sorted((a, b) -> Integer.compare(rank(order, b), rank(order, a))).toList();
+                .sorted((a, b) -> Integer.compare(rank(order, b), rank(order, a)))
+                .toList();
         XYSeriesCollection data = new XYSeriesCollection();
         IncidentFile.Steps steps = f.steps();
         double smallest = Double.POSITIVE_INFINITY;
@@ -124,20 +126,31 @@ final class IncidentPlot {
         plot.setRangeGridlinePaint(new Color(0xe4, 0xe4, 0xe4));
         for (int j = 0; j < steps.size(); j++) {
             if (!Double.isFinite(steps.globalNorm()[j])) {
-                IntervalMarker bad = new IntervalMarker(steps.step()[j] - 0.5, steps.step()[j] + 0.5,
-                        new Color(0xd6, 0x27, 0x28, 0x30));
+                IntervalMarker bad = new IntervalMarker(
+                        steps.step()[j] - 0.5, steps.step()[j] + 0.5, new Color(0xd6, 0x27, 0x28, 0x30));
                 plot.addDomainMarker(bad, Layer.BACKGROUND);
             }
         }
         for (int j = 0; j < steps.size(); j++) {
             if (steps.explosion()[j] && steps.step()[j] != f.step()) {
-                plot.addDomainMarker(new ValueMarker(steps.step()[j], new Color(0xd6, 0x27, 0x28, 0x60),
-                        new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {2f, 3f}, 0f)),
+                plot.addDomainMarker(
+                        new ValueMarker(
+                                steps.step()[j],
+                                new Color(0xd6, 0x27, 0x28, 0x60),
+                                new BasicStroke(
+                                        1f,
+                                        BasicStroke.CAP_BUTT,
+                                        BasicStroke.JOIN_MITER,
+                                        10f,
+                                        new float[] {2f, 3f},
+                                        0f)),
                         Layer.BACKGROUND);
             }
         }
-        ValueMarker trigger = new ValueMarker(f.step(), OFFENDER, new BasicStroke(1.5f, BasicStroke.CAP_BUTT,
-                BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+        ValueMarker trigger = new ValueMarker(
+                f.step(),
+                OFFENDER,
+                new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
         trigger.setLabel(f.trigger() + " at step " + f.step());
         trigger.setLabelFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
         trigger.setLabelPaint(OFFENDER);
@@ -155,23 +168,43 @@ final class IncidentPlot {
         for (int r = 0; r <= COLOURED; r++) {
             for (int i = 0; i < drawn.size(); i++) {
                 if (rank(order, drawn.get(i)) == r) {
-                    String label = r == 0 ? drawn.get(i).name() + " (first offender)" : drawn.get(i).name();
-                    legend.add(new LegendItem(label, null, null, null, new Line2D.Double(-8, 0, 8, 0),
-                            lines.getSeriesStroke(i), lines.getSeriesPaint(i)));
+                    String label = r == 0
+                            ? drawn.get(i).name() + " (first offender)"
+                            : drawn.get(i).name();
+                    legend.add(new LegendItem(
+                            label,
+                            null,
+                            null,
+                            null,
+                            new Line2D.Double(-8, 0, 8, 0),
+                            lines.getSeriesStroke(i),
+                            lines.getSeriesPaint(i)));
                 }
             }
         }
         if (greys > 0) {
-            legend.add(new LegendItem(greys + " other parameter" + (greys == 1 ? "" : "s"), null, null, null,
-                    new Line2D.Double(-8, 0, 8, 0), new BasicStroke(1f), OTHERS));
+            legend.add(new LegendItem(
+                    greys + " other parameter" + (greys == 1 ? "" : "s"),
+                    null,
+                    null,
+                    null,
+                    new Line2D.Double(-8, 0, 8, 0),
+                    new BasicStroke(1f),
+                    OTHERS));
         }
         plot.setFixedLegendItems(legend);
-        String offender = f.firstOffender() == null ? "no parameter left its band"
-                : "first offender " + f.firstOffender().parameter() + " (step " + f.firstOffender().step() + ")";
-        JFreeChart chart = new JFreeChart(f.model() + ": " + f.trigger() + " at step " + f.step() + ", " + offender,
-                new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
-        chart.addSubtitle(new TextTitle("run " + f.run() + ", " + f.time() + " \u00b7 " + steps.size() + " recorded steps"
-                + " \u00b7 dot: out of its band \u00b7 dotted line: another explosion",
+        String offender = f.firstOffender() == null
+                ? "no parameter left its band"
+                : "first offender " + f.firstOffender().parameter() + " (step "
+                        + f.firstOffender().step() + ")";
+        JFreeChart chart = new JFreeChart(
+                f.model() + ": " + f.trigger() + " at step " + f.step() + ", " + offender,
+                new Font(Font.SANS_SERIF, Font.BOLD, 16),
+                plot,
+                true);
+        chart.addSubtitle(new TextTitle(
+                "run " + f.run() + ", " + f.time() + " \u00b7 " + steps.size() + " recorded steps"
+                        + " \u00b7 dot: out of its band \u00b7 dotted line: another explosion",
                 new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
         chart.getLegend().setPosition(RectangleEdge.RIGHT);
         chart.setBackgroundPaint(Color.WHITE);

@@ -1,7 +1,6 @@
 package io.gradguard.agent.report;
 
 import io.gradguard.core.recorder.IncidentFile;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -83,36 +82,61 @@ public final class IncidentReport {
     static String table(IncidentFile f, int shown) {
         StringBuilder s = new StringBuilder();
         IncidentFile.Summary sum = f.summary();
-        s.append(String.format(Locale.ROOT, "incident: %s at step %d of model %s, run %s (%s)%n", f.trigger(), f.step(),
-                f.model(), f.run(), f.time()));
+        s.append(String.format(
+                Locale.ROOT,
+                "incident: %s at step %d of model %s, run %s (%s)%n",
+                f.trigger(),
+                f.step(),
+                f.model(),
+                f.run(),
+                f.time()));
         IncidentFile.Offender first = f.firstOffender();
         if (first == null) {
             s.append("first offender: none (no parameter left its band in the recorded steps)\n");
         } else {
-            s.append("first offender: ").append(first.parameter()).append(", ").append(describe(first)).append('\n');
+            s.append("first offender: ")
+                    .append(first.parameter())
+                    .append(", ")
+                    .append(describe(first))
+                    .append('\n');
         }
         if (!f.followers().isEmpty()) {
             List<String> then = new ArrayList<>();
-            for (IncidentFile.Offender o : f.followers().subList(0, Math.min(FOLLOWERS_NAMED, f.followers().size()))) {
+            for (IncidentFile.Offender o : f.followers()
+                    .subList(0, Math.min(FOLLOWERS_NAMED, f.followers().size()))) {
                 then.add(o.parameter() + " (step " + o.step() + factor(o) + ")");
             }
             int more = f.followers().size() - then.size();
-            s.append("followed by: ").append(String.join(", ", then))
-                    .append(more > 0 ? " and " + more + " more (ranked in the table)" : "").append('\n');
+            s.append("followed by: ")
+                    .append(String.join(", ", then))
+                    .append(more > 0 ? " and " + more + " more (ranked in the table)" : "")
+                    .append('\n');
         }
         StringBuilder events = new StringBuilder();
         sum.events().forEach((k, v) -> {
             if (v > 0) {
-                events.append(events.length() == 0 ? "" : ", ").append(k).append(' ').append(v);
+                events.append(events.length() == 0 ? "" : ", ")
+                        .append(k)
+                        .append(' ')
+                        .append(v);
             }
         });
-        s.append(String.format(Locale.ROOT, "summary: %s; %d steps (%d to %d); events: %s; skipped %d; largest global"
-                        + " norm %s at step %d%s%n",
-                sum.status().equals("closed") ? "closed after calm steps" : "still open when last written", sum.steps(),
-                f.step(), sum.lastStep(), events.length() == 0 ? "none" : events, sum.skipped(), num(sum.maxGlobalNorm()),
-                sum.maxGlobalNormStep(), sum.lrScale() == 1.0 ? "" : "; learning rate x" + num(sum.lrScale())));
+        s.append(String.format(
+                Locale.ROOT,
+                "summary: %s; %d steps (%d to %d); events: %s; skipped %d; largest global" + " norm %s at step %d%s%n",
+                sum.status().equals("closed") ? "closed after calm steps" : "still open when last written",
+                sum.steps(),
+                f.step(),
+                sum.lastStep(),
+                events.length() == 0 ? "none" : events,
+                sum.skipped(),
+                num(sum.maxGlobalNorm()),
+                sum.maxGlobalNormStep(),
+                sum.lrScale() == 1.0 ? "" : "; learning rate x" + num(sum.lrScale())));
         s.append("versions: ").append(join(f.versions())).append('\n');
-        s.append("configuration set: ").append(f.config().isEmpty() ? "(all defaults)" : join(f.config())).append('\n');
+        s.append("configuration set: ")
+                .append(f.config().isEmpty() ? "(all defaults)" : join(f.config()))
+                .append('\n');
 
         IncidentFile.Steps st = f.steps();
         int from = Math.max(0, st.size() - shown);
@@ -127,9 +151,12 @@ public final class IncidentReport {
         for (IncidentFile.Parameter p : f.parameters()) {
             nameWidth = Math.max(nameWidth, p.name().length());
         }
-        s.append(String.format(Locale.ROOT, "%ngradient L2 norm per parameter, last %d of %d recorded steps"
-                + " (* out of its band; 1> first offender, 2, 3, ... the order in which the others left theirs)%n",
-                st.size() - from, st.size()));
+        s.append(String.format(
+                Locale.ROOT,
+                "%ngradient L2 norm per parameter, last %d of %d recorded steps"
+                        + " (* out of its band; 1> first offender, 2, 3, ... the order in which the others left theirs)%n",
+                st.size() - from,
+                st.size()));
         String rowFormat = "%3s %-" + nameWidth + "s";
         s.append(String.format(Locale.ROOT, rowFormat, "", "step"));
         for (int j = from; j < st.size(); j++) {
@@ -153,7 +180,8 @@ public final class IncidentReport {
         row(s, rowFormat, "z-score", st.zScore(), from);
         String[] what = new String[st.size()];
         for (int j = 0; j < what.length; j++) {
-            what[j] = st.action()[j] + (st.skipReason()[j] == null ? "" : ":" + st.skipReason()[j])
+            what[j] = st.action()[j]
+                    + (st.skipReason()[j] == null ? "" : ":" + st.skipReason()[j])
                     + (st.explosion()[j] ? "!" : "");
         }
         texts(s, rowFormat, "action (! explosion)", what, from);
@@ -170,8 +198,10 @@ public final class IncidentReport {
 
     private static String describe(IncidentFile.Offender o) {
         return "left its band at step " + o.step() + ": gradient norm " + num(o.norm())
-                + (Double.isNaN(o.typicalNorm()) ? " with no history before it"
-                        : factor(o) + " its typical " + num(o.typicalNorm()) + " (band up to " + num(o.bandUpper()) + ")");
+                + (Double.isNaN(o.typicalNorm())
+                        ? " with no history before it"
+                        : factor(o) + " its typical " + num(o.typicalNorm()) + " (band up to " + num(o.bandUpper())
+                                + ")");
     }
 
     /** {@code , 256x} or empty when it has no meaning (no history, or not finite). */
@@ -213,7 +243,9 @@ public final class IncidentReport {
         }
         double a = Math.abs(v);
         if (v == 0 || (a >= 1e-3 && a < 1e5)) {
-            return String.format(Locale.ROOT, "%.4g", v).replaceAll("(\\.\\d*?)0+$", "$1").replaceAll("\\.$", "");
+            return String.format(Locale.ROOT, "%.4g", v)
+                    .replaceAll("(\\.\\d*?)0+$", "$1")
+                    .replaceAll("\\.$", "");
         }
         return String.format(Locale.ROOT, "%.3e", v);
     }

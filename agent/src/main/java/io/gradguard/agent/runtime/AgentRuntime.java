@@ -2,7 +2,6 @@ package io.gradguard.agent.runtime;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.Trainer;
-
 import io.gradguard.bootstrap.GradGuardBridge;
 import io.gradguard.core.config.ConfigLoader;
 import io.gradguard.core.config.ConfigSources;
@@ -27,7 +26,6 @@ import io.gradguard.core.step.StepSink;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,6 +44,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final PrometheusMeterRegistry prometheus;
     /** The live page's history; null without an endpoint to show it. */
     private final LiveHistory live;
+
     private final AgentErrors errors;
     /** Longest the training thread waits, once, for the exporters to start. */
     static final long START_WAIT_MILLIS = 1000;
@@ -59,6 +58,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final StepLog stepLog;
     /** The flight recorder's files; null when off. */
     private final IncidentWriter incidents;
+
     private final PolicyUpdates policyUpdates;
     private final TrainerEngines engines;
     private final Map<String, GradGuardMetrics> metricsByModel = new LinkedHashMap<>();
@@ -117,8 +117,12 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
                 exporters.add(endpoint);
             }
             if (config.pushgateway() != null && !config.unusable(Part.PUSH)) {
-                MetricsPush push = MetricsPush.start(config.pushgateway(), config.pushIntervalSeconds(),
-                        prometheus.getPrometheusRegistry(), "gradguard", MetricsPush.groupingKey(config.run()),
+                MetricsPush push = MetricsPush.start(
+                        config.pushgateway(),
+                        config.pushIntervalSeconds(),
+                        prometheus.getPrometheusRegistry(),
+                        "gradguard",
+                        MetricsPush.groupingKey(config.run()),
                         config.get(Keys.PUSH_DELETE_ON_EXIT));
                 if (push != null) {
                     exporters.add(push);
@@ -201,7 +205,8 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private StepEngine newEngine(Trainer trainer, String model) {
         GradGuardMetrics metrics;
         synchronized (metricsByModel) {
-            metrics = metricsByModel.computeIfAbsent(model,
+            metrics = metricsByModel.computeIfAbsent(
+                    model,
                     m -> new GradGuardMetrics(registry, m, config.run(), config.parameters(), config.maxParameters()));
         }
         List<StepSink> sinks = new ArrayList<>();
@@ -218,15 +223,23 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
             sinks.add(new ShadowSink(registry, model, config, policyUpdates.subscriber()));
         }
         if (incidents != null) {
-            sinks.add(new FlightRecorder(registry, model, config, incidents, track == null ? null : n -> track.incident(
-                    new LiveHistory.Incident(n.step(), n.trigger(), n.file().toString(), n.firstOffender()))));
+            sinks.add(new FlightRecorder(
+                    registry,
+                    model,
+                    config,
+                    incidents,
+                    track == null
+                            ? null
+                            : n -> track.incident(new LiveHistory.Incident(
+                                    n.step(), n.trigger(), n.file().toString(), n.firstOffender()))));
         }
         return new StepEngine(DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), sinks, errors);
     }
 
     private String policyName() {
-        return config.unusable(Part.PROTECTION) ? "none (NOT PROTECTING: see above)" : config.get(
-                io.gradguard.core.policy.ClipPolicies.TYPE);
+        return config.unusable(Part.PROTECTION)
+                ? "none (NOT PROTECTING: see above)"
+                : config.get(io.gradguard.core.policy.ClipPolicies.TYPE);
     }
 
     /**
@@ -278,7 +291,10 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
             return null;
         }
         // Returns at once: the log's own thread opens the file and says in one line if it cannot.
-        return StepLog.open(config.log(), config.logMaxBytes(), config.get(Keys.LOG_FOLLOW_SYMLINKS),
+        return StepLog.open(
+                config.log(),
+                config.logMaxBytes(),
+                config.get(Keys.LOG_FOLLOW_SYMLINKS),
                 e -> errors.count("step_log"));
     }
 }

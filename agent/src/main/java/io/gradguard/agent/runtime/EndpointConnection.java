@@ -2,7 +2,6 @@ package io.gradguard.agent.runtime;
 
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.Headers;
-
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -14,7 +13,6 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
@@ -26,7 +24,11 @@ import javax.net.ssl.SSLSocket;
  */
 final class EndpointConnection {
 
-    private enum Phase { HEAD, EXCHANGE, IDLE }
+    private enum Phase {
+        HEAD,
+        EXCHANGE,
+        IDLE
+    }
 
     private final EndpointServer server;
     private final Socket raw;
@@ -109,7 +111,8 @@ final class EndpointConnection {
 
     /** Runs one exchange; returns whether the connection may carry another request. */
     private boolean exchange(RequestHead head, OutputStream out) throws IOException {
-        EndpointContext context = server.contextFor(head.uri().getPath() == null ? "/" : head.uri().getPath());
+        EndpointContext context = server.contextFor(
+                head.uri().getPath() == null ? "/" : head.uri().getPath());
         if (context == null || context.getHandler() == null) {
             refuse(out, 404, null);
             return false;
@@ -145,8 +148,8 @@ final class EndpointConnection {
     /** A response the server gives itself, ending the connection. */
     private static void refuse(OutputStream out, int status, String text) throws IOException {
         byte[] body = text == null ? new byte[0] : (text + "\n").getBytes(StandardCharsets.UTF_8);
-        String head = "HTTP/1.1 " + status + " " + EndpointExchange.reason(status) + "\r\nContent-Length: " + body.length
-                + "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
+        String head = "HTTP/1.1 " + status + " " + EndpointExchange.reason(status) + "\r\nContent-Length: "
+                + body.length + "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.write(body);
         out.flush();
@@ -212,10 +215,15 @@ final class EndpointConnection {
                     continue;
                 }
                 int colon = line.indexOf(':');
-                if (colon <= 0 || line.charAt(0) == ' ' || line.charAt(0) == '\t' || ++count > EndpointServer.MAX_HEADERS) {
+                if (colon <= 0
+                        || line.charAt(0) == ' '
+                        || line.charAt(0) == '\t'
+                        || ++count > EndpointServer.MAX_HEADERS) {
                     throw new BadRequest(400, "malformed or too many header lines");
                 }
-                headers.add(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
+                headers.add(
+                        line.substring(0, colon).trim(),
+                        line.substring(colon + 1).trim());
             }
             return new RequestHead(request[0], uri, request[2], headers, n);
         }
@@ -234,7 +242,8 @@ final class EndpointConnection {
 
         boolean keepAlive() {
             String connection = headers.getFirst("Connection");
-            boolean close = connection != null && connection.toLowerCase(Locale.ROOT).contains("close");
+            boolean close =
+                    connection != null && connection.toLowerCase(Locale.ROOT).contains("close");
             return protocol.equals("HTTP/1.1") && !close;
         }
 

@@ -38,7 +38,8 @@ final class EndpointCredentials {
      */
     static EndpointCredentials read(Path file) throws IOException {
         if (Files.size(file) > MAX_FILE_BYTES) {
-            throw new IOException("auth_file " + file + " is over " + MAX_FILE_BYTES + " bytes; it must hold one user:password line");
+            throw new IOException(
+                    "auth_file " + file + " is over " + MAX_FILE_BYTES + " bytes; it must hold one user:password line");
         }
         warnIfOthersCanRead(file);
         String text = Files.readString(file, StandardCharsets.UTF_8);
@@ -64,7 +65,8 @@ final class EndpointCredentials {
         byte[] presented = new byte[0];
         if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
             try {
-                presented = Base64.getDecoder().decode(authorization.substring(6).trim());
+                presented =
+                        Base64.getDecoder().decode(authorization.substring(6).trim());
             } catch (IllegalArgumentException e) {
                 presented = new byte[0];
             }
@@ -81,10 +83,9 @@ final class EndpointCredentials {
         try {
             Set<PosixFilePermission> perms = view.readAttributes().permissions();
             if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
-                System.err.println(
-                        "[gradguard] WARNING: auth_file " + file + " is readable by "
-                                + (perms.contains(PosixFilePermission.OTHERS_READ) ? "everyone" : "its group")
-                                + "; restrict it with chmod 600");
+                System.err.println("[gradguard] WARNING: auth_file " + file + " is readable by "
+                        + (perms.contains(PosixFilePermission.OTHERS_READ) ? "everyone" : "its group")
+                        + "; restrict it with chmod 600");
             }
         } catch (IOException e) {
             // The read below reports an unreadable file; the warning is best effort.

@@ -4,7 +4,6 @@ import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpPrincipal;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,10 +23,17 @@ import java.util.concurrent.ConcurrentHashMap;
 final class EndpointExchange extends HttpExchange {
 
     private static final Map<Integer, String> REASONS = Map.ofEntries(
-            Map.entry(200, "OK"), Map.entry(204, "No Content"), Map.entry(304, "Not Modified"),
-            Map.entry(400, "Bad Request"), Map.entry(401, "Unauthorized"), Map.entry(403, "Forbidden"),
-            Map.entry(404, "Not Found"), Map.entry(405, "Method Not Allowed"), Map.entry(413, "Content Too Large"),
-            Map.entry(421, "Misdirected Request"), Map.entry(500, "Internal Server Error"),
+            Map.entry(200, "OK"),
+            Map.entry(204, "No Content"),
+            Map.entry(304, "Not Modified"),
+            Map.entry(400, "Bad Request"),
+            Map.entry(401, "Unauthorized"),
+            Map.entry(403, "Forbidden"),
+            Map.entry(404, "Not Found"),
+            Map.entry(405, "Method Not Allowed"),
+            Map.entry(413, "Content Too Large"),
+            Map.entry(421, "Misdirected Request"),
+            Map.entry(500, "Internal Server Error"),
             Map.entry(503, "Service Unavailable"));
 
     private final EndpointConnection.RequestHead head;
@@ -43,7 +49,11 @@ final class EndpointExchange extends HttpExchange {
     private int status = -1;
     private boolean closed;
 
-    EndpointExchange(EndpointConnection.RequestHead head, HttpContext context, OutputStream out, Socket socket,
+    EndpointExchange(
+            EndpointConnection.RequestHead head,
+            HttpContext context,
+            OutputStream out,
+            Socket socket,
             boolean keepAlive) {
         this.head = head;
         this.context = context;
@@ -123,12 +133,19 @@ final class EndpointExchange extends HttpExchange {
         if (!keepAlive) {
             responseHeaders.set("Connection", "close");
         }
-        StringBuilder out = new StringBuilder(256).append("HTTP/1.1 ").append(code).append(' ').append(reason(code))
+        StringBuilder out = new StringBuilder(256)
+                .append("HTTP/1.1 ")
+                .append(code)
+                .append(' ')
+                .append(reason(code))
                 .append("\r\n");
         for (Map.Entry<String, List<String>> h : responseHeaders.entrySet()) {
             for (String v : h.getValue()) {
                 // A header value with a line break would let a handler's input split the response.
-                out.append(h.getKey()).append(": ").append(v.replace('\r', ' ').replace('\n', ' ')).append("\r\n");
+                out.append(h.getKey())
+                        .append(": ")
+                        .append(v.replace('\r', ' ').replace('\n', ' '))
+                        .append("\r\n");
             }
         }
         out.append("\r\n");

@@ -2,9 +2,7 @@ package io.gradguard.agent.runtime;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -34,7 +32,8 @@ final class EndpointMetricsCache implements HttpHandler {
 
     private static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private static final String OPEN_METRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    private static final List<String> SAMPLE_SUFFIXES = List.of("_total", "_bucket", "_count", "_sum", "_created", "_info");
+    private static final List<String> SAMPLE_SUFFIXES =
+            List.of("_total", "_bucket", "_count", "_sum", "_created", "_info");
     private static final int MAX_NAMES = 100;
 
     private final PrometheusMeterRegistry registry;
@@ -108,7 +107,8 @@ final class EndpointMetricsCache implements HttpHandler {
             for (String item : header.split(",")) {
                 String[] parts = item.trim().toLowerCase(Locale.ROOT).split(";");
                 if (parts[0].trim().equals("gzip")) {
-                    boolean refused = parts.length > 1 && parts[1].replace(" ", "").matches("q=0(\\.0*)?");
+                    boolean refused =
+                            parts.length > 1 && parts[1].replace(" ", "").matches("q=0(\\.0*)?");
                     return !refused;
                 }
             }

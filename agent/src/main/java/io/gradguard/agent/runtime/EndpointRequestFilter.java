@@ -3,9 +3,7 @@ package io.gradguard.agent.runtime;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
-
 import io.gradguard.core.console.Console;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -44,10 +42,14 @@ final class EndpointRequestFilter extends Filter {
             refuse(exchange, 405, null);
         } else if (announcesBody(request)) {
             refuse(exchange, 413, null);
-        } else if (hosts != null && !hosts.accepts(request.getFirst("Host"), exchange.getLocalAddress().getPort())) {
-            Console.once("host-check", "refused a request whose Host header (" + shown(request.getFirst("Host"))
-                    + ") does not name this endpoint, as a DNS-rebinding web page would send; accepted: "
-                    + hosts.names() + " (said once; host_check=false accepts any Host)");
+        } else if (hosts != null
+                && !hosts.accepts(
+                        request.getFirst("Host"), exchange.getLocalAddress().getPort())) {
+            Console.once(
+                    "host-check",
+                    "refused a request whose Host header (" + shown(request.getFirst("Host"))
+                            + ") does not name this endpoint, as a DNS-rebinding web page would send; accepted: "
+                            + hosts.names() + " (said once; host_check=false accepts any Host)");
             refuse(exchange, 403, "Host header does not name this endpoint; see host_check");
         } else if (!exactPath(exchange)) {
             refuse(exchange, 404, null);

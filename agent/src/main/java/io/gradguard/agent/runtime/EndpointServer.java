@@ -3,9 +3,7 @@ package io.gradguard.agent.runtime;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-
 import io.gradguard.core.console.Console;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -24,7 +22,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-
 import javax.net.ssl.SSLContext;
 
 /**
@@ -111,8 +108,8 @@ final class EndpointServer extends HttpServer {
         if (socket == null) {
             throw new IllegalStateException("bind first");
         }
-        watchdog.scheduleWithFixedDelay(this::expireDeadlines, WATCH_EVERY_MILLIS, WATCH_EVERY_MILLIS,
-                TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(
+                this::expireDeadlines, WATCH_EVERY_MILLIS, WATCH_EVERY_MILLIS, TimeUnit.MILLISECONDS);
         acceptor = daemon("gradguard-endpoint").newThread(this::acceptLoop);
         acceptor.start();
     }
@@ -188,7 +185,8 @@ final class EndpointServer extends HttpServer {
     /** {@link #MAX_CONNECTIONS}, or a quarter of the descriptors left if that is fewer (at least 4). */
     private static int connectionCap() {
         try {
-            java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            java.lang.management.OperatingSystemMXBean os =
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
                 long left = unix.getMaxFileDescriptorCount() - unix.getOpenFileDescriptorCount();
                 if (left / 4 < MAX_CONNECTIONS) {
@@ -208,7 +206,8 @@ final class EndpointServer extends HttpServer {
     EndpointContext contextFor(String path) {
         EndpointContext best = null;
         for (EndpointContext c : contexts) {
-            if (path.startsWith(c.getPath()) && (best == null || c.getPath().length() > best.getPath().length())) {
+            if (path.startsWith(c.getPath())
+                    && (best == null || c.getPath().length() > best.getPath().length())) {
                 best = c;
             }
         }
@@ -249,8 +248,8 @@ final class EndpointServer extends HttpServer {
                 Console.info("metrics endpoint accepts connections again (after: " + acceptProblem + ")");
                 acceptProblem = null;
             }
-            EndpointConnection connection = new EndpointConnection(this, accepted, tls, tlsProtocols,
-                    System.nanoTime() + HEAD_DEADLINE.toNanos());
+            EndpointConnection connection = new EndpointConnection(
+                    this, accepted, tls, tlsProtocols, System.nanoTime() + HEAD_DEADLINE.toNanos());
             open.add(connection);
             try {
                 connectionThreads.execute(() -> {
@@ -318,7 +317,8 @@ final class EndpointServer extends HttpServer {
 
     /** Whether a failure is the end of a connection rather than a fault of the server. */
     static boolean connectionEnded(IOException e) {
-        return e instanceof SocketException || e instanceof java.io.EOFException
+        return e instanceof SocketException
+                || e instanceof java.io.EOFException
                 || e instanceof javax.net.ssl.SSLException;
     }
 }

@@ -10,7 +10,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
@@ -59,8 +58,10 @@ record EndpointTls(SSLContext context, String[] protocols) {
             keys.init(store, secret);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys.getKeyManagers(), null, null);
-            List<String> supported = Arrays.asList(context.getSupportedSSLParameters().getProtocols());
-            return new EndpointTls(context, PROTOCOLS.stream().filter(supported::contains).toArray(String[]::new));
+            List<String> supported =
+                    Arrays.asList(context.getSupportedSSLParameters().getProtocols());
+            return new EndpointTls(
+                    context, PROTOCOLS.stream().filter(supported::contains).toArray(String[]::new));
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot use tls_keystore " + keystore + ": " + e.getMessage(), e);
         } finally {

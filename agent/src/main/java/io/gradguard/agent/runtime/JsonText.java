@@ -9,6 +9,7 @@ final class JsonText {
     private final StringBuilder out;
     /** Bit d: the container at depth d already holds a member (the next one needs a comma). */
     private long filled;
+
     private int depth;
     private boolean afterKey;
 

@@ -1,13 +1,12 @@
 package io.gradguard.agent.runtime;
 
+import io.gradguard.core.recovery.RecoveryAction;
+import io.gradguard.core.recovery.RecoveryStatus;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.step.PolicyDescription;
 import io.gradguard.core.step.StepAction;
-import io.gradguard.core.recovery.RecoveryAction;
-import io.gradguard.core.recovery.RecoveryStatus;
 import io.gradguard.core.step.StepReport;
 import io.gradguard.core.step.StepSink;
-
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,6 +34,7 @@ final class LiveHistory {
 
     /** The bits of a row's flags. */
     static final int SKIPPED = 1;
+
     static final int EXPLOSION = 2;
     static final int VANISHING = 4;
     static final int CLIPPED = 8;
@@ -154,6 +154,7 @@ final class LiveHistory {
         private volatile long claimed;
         /** Rows complete and readable. */
         private volatile long published;
+
         private final long createdMillis = System.currentTimeMillis();
         private volatile PolicyDescription policy;
         private volatile Recovery recovery;
@@ -199,8 +200,11 @@ final class LiveHistory {
                 backoffs += ladder.action() == RecoveryAction.BACKOFF ? 1 : 0;
                 Recovery last = recovery;
                 // a new object only when something changed: the page reads it from another thread
-                if (last == null || !last.state().equals(ladder.state()) || last.lrScale() != ladder.lrScale()
-                        || last.rewinds() != rewinds || last.backoffs() != backoffs) {
+                if (last == null
+                        || !last.state().equals(ladder.state())
+                        || last.lrScale() != ladder.lrScale()
+                        || last.rewinds() != rewinds
+                        || last.backoffs() != backoffs) {
                     recovery = new Recovery(ladder.state(), ladder.lrScale(), rewinds, backoffs);
                 }
             }
@@ -255,7 +259,8 @@ final class LiveHistory {
                 int at = parameterIndex[j];
                 ParameterStats p = at < params.size() ? params.get(at) : null;
                 // The same String instance step after step: equals() returns at its first check.
-                gradNorms[base + j] = p != null && p.name().equals(parameterNames[j]) ? (float) p.gradNorm() : Float.NaN;
+                gradNorms[base + j] =
+                        p != null && p.name().equals(parameterNames[j]) ? (float) p.gradNorm() : Float.NaN;
             }
             if (r.policy() != policy) {
                 policy = r.policy();
@@ -381,8 +386,21 @@ final class LiveHistory {
         private Rows copy(long from, long end) {
             int n = (int) (end - from);
             float[][] grads = new float[parameterNames == null ? 0 : parameterNames.length][n];
-            Rows c = new Rows(new long[n], new long[n], new double[n], new double[n], new double[n], new double[n],
-                    new double[n], new long[n], new byte[n], new long[n], new long[n], new long[n], new long[n], grads);
+            Rows c = new Rows(
+                    new long[n],
+                    new long[n],
+                    new double[n],
+                    new double[n],
+                    new double[n],
+                    new double[n],
+                    new double[n],
+                    new long[n],
+                    new byte[n],
+                    new long[n],
+                    new long[n],
+                    new long[n],
+                    new long[n],
+                    grads);
             for (int i = 0; i < n; i++) {
                 int slot = (int) ((from + i) & mask);
                 c.step()[i] = step[slot];
@@ -420,11 +438,21 @@ final class LiveHistory {
             for (int j = 0; j < grads.length; j++) {
                 grads[j] = java.util.Arrays.copyOfRange(c.gradNorms()[j], skip, skip + n);
             }
-            return new Rows(tail(c.step(), skip), tail(c.wallMillis(), skip), tail(c.loss(), skip),
-                    tail(c.globalNorm(), skip), tail(c.clippedNorm(), skip), tail(c.coefficient(), skip),
-                    tail(c.zScore(), skip), tail(c.agentNanos(), skip),
-                    java.util.Arrays.copyOfRange(c.flags(), skip, c.size()), tail(c.skippedTotal(), skip),
-                    tail(c.clippedTotal(), skip), tail(c.explosionsTotal(), skip), tail(c.vanishingTotal(), skip), grads);
+            return new Rows(
+                    tail(c.step(), skip),
+                    tail(c.wallMillis(), skip),
+                    tail(c.loss(), skip),
+                    tail(c.globalNorm(), skip),
+                    tail(c.clippedNorm(), skip),
+                    tail(c.coefficient(), skip),
+                    tail(c.zScore(), skip),
+                    tail(c.agentNanos(), skip),
+                    java.util.Arrays.copyOfRange(c.flags(), skip, c.size()),
+                    tail(c.skippedTotal(), skip),
+                    tail(c.clippedTotal(), skip),
+                    tail(c.explosionsTotal(), skip),
+                    tail(c.vanishingTotal(), skip),
+                    grads);
         }
 
         private static long[] tail(long[] a, int skip) {

@@ -2,9 +2,7 @@ package io.gradguard.agent.runtime;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-
 import io.gradguard.core.step.PolicyDescription;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -73,8 +71,11 @@ final class LiveSteps implements HttpHandler {
             if (!param.startsWith("after=")) {
                 continue;
             }
-            String value = param.substring("after=".length()).replace("%3A", ":").replace("%3a", ":")
-                    .replace("%2C", ",").replace("%2c", ",");
+            String value = param.substring("after=".length())
+                    .replace("%3A", ":")
+                    .replace("%3a", ":")
+                    .replace("%2C", ",")
+                    .replace("%2c", ",");
             if (value.isEmpty()) {
                 continue;
             }
@@ -99,7 +100,13 @@ final class LiveSteps implements HttpHandler {
 
     String render(Map<Integer, Long> after) {
         JsonText json = new JsonText(4096);
-        json.open('{').key("version").value(VERSION).key("run").value(run).key("tracks").open('[');
+        json.open('{')
+                .key("version")
+                .value(VERSION)
+                .key("run")
+                .value(run)
+                .key("tracks")
+                .open('[');
         for (LiveHistory.Track track : history.tracks()) {
             track(json, track, after.getOrDefault(track.id(), 0L));
         }
@@ -108,21 +115,49 @@ final class LiveSteps implements HttpHandler {
 
     private static void track(JsonText json, LiveHistory.Track track, long afterStep) {
         LiveHistory.Rows rows = track.after(afterStep, LiveHistory.STEPS);
-        json.open('{').key("id").value(track.id()).key("model").value(track.model()).key("parameters").open('[');
+        json.open('{')
+                .key("id")
+                .value(track.id())
+                .key("model")
+                .value(track.model())
+                .key("parameters")
+                .open('[');
         for (String name : track.parameters()) {
             json.value(name);
         }
         json.close(']');
         PolicyDescription policy = track.policy();
         if (policy != null) {
-            json.key("policy").open('{').key("type").value(policy.type()).key("settings").value(policy.settings())
-                    .key("description").value(policy.description()).key("on_nonfinite").value(policy.onNonfinite())
+            json.key("policy")
+                    .open('{')
+                    .key("type")
+                    .value(policy.type())
+                    .key("settings")
+                    .value(policy.settings())
+                    .key("description")
+                    .value(policy.description())
+                    .key("on_nonfinite")
+                    .value(policy.onNonfinite())
                     .close('}');
         }
-        json.key("rows").open('{').key("step").values(rows.step()).key("time_ms").values(rows.wallMillis())
-                .key("loss").values(rows.loss()).key("global_norm").values(rows.globalNorm())
-                .key("global_norm_clipped").values(rows.clippedNorm()).key("clip_coefficient").values(rows.coefficient())
-                .key("zscore").values(rows.zScore()).key("agent_us").open('[');
+        json.key("rows")
+                .open('{')
+                .key("step")
+                .values(rows.step())
+                .key("time_ms")
+                .values(rows.wallMillis())
+                .key("loss")
+                .values(rows.loss())
+                .key("global_norm")
+                .values(rows.globalNorm())
+                .key("global_norm_clipped")
+                .values(rows.clippedNorm())
+                .key("clip_coefficient")
+                .values(rows.coefficient())
+                .key("zscore")
+                .values(rows.zScore())
+                .key("agent_us")
+                .open('[');
         for (long nanos : rows.agentNanos()) {
             json.value(nanos / 1000.0);
         }
@@ -137,10 +172,19 @@ final class LiveSteps implements HttpHandler {
         json.close(']').close('}');
         int last = rows.size() - 1;
         if (last >= 0) {
-            json.key("totals").open('{').key("steps").value(rows.step()[last])
-                    .key("skipped").value(rows.skippedTotal()[last]).key("clipped").value(rows.clippedTotal()[last])
-                    .key("explosions").value(rows.explosionsTotal()[last])
-                    .key("vanishing").value(rows.vanishingTotal()[last]).close('}');
+            json.key("totals")
+                    .open('{')
+                    .key("steps")
+                    .value(rows.step()[last])
+                    .key("skipped")
+                    .value(rows.skippedTotal()[last])
+                    .key("clipped")
+                    .value(rows.clippedTotal()[last])
+                    .key("explosions")
+                    .value(rows.explosionsTotal()[last])
+                    .key("vanishing")
+                    .value(rows.vanishingTotal()[last])
+                    .close('}');
         }
         json.key("events").open('[');
         for (int i = 0; i < rows.size(); i++) {
@@ -149,15 +193,31 @@ final class LiveSteps implements HttpHandler {
         json.close(']');
         LiveHistory.Recovery recovery = track.recovery();
         if (recovery != null) {
-            json.key("recovery").open('{').key("state").value(recovery.state()).key("lr_scale").value(recovery.lrScale())
-                    .key("rewinds").value(recovery.rewinds()).key("backoffs").value(recovery.backoffs()).close('}');
+            json.key("recovery")
+                    .open('{')
+                    .key("state")
+                    .value(recovery.state())
+                    .key("lr_scale")
+                    .value(recovery.lrScale())
+                    .key("rewinds")
+                    .value(recovery.rewinds())
+                    .key("backoffs")
+                    .value(recovery.backoffs())
+                    .close('}');
         }
         List<LiveHistory.Incident> incidents = track.incidents();
         if (!incidents.isEmpty()) {
             json.key("incidents").open('[');
             for (LiveHistory.Incident incident : incidents) {
-                json.open('{').key("step").value(incident.step()).key("trigger").value(incident.trigger())
-                        .key("file").value(incident.file()).key("first_offender").value(incident.firstOffender())
+                json.open('{')
+                        .key("step")
+                        .value(incident.step())
+                        .key("trigger")
+                        .value(incident.trigger())
+                        .key("file")
+                        .value(incident.file())
+                        .key("first_offender")
+                        .value(incident.firstOffender())
                         .close('}');
             }
             json.close(']');
@@ -178,7 +238,12 @@ final class LiveSteps implements HttpHandler {
         int[] bits = {LiveHistory.FAILED, LiveHistory.EXPLOSION, LiveHistory.VANISHING};
         for (int k = 0; k < kinds.length; k++) {
             if ((flags & bits[k]) != 0) {
-                json.open('{').key("step").value(step).key("kind").value(kinds[k]).close('}');
+                json.open('{')
+                        .key("step")
+                        .value(step)
+                        .key("kind")
+                        .value(kinds[k])
+                        .close('}');
             }
         }
     }

@@ -1,10 +1,8 @@
 package io.gradguard.agent.runtime;
 
+import io.gradguard.core.console.Console;
 import io.prometheus.metrics.exporter.pushgateway.PushGateway;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-
-import io.gradguard.core.console.Console;
-
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.SocketTimeoutException;
@@ -67,14 +65,19 @@ final class MetricsPush implements MetricsExporter {
     private int failuresInRow;
     private long lastSuccessMillis;
 
-    private MetricsPush(String hostPort, PushGateway.Builder builder, boolean deleteOnExit,
-            ScheduledThreadPoolExecutor scheduler, ScheduledThreadPoolExecutor deadlines) {
+    private MetricsPush(
+            String hostPort,
+            PushGateway.Builder builder,
+            boolean deleteOnExit,
+            ScheduledThreadPoolExecutor scheduler,
+            ScheduledThreadPoolExecutor deadlines) {
         this.hostPort = hostPort;
         this.gateway = builder.connectionFactory(url -> {
-            HttpURLConnection c = (HttpURLConnection) url.openConnection();
-            inFlight.set(c);
-            return c;
-        }).build();
+                    HttpURLConnection c = (HttpURLConnection) url.openConnection();
+                    inFlight.set(c);
+                    return c;
+                })
+                .build();
         this.deleteOnExit = deleteOnExit;
         this.scheduler = scheduler;
         this.deadlines = deadlines;
@@ -92,12 +95,18 @@ final class MetricsPush implements MetricsExporter {
      * @param deleteOnExit whether {@link #close()} deletes the group instead of pushing once more
      * @return the running pusher, or null when it could not be created
      */
-    static MetricsPush start(String hostPort, int intervalSeconds, PrometheusRegistry registry, String job,
-            Map<String, String> groupingKey, boolean deleteOnExit) {
+    static MetricsPush start(
+            String hostPort,
+            int intervalSeconds,
+            PrometheusRegistry registry,
+            String job,
+            Map<String, String> groupingKey,
+            boolean deleteOnExit) {
         ScheduledThreadPoolExecutor scheduler = null;
         ScheduledThreadPoolExecutor deadlines = null;
         try {
-            PushGateway.Builder builder = PushGateway.builder().address(hostPort).job(job).registry(registry);
+            PushGateway.Builder builder =
+                    PushGateway.builder().address(hostPort).job(job).registry(registry);
             groupingKey.forEach(builder::groupingKey);
             scheduler = daemonScheduler("gradguard-push");
             scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
@@ -107,7 +116,8 @@ final class MetricsPush implements MetricsExporter {
             MetricsPush push = new MetricsPush(hostPort, builder, deleteOnExit, scheduler, deadlines);
             long interval = Math.max(1, intervalSeconds);
             // Fixed delay, not rate: a slow Pushgateway never causes pushes to pile up.
-            scheduler.scheduleWithFixedDelay(() -> push.quietly(push.gateway::push), interval, interval, TimeUnit.SECONDS);
+            scheduler.scheduleWithFixedDelay(
+                    () -> push.quietly(push.gateway::push), interval, interval, TimeUnit.SECONDS);
             return push;
         } catch (RuntimeException | LinkageError e) {
             if (scheduler != null) {
@@ -197,13 +207,16 @@ final class MetricsPush implements MetricsExporter {
     /** One exchange, cut after {@link #PUSH_TIMEOUT_SECONDS}; runs on the push thread only. */
     private boolean quietly(Exchange exchange) {
         AtomicBoolean cut = new AtomicBoolean();
-        ScheduledFuture<?> deadline = deadlines.schedule(() -> {
-            HttpURLConnection c = inFlight.get();
-            if (c != null) {
-                cut.set(true);
-                c.disconnect(); // closes the socket: the blocked read fails at once
-            }
-        }, PUSH_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        ScheduledFuture<?> deadline = deadlines.schedule(
+                () -> {
+                    HttpURLConnection c = inFlight.get();
+                    if (c != null) {
+                        cut.set(true);
+                        c.disconnect(); // closes the socket: the blocked read fails at once
+                    }
+                },
+                PUSH_TIMEOUT_SECONDS,
+                TimeUnit.SECONDS);
         try {
             exchange.run();
             if (failuresInRow >= REPEATED) {
@@ -213,12 +226,19 @@ final class MetricsPush implements MetricsExporter {
             lastSuccessMillis = System.currentTimeMillis();
             return true;
         } catch (IOException | RuntimeException e) {
-            report(cut.get() ? new SocketTimeoutException("no complete answer within " + PUSH_TIMEOUT_SECONDS
-                    + " s; cut") : e);
+            report(
+                    cut.get()
+                            ? new SocketTimeoutException(
+                                    "no complete answer within " + PUSH_TIMEOUT_SECONDS + " s; cut")
+                            : e);
             if (++failuresInRow == REPEATED) {
-                Console.warn("pushes to Pushgateway " + hostPort + " have failed " + REPEATED + " times in a row; it holds"
-                        + " this run's values " + (lastSuccessMillis == 0 ? "from no push at all"
-                        : "as of " + java.time.Instant.ofEpochMilli(lastSuccessMillis)) + " (said once per streak)");
+                Console.warn(
+                        "pushes to Pushgateway " + hostPort + " have failed " + REPEATED + " times in a row; it holds"
+                                + " this run's values "
+                                + (lastSuccessMillis == 0
+                                        ? "from no push at all"
+                                        : "as of " + java.time.Instant.ofEpochMilli(lastSuccessMillis))
+                                + " (said once per streak)");
             }
             return false;
         } finally {

@@ -8,7 +8,6 @@ import io.micrometer.common.util.internal.logging.JdkLoggerFactory;
 import io.micrometer.common.util.internal.logging.Slf4JLoggerFactory;
 import io.micrometer.core.instrument.push.PushMeterRegistry;
 import io.micrometer.registry.otlp.OtlpMeterRegistry;
-
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,8 +54,10 @@ final class OtlpLog extends InternalLoggerFactory {
     @Override
     protected InternalLogger newInstance(String name) {
         if (name.startsWith(OTLP_PACKAGE) || name.equals(PUSH_REGISTRY)) {
-            return (InternalLogger) Proxy.newProxyInstance(OtlpLog.class.getClassLoader(),
-                    new Class<?>[] {InternalLogger.class}, (proxy, method, args) -> switch (method.getName()) {
+            return (InternalLogger) Proxy.newProxyInstance(
+                    OtlpLog.class.getClassLoader(),
+                    new Class<?>[] {InternalLogger.class},
+                    (proxy, method, args) -> switch (method.getName()) {
                         case "name", "toString" -> name;
                         case "hashCode" -> System.identityHashCode(proxy);
                         case "equals" -> proxy == args[0];
@@ -119,7 +120,9 @@ final class OtlpLog extends InternalLoggerFactory {
     }
 
     private void failed(String kind, String detail) {
-        Console.once("otlp-failure " + kind, "OTLP export to " + target + " failed (" + kind + "): " + detail
-                + "; retrying at each interval, said once per kind of failure");
+        Console.once(
+                "otlp-failure " + kind,
+                "OTLP export to " + target + " failed (" + kind + "): " + detail
+                        + "; retrying at each interval, said once per kind of failure");
     }
 }

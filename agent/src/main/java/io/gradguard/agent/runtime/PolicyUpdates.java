@@ -9,7 +9,6 @@ import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.policy.ClipPolicies;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
-
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -36,11 +35,13 @@ final class PolicyUpdates implements AutoCloseable {
 
     PolicyUpdates(GradGuardConfig config, ConfigSources sources, MeterRegistry registry, AgentErrors errors) {
         watcher = config.configFile() == null ? null : new PolicyFileWatcher(config, sources);
-        FunctionCounter.builder("gradguard.config.reloads", this, u -> u.watcher == null ? 0 : u.watcher.acceptedReloads())
+        FunctionCounter.builder(
+                        "gradguard.config.reloads", this, u -> u.watcher == null ? 0 : u.watcher.acceptedReloads())
                 .description("policy file reloads")
                 .tags("run", config.run(), "result", "ok")
                 .register(registry);
-        FunctionCounter.builder("gradguard.config.reloads", this, u -> u.watcher == null ? 0 : u.watcher.rejectedReloads())
+        FunctionCounter.builder(
+                        "gradguard.config.reloads", this, u -> u.watcher == null ? 0 : u.watcher.rejectedReloads())
                 .description("policy file reloads")
                 .tags("run", config.run(), "result", "rejected")
                 .register(registry);
@@ -56,16 +57,20 @@ final class PolicyUpdates implements AutoCloseable {
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         poller = timer;
         long interval = PolicyFileWatcher.DEFAULT_POLL_INTERVAL_MILLIS;
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                watcher.poll().ifPresent(c -> {
-                    latest = new Accepted(c, latest.version() + 1);
-                    sayIfProtectionMended(config, c);
-                });
-            } catch (RuntimeException e) {
-                errors.record("config", e); // a failed poll must not end the schedule
-            }
-        }, interval, interval, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        watcher.poll().ifPresent(c -> {
+                            latest = new Accepted(c, latest.version() + 1);
+                            sayIfProtectionMended(config, c);
+                        });
+                    } catch (RuntimeException e) {
+                        errors.record("config", e); // a failed poll must not end the schedule
+                    }
+                },
+                interval,
+                interval,
+                TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -73,7 +78,9 @@ final class PolicyUpdates implements AutoCloseable {
      * then does not repeat the start's warning.
      */
     private void sayIfProtectionMended(GradGuardConfig start, GradGuardConfig accepted) {
-        if (!mended && start.protectionAsWrittenFails() && !start.withPolicyFrom(accepted).protectionAsWrittenFails()) {
+        if (!mended
+                && start.protectionAsWrittenFails()
+                && !start.withPolicyFrom(accepted).protectionAsWrittenFails()) {
             mended = true;
             GradGuardBridge.protectionRestored();
             Console.info("config reload mended the protection setting said at start: the job is protected as configured"

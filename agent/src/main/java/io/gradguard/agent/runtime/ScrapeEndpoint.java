@@ -1,17 +1,14 @@
 package io.gradguard.agent.runtime;
 
 import com.sun.net.httpserver.HttpContext;
-
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Keys;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.exporter.httpserver.HealthyHandler;
-
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -85,12 +82,21 @@ final class ScrapeEndpoint implements MetricsExporter {
         String holder = null;
         for (int port = first; port <= last; port++) {
             try {
-                ScrapeEndpoint endpoint = bind(new InetSocketAddress(address, port), tls, filter, registry, bareHost,
+                ScrapeEndpoint endpoint = bind(
+                        new InetSocketAddress(address, port),
+                        tls,
+                        filter,
+                        registry,
+                        bareHost,
                         new LiveSteps(live, config.run()));
                 warnIfReachable(config.host(), address, port, credentials != null, tls != null);
                 if (holder != null) {
-                    sayHeld(config.host(), first, holder, "This job's endpoint is at " + endpoint.url() + "metrics"
-                            + " instead; scrapers still pointed at port " + first + " read the other program.");
+                    sayHeld(
+                            config.host(),
+                            first,
+                            holder,
+                            "This job's endpoint is at " + endpoint.url() + "metrics"
+                                    + " instead; scrapers still pointed at port " + first + " read the other program.");
                 }
                 return endpoint;
             } catch (BindException e) {
@@ -99,8 +105,11 @@ final class ScrapeEndpoint implements MetricsExporter {
                 }
                 if (port == last) {
                     if (holder != null && !auto) {
-                        sayHeld(config.host(), first, holder, "This job has no metrics endpoint: choose a free port, or"
-                                + " port=auto.");
+                        sayHeld(
+                                config.host(),
+                                first,
+                                holder,
+                                "This job has no metrics endpoint: choose a free port, or" + " port=auto.");
                     }
                     Console.info("port " + (auto ? first + "-" + last : String.valueOf(port)) + " on " + config.host()
                             + " is in use: no metrics endpoint (set port=auto or another port);"
@@ -144,7 +153,8 @@ final class ScrapeEndpoint implements MetricsExporter {
             String host,
             LiveSteps liveSteps)
             throws IOException {
-        EndpointServer server = new EndpointServer(tls == null ? null : tls.context(), tls == null ? null : tls.protocols());
+        EndpointServer server =
+                new EndpointServer(tls == null ? null : tls.context(), tls == null ? null : tls.protocols());
         server.bind(address, BACKLOG);
         guarded(server.createContext("/metrics", new EndpointMetricsCache(registry)), filter);
         guarded(server.createContext("/-/healthy", new HealthyHandler()), filter);
@@ -185,8 +195,9 @@ final class ScrapeEndpoint implements MetricsExporter {
             s.connect(new InetSocketAddress(target, port), PROBE_TIMEOUT_MILLIS);
             s.setSoTimeout(PROBE_TIMEOUT_MILLIS);
             String shown = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-            s.getOutputStream().write(("GET /metrics HTTP/1.0\r\nHost: " + shown + ":" + port + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(("GET /metrics HTTP/1.0\r\nHost: " + shown + ":" + port + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();
             answer = new String(in.readNBytes(64 * 1024), StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
@@ -205,7 +216,8 @@ final class ScrapeEndpoint implements MetricsExporter {
     }
 
     private static void sayHeld(String host, int port, String holder, String consequence) {
-        Console.loud("Port " + port + " on " + host + " is held by a program that is NOT gradguard: " + holder + ".",
+        Console.loud(
+                "Port " + port + " on " + host + " is held by a program that is NOT gradguard: " + holder + ".",
                 "Scrapers of " + host + ":" + port + " read THAT program's data, not this job's.",
                 consequence,
                 "Find the holder with: ss -ltnp 'sport = :" + port + "'. See docs/operating.md, port squatting.");

@@ -2,10 +2,8 @@ package io.gradguard.agent.runtime;
 
 import ai.djl.Model;
 import ai.djl.training.Trainer;
-
 import io.gradguard.core.console.Console;
 import io.gradguard.core.guard.StepEngine;
-
 import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -24,6 +22,7 @@ final class TrainerEngines {
     private final Map<Object, StepEngine> collectors = new WeakHashMap<>();
     /** The models each label was given to: a second model under a taken name gets its own label. */
     private final Map<String, Map<Model, Boolean>> modelsByLabel = new HashMap<>();
+
     private final ThreadLocal<StepEngine> lastOnThread = new ThreadLocal<>();
 
     /** @param factory makes the engine of a trainer under a model label */

@@ -15,7 +15,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.guard.GradGuardSchema;
@@ -26,7 +25,6 @@ import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -57,24 +55,34 @@ public final class EngineStepCost {
                 block.add(Linear.builder().setUnits(64).build()).add(Activation::relu);
             }
         } else {
-            block.add(Linear.builder().setUnits(256).build()).add(Activation::relu)
-                    .add(Linear.builder().setUnits(128).build()).add(Activation::relu);
+            block.add(Linear.builder().setUnits(256).build())
+                    .add(Activation::relu)
+                    .add(Linear.builder().setUnits(128).build())
+                    .add(Activation::relu);
         }
         block.add(Linear.builder().setUnits(10).build());
         try (Model m = Model.newInstance(model)) {
             m.setBlock(block);
             DefaultTrainingConfig tc = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).build());
-            try (Trainer trainer = m.newTrainer(tc); NDManager data = m.getNDManager().newSubManager()) {
+                    .optOptimizer(Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(0.01f))
+                            .build());
+            try (Trainer trainer = m.newTrainer(tc);
+                    NDManager data = m.getNDManager().newSubManager()) {
                 trainer.initialize(new Shape(64, 784));
                 NDArray x = data.randomUniform(0, 1, new Shape(64, 784));
                 NDArray y = data.randomInteger(0, 10, new Shape(64), ai.djl.ndarray.types.DataType.INT32);
                 GradGuardConfig config = GradGuardSchema.load("summary=0," + agentArgs, Map.of(), Map.of());
                 PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-                GradGuardMetrics metrics = new GradGuardMetrics(registry, model, config.run(), config.parameters(),
-                        config.maxParameters());
-                StepEngine engine = new StepEngine(DjlTrainer.of(trainer), model, config, Optional::empty,
-                        List.of(metrics, new SummarySink(0)), new AgentErrors(registry, config.run()));
+                GradGuardMetrics metrics = new GradGuardMetrics(
+                        registry, model, config.run(), config.parameters(), config.maxParameters());
+                StepEngine engine = new StepEngine(
+                        DjlTrainer.of(trainer),
+                        model,
+                        config,
+                        Optional::empty,
+                        List.of(metrics, new SummarySink(0)),
+                        new AgentErrors(registry, config.run()));
                 long[] agent = new long[steps];
                 long[] update = new long[steps];
                 long[] lossRead = new long[steps];
@@ -83,7 +91,8 @@ public final class EngineStepCost {
                 long[] exit = new long[steps];
                 for (int s = 0; s < steps; s++) {
                     long loss;
-                    try (NDManager batch = data.newSubManager(); GradientCollector gc = trainer.newGradientCollector()) {
+                    try (NDManager batch = data.newSubManager();
+                            GradientCollector gc = trainer.newGradientCollector()) {
                         NDArray in = x.duplicate();
                         in.attach(batch);
                         NDArray pred = trainer.forward(new NDList(in)).singletonOrThrow();
@@ -119,11 +128,24 @@ public final class EngineStepCost {
                     exit[s] = t3 - t2;
                     update[s] = t2 - t1;
                 }
-                System.out.printf(Locale.ROOT, "%s, %d steps, %s, " + (CPU_TIME ? "thread cpu time" : "wall time") + ": engine median %.1f us (backward %.1f, step entry"
-                        + " %.1f, step exit %.1f), DJL update median %.1f us%n", model, steps, agentArgs, median(agent),
-                        median(lossRead), median(entry), median(exit), median(update));
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s, %d steps, %s, " + (CPU_TIME ? "thread cpu time" : "wall time")
+                                + ": engine median %.1f us (backward %.1f, step entry"
+                                + " %.1f, step exit %.1f), DJL update median %.1f us%n",
+                        model,
+                        steps,
+                        agentArgs,
+                        median(agent),
+                        median(lossRead),
+                        median(entry),
+                        median(exit),
+                        median(update));
                 if (System.getProperty("probe") != null) {
-                    System.out.printf(Locale.ROOT, "first native call after backward (before the engine): median %.2f us%n", median(probe));
+                    System.out.printf(
+                            Locale.ROOT,
+                            "first native call after backward (before the engine): median %.2f us%n",
+                            median(probe));
                 }
             }
         }

@@ -9,15 +9,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import io.gradguard.core.stats.GradientStatistics;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.ArrayList;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,9 +25,17 @@ import org.junit.jupiter.api.Test;
  */
 class GradientStatisticsAccuracyTest {
 
-    private static final List<Shape> SHAPES = List.of(new Shape(10), new Shape(64, 64), new Shape(256, 784),
-            new Shape(4096, 784), new Shape(1024, 4096), new Shape(64, 32, 3, 3), new Shape(4096),
-            new Shape(64, 64), new Shape(10), new Shape(64, 64)); // same shapes: reduced as one stacked group
+    private static final List<Shape> SHAPES = List.of(
+            new Shape(10),
+            new Shape(64, 64),
+            new Shape(256, 784),
+            new Shape(4096, 784),
+            new Shape(1024, 4096),
+            new Shape(64, 32, 3, 3),
+            new Shape(4096),
+            new Shape(64, 64),
+            new Shape(10),
+            new Shape(64, 64)); // same shapes: reduced as one stacked group
 
     @Test
     void normsEqualDoublePrecisionToOneInAHundredThousandUpToMillionsOfElements() {
@@ -53,7 +58,11 @@ class GradientStatisticsAccuracyTest {
                     ParameterStats p = stats.parameters().get(i);
                     ParameterStats c = cheap.parameters().get(i);
                     worst = Math.max(worst, Math.abs(c.gradNorm() - expected) / expected);
-                    assertEquals(expected, c.gradNorm(), expected * 1e-5, SHAPES.get(i).toString());
+                    assertEquals(
+                            expected,
+                            c.gradNorm(),
+                            expected * 1e-5,
+                            SHAPES.get(i).toString());
                     if (SHAPES.get(i).size() <= 1 << 18) {
                         // up to 262k elements (stacked groups, dot products): at least as exact as
                         // PyTorch's own norm(), which is off by 1.2e-6 on the (256, 784) case here
@@ -62,18 +71,25 @@ class GradientStatisticsAccuracyTest {
                             torch = own.getFloat();
                         }
                         double error = Math.abs(c.gradNorm() - expected);
-                        assertTrue(error <= Math.max(Math.abs(torch - expected), expected * 1e-6),
-                                SHAPES.get(i) + ": " + c.gradNorm() + " against " + expected + " (torch " + torch + ")");
+                        assertTrue(
+                                error <= Math.max(Math.abs(torch - expected), expected * 1e-6),
+                                SHAPES.get(i) + ": " + c.gradNorm() + " against " + expected + " (torch " + torch
+                                        + ")");
                     }
                     assertEquals(c.gradNorm(), p.gradNorm(), 0.0, "same reduction with or without max-abs");
                     assertEquals(doubleMaxAbs(grads.get(i).gradient()), p.gradMaxAbs(), 0.0);
                     assertTrue(Double.isNaN(c.gradMaxAbs()), "max-abs not measured");
-                    assertEquals(Math.sqrt(SHAPES.get(i).size()), p.weightNorm(), Math.sqrt(SHAPES.get(i).size()) * 1e-5);
+                    assertEquals(
+                            Math.sqrt(SHAPES.get(i).size()),
+                            p.weightNorm(),
+                            Math.sqrt(SHAPES.get(i).size()) * 1e-5);
                     assertFalse(c.nonFinite());
                 }
                 assertEquals(Math.sqrt(sumSquares), cheap.globalNorm(), Math.sqrt(sumSquares) * 1e-5);
                 assertTrue(Double.isNaN(cheap.globalMaxAbs()));
-                assertEquals(Math.sqrt(sumSquares), GradientStatistics.globalNorm(grads, scratch),
+                assertEquals(
+                        Math.sqrt(sumSquares),
+                        GradientStatistics.globalNorm(grads, scratch),
                         Math.sqrt(sumSquares) * 1e-5);
             }
             System.out.printf("worst relative error of a per-parameter norm: %.2e%n", worst);
@@ -82,13 +98,15 @@ class GradientStatisticsAccuracyTest {
 
     @Test
     void nonFiniteGradientsAreFoundWithoutMaxAbsAndOverflowIsNot() {
-        try (NDManager manager = NDManager.newBaseManager(); NDManager scratch = manager.newSubManager()) {
+        try (NDManager manager = NDManager.newBaseManager();
+                NDManager scratch = manager.newSubManager()) {
             NDArray healthy = manager.create(new float[] {3, 4});
             NDArray sameShapeNan = manager.create(new float[] {Float.NaN, 1}); // grouped with healthy
             NDArray withNan = manager.create(new float[] {1, Float.NaN, 2});
             NDArray withInf = manager.randomNormal(new Shape(512, 600)); // the row-norm path
             withInf.set(new ai.djl.ndarray.index.NDIndex("7, 9"), Float.NEGATIVE_INFINITY);
-            NDArray overflowing = manager.create(new float[] {3e19f, 4e19f}); // finite, but its float32 sum of squares is not
+            NDArray overflowing =
+                    manager.create(new float[] {3e19f, 4e19f}); // finite, but its float32 sum of squares is not
             List<ParameterGradient> grads = List.of(
                     new ParameterGradient("healthy", healthy, healthy),
                     new ParameterGradient("nan", withNan, withNan),

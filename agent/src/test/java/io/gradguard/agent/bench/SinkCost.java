@@ -16,7 +16,6 @@ import io.gradguard.core.step.StepReport;
 import io.gradguard.core.step.StepSink;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,19 +45,32 @@ public final class SinkCost {
         int batches = args.length > 0 ? Integer.parseInt(args[0]) : 15;
         int perBatch = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
         Path dir = Files.createTempDirectory("sink-cost");
-        System.out.printf(Locale.ROOT, "java %s, nproc %d; median of %d batches of %,d steps, after a warm-up of as many%n",
-                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), batches, perBatch);
+        System.out.printf(
+                Locale.ROOT,
+                "java %s, nproc %d; median of %d batches of %,d steps, after a warm-up of as many%n",
+                System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors(),
+                batches,
+                perBatch);
         for (int parameters : new int[] {6, 54, 500}) {
             GradGuardConfig config = GradGuardSchema.load("summary=0,port=0,incidents.dir=" + dir, Map.of(), Map.of());
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             StepReport[] reports = reports(parameters, 4096);
             StepSink shadow = new ShadowSink(registry, "m" + parameters, config, Optional::empty);
-            StepSink recorder = new FlightRecorder(registry, "m" + parameters, config,
-                    IncidentWriter.open(config, new AgentErrors(registry, config.run())), null);
+            StepSink recorder = new FlightRecorder(
+                    registry,
+                    "m" + parameters,
+                    config,
+                    IncidentWriter.open(config, new AgentErrors(registry, config.run())),
+                    null);
             double shadowNs = median(shadow, reports, batches, perBatch);
             double recorderNs = median(recorder, reports, batches, perBatch);
-            System.out.printf(Locale.ROOT, "%3d parameters: shadow policies %7.1f ns/step, flight recorder %7.1f ns/step%n",
-                    parameters, shadowNs, recorderNs);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%3d parameters: shadow policies %7.1f ns/step, flight recorder %7.1f ns/step%n",
+                    parameters,
+                    shadowNs,
+                    recorderNs);
         }
     }
 
@@ -98,9 +110,21 @@ public final class SinkCost {
                 ps.add(new ParameterStats(names.get(i), norm, Double.NaN, false, Double.NaN));
             }
             double global = Math.sqrt(squares);
-            out[s] = new StepReport("m", s + 1, System.currentTimeMillis(), new StepStats(ps, global, Double.NaN, false),
-                    ClipResult.untouched(global), policy, StepAction.APPLIED, null, new Detection(0.3, false, false), 1.0,
-                    null, null, 0, 1000);
+            out[s] = new StepReport(
+                    "m",
+                    s + 1,
+                    System.currentTimeMillis(),
+                    new StepStats(ps, global, Double.NaN, false),
+                    ClipResult.untouched(global),
+                    policy,
+                    StepAction.APPLIED,
+                    null,
+                    new Detection(0.3, false, false),
+                    1.0,
+                    null,
+                    null,
+                    0,
+                    1000);
         }
         return out;
     }

@@ -2,7 +2,6 @@ package io.gradguard.agent.bench;
 
 import io.gradguard.agent.jobs.FirstStepJob;
 import io.gradguard.agent.jobs.JobClassPath;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -40,11 +39,16 @@ final class StartupBenchmark {
     }
 
     void run() throws IOException, InterruptedException {
-        out.printf(Locale.ROOT, "%nstart-up: %d pairs per measure (bare, agent alternated; every other pair agent first;"
-                + " 1 uncounted pair first), agent -javaagent:gradguard-agent.jar=%s, child JVMs %s%n",
-                pairs, AGENT_ARGS, String.join(" ", OverheadBenchmark.JVM_FLAGS));
+        out.printf(
+                Locale.ROOT,
+                "%nstart-up: %d pairs per measure (bare, agent alternated; every other pair agent first;"
+                        + " 1 uncounted pair first), agent -javaagent:gradguard-agent.jar=%s, child JVMs %s%n",
+                pairs,
+                AGENT_ARGS,
+                String.join(" ", OverheadBenchmark.JVM_FLAGS));
         Measure version = new Measure("`java -version`, process wall", new ArrayList<>(), new ArrayList<>());
-        Measure firstStep = new Measure("one-step DJL job, JVM start to end of first step", new ArrayList<>(), new ArrayList<>());
+        Measure firstStep =
+                new Measure("one-step DJL job, JVM start to end of first step", new ArrayList<>(), new ArrayList<>());
         Measure jobWall = new Measure("one-step DJL job, process wall", new ArrayList<>(), new ArrayList<>());
         String classPath = JobClassPath.withoutAgent(System.getProperty("java.class.path"));
         for (int pair = -1; pair < pairs; pair++) {
@@ -57,8 +61,14 @@ final class StartupBenchmark {
                     (agent ? firstStep.agent() : firstStep.bare()).add(step[0]);
                     (agent ? jobWall.agent() : jobWall.bare()).add(job);
                 }
-                System.err.printf(Locale.ROOT, "[bench] start-up pair %d %-5s java -version %.0f ms, first step %.0f ms, job %.0f ms%n",
-                        pair + 1, agent ? "agent" : "bare", wall, step[0], job);
+                System.err.printf(
+                        Locale.ROOT,
+                        "[bench] start-up pair %d %-5s java -version %.0f ms, first step %.0f ms, job %.0f ms%n",
+                        pair + 1,
+                        agent ? "agent" : "bare",
+                        wall,
+                        step[0],
+                        job);
             }
         }
         out.println();
@@ -69,9 +79,22 @@ final class StartupBenchmark {
             double agent = OverheadBenchmark.median(m.agent(), Double::doubleValue);
             StringBuilder each = new StringBuilder();
             for (int i = 0; i < m.bare().size(); i++) {
-                each.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f/%.0f", m.bare().get(i), m.agent().get(i)));
+                each.append(i == 0 ? "" : ", ")
+                        .append(String.format(
+                                Locale.ROOT,
+                                "%.0f/%.0f",
+                                m.bare().get(i),
+                                m.agent().get(i)));
             }
-            out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %+.0f | %.2f | %s |%n", m.name(), bare, agent, agent - bare, agent / bare, each);
+            out.printf(
+                    Locale.ROOT,
+                    "| %s | %.0f | %.0f | %+.0f | %.2f | %s |%n",
+                    m.name(),
+                    bare,
+                    agent,
+                    agent - bare,
+                    agent / bare,
+                    each);
         }
     }
 

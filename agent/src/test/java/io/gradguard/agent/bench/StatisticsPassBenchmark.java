@@ -1,15 +1,13 @@
 package io.gradguard.agent.bench;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.engine.Engine;
-
 import io.gradguard.core.stats.GradientStatistics;
 import io.gradguard.core.stats.ParameterGradient;
-
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,8 +42,13 @@ final class StatisticsPassBenchmark {
     }
 
     static List<Shape> mlpShapes() {
-        return List.of(new Shape(256, 784), new Shape(256), new Shape(128, 256), new Shape(128),
-                new Shape(10, 128), new Shape(10));
+        return List.of(
+                new Shape(256, 784),
+                new Shape(256),
+                new Shape(128, 256),
+                new Shape(128),
+                new Shape(10, 128),
+                new Shape(10));
     }
 
     static List<Shape> deepMlpShapes() {
@@ -62,8 +65,13 @@ final class StatisticsPassBenchmark {
     }
 
     static List<Shape> wideMlpShapes() {
-        return List.of(new Shape(4096, 784), new Shape(4096), new Shape(1024, 4096), new Shape(1024),
-                new Shape(10, 1024), new Shape(10));
+        return List.of(
+                new Shape(4096, 784),
+                new Shape(4096),
+                new Shape(1024, 4096),
+                new Shape(1024),
+                new Shape(10, 1024),
+                new Shape(10));
     }
 
     private static void measure(PrintStream out, String label, List<Shape> shapes, int iterations) {
@@ -80,14 +88,26 @@ final class StatisticsPassBenchmark {
             double sampled = time(base, grads, iterations, (g, m) -> GradientStatistics.compute(g, m, true, true));
             double before = time(base, grads, iterations, StatisticsPassBenchmark::previousPass);
             double hand = time(base, grads, iterations, StatisticsPassBenchmark::handNorms);
-            out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f |%n", label, floor, stats,
-                    stats / floor, maxAbs, sampled, before, hand);
+            out.printf(
+                    Locale.ROOT,
+                    "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f |%n",
+                    label,
+                    floor,
+                    stats,
+                    stats / floor,
+                    maxAbs,
+                    sampled,
+                    before,
+                    hand);
         }
     }
 
     /** Median microseconds of one pass, each in its own sub-manager closed after it (as the agent does). */
     private static double time(
-            NDManager base, List<ParameterGradient> grads, int iterations, BiConsumer<List<ParameterGradient>, NDManager> pass) {
+            NDManager base,
+            List<ParameterGradient> grads,
+            int iterations,
+            BiConsumer<List<ParameterGradient>, NDManager> pass) {
         int warmup = Math.max(3, iterations / 10);
         double[] us = new double[iterations];
         for (int i = -warmup; i < iterations; i++) {

@@ -1,7 +1,6 @@
 package io.gradguard.agent.it;
 
 import io.gradguard.agent.jobs.JobClassPath;
-
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -28,10 +27,12 @@ import java.util.regex.Pattern;
  */
 final class ChildJvm implements AutoCloseable {
 
-    static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    static final List<String> DJL_FLAGS =
-            List.of("-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    static final String JAVA =
+            Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    static final List<String> DJL_FLAGS = List.of(
+            "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1");
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     final Process process;
     final Path output;
@@ -48,7 +49,8 @@ final class ChildJvm implements AutoCloseable {
     /** As {@link #start(List)}, with further environment variables for the child. */
     static ChildJvm start(List<String> command, Map<String, String> environment) throws IOException {
         Path out = Files.createTempFile("gradguard-child", ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+        ProcessBuilder pb =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
         pb.environment().put("DJL_OFFLINE", "true");
         // an exploding child's incident files go under target/, not into the module's directory
         pb.environment().put("GRADGUARD_INCIDENTS_DIR", "target/gradguard-incidents");
@@ -77,7 +79,8 @@ final class ChildJvm implements AutoCloseable {
      * manifest-only booter jar) without the agent's own classes and libraries.
      */
     static String testClassPath() {
-        return JobClassPath.withoutAgent(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+        return JobClassPath.withoutAgent(
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     }
 
     static int freePort() throws IOException {
@@ -127,8 +130,11 @@ final class ChildJvm implements AutoCloseable {
     }
 
     static String get(String url) throws IOException, InterruptedException {
-        HttpResponse<String> r =
-                HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IOException(url + " answered " + r.statusCode());
         }
@@ -136,7 +142,8 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** Scrapes until the parsed samples satisfy the condition; returns them. */
-    static Map<String, Double> scrapeUntil(int port, Predicate<Map<String, Double>> done, long seconds) throws InterruptedException {
+    static Map<String, Double> scrapeUntil(int port, Predicate<Map<String, Double>> done, long seconds)
+            throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         Map<String, Double> last = Map.of();
         String error = "";
@@ -151,7 +158,8 @@ final class ChildJvm implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        throw new AssertionError("condition not met after " + seconds + " s; last error " + error + "; samples " + last.keySet());
+        throw new AssertionError(
+                "condition not met after " + seconds + " s; last error " + error + "; samples " + last.keySet());
     }
 
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\\{[^}]*\\})?) (\\S+)$");
@@ -165,7 +173,10 @@ final class ChildJvm implements AutoCloseable {
             }
             Matcher m = SAMPLE.matcher(line.trim());
             if (m.matches()) {
-                out.put(m.group(1), Double.parseDouble(m.group(2).replace("+Inf", "Infinity").replace("-Inf", "-Infinity")));
+                out.put(
+                        m.group(1),
+                        Double.parseDouble(
+                                m.group(2).replace("+Inf", "Infinity").replace("-Inf", "-Infinity")));
             }
         }
         return out;
@@ -192,7 +203,8 @@ final class ChildJvm implements AutoCloseable {
     static String requireFile(String path) {
         File f = new File(path);
         if (!f.isFile()) {
-            throw new AssertionError(path + " does not exist: run `mvn verify` from the repository root so it is built first");
+            throw new AssertionError(
+                    path + " does not exist: run `mvn verify` from the repository root so it is built first");
         }
         return f.getAbsolutePath();
     }

@@ -26,7 +26,13 @@ final class ClipCheck {
     record JobStep(int step, double loss, double global, Map<String, Double> norms, double maxUpdateError) {}
 
     /** One step as the agent logged it; null for a non-finite value. */
-    record LoggedStep(int step, Double loss, Double global, Double clipCoefficient, boolean skipped, String skipReason,
+    record LoggedStep(
+            int step,
+            Double loss,
+            Double global,
+            Double clipCoefficient,
+            boolean skipped,
+            String skipReason,
             Map<String, Double> norms) {}
 
     private static final Pattern JOB_LINE =
@@ -47,9 +53,14 @@ final class ClipCheck {
         log.toFile().deleteOnExit();
         List<String> cmd = new ArrayList<>(javaAndFlags);
         cmd.add("-Dcheck.maxNorm=" + MAX_NORM);
-        cmd.add("-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0,policy.type=global-norm,policy.max_norm=" + MAX_NORM
-                + ",log=" + log);
-        cmd.addAll(List.of("-cp", classPath, "io.gradguard.agent.jobs.ClipCheckJob", String.valueOf(steps), String.valueOf(nanStep)));
+        cmd.add("-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0,policy.type=global-norm,policy.max_norm="
+                + MAX_NORM + ",log=" + log);
+        cmd.addAll(List.of(
+                "-cp",
+                classPath,
+                "io.gradguard.agent.jobs.ClipCheckJob",
+                String.valueOf(steps),
+                String.valueOf(nanStep)));
         String out;
         try (ChildJvm job = ChildJvm.start(cmd)) {
             assertEquals(0, job.waitFor(180), job.output());
@@ -88,14 +99,19 @@ final class ClipCheck {
             double coef = Math.min(1, MAX_NORM / (j.global() + 1e-6));
             assertClose(coef, a.clipCoefficient(), 1e-5, "clip coefficient at " + where);
             clipped += coef < 1 ? 1 : 0;
-            assertTrue(j.maxUpdateError() <= 1e-6, "weight change = -lr * clipped gradient to 1e-6, off by "
-                    + j.maxUpdateError() + " at " + where);
+            assertTrue(
+                    j.maxUpdateError() <= 1e-6,
+                    "weight change = -lr * clipped gradient to 1e-6, off by " + j.maxUpdateError() + " at " + where);
         }
-        assertEquals(nanStep > 0 ? steps - 1 : steps, clipped, "every finite step was clipped (max_norm " + MAX_NORM + "):\n" + out);
+        assertEquals(
+                nanStep > 0 ? steps - 1 : steps,
+                clipped,
+                "every finite step was clipped (max_norm " + MAX_NORM + "):\n" + out);
     }
 
     private static void assertClose(double expected, Double actual, double relative, String what) {
-        assertTrue(actual != null && Math.abs(actual - expected) <= relative * Math.max(1, Math.abs(expected)),
+        assertTrue(
+                actual != null && Math.abs(actual - expected) <= relative * Math.max(1, Math.abs(expected)),
                 what + ": expected " + expected + ", agent " + actual);
     }
 
@@ -108,8 +124,12 @@ final class ClipCheck {
                 int eq = kv.lastIndexOf('=');
                 norms.put(kv.substring(0, eq), Double.parseDouble(kv.substring(eq + 1)));
             }
-            steps.add(new JobStep(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)),
-                    Double.parseDouble(m.group(3)), norms, Double.parseDouble(m.group(5))));
+            steps.add(new JobStep(
+                    Integer.parseInt(m.group(1)),
+                    Double.parseDouble(m.group(2)),
+                    Double.parseDouble(m.group(3)),
+                    norms,
+                    Double.parseDouble(m.group(5))));
         }
         return steps;
     }
@@ -126,9 +146,14 @@ final class ClipCheck {
                 norms.put(p.group(1), number(p.group(2)));
             }
             String reason = field(line, "skip_reason");
-            steps.add(new LoggedStep(Integer.parseInt(field(line, "step")), number(field(line, "loss")),
-                    number(field(line, "global_norm")), number(field(line, "clip_coefficient")),
-                    Boolean.parseBoolean(field(line, "skipped")), "null".equals(reason) ? null : reason.replace("\"", ""), norms));
+            steps.add(new LoggedStep(
+                    Integer.parseInt(field(line, "step")),
+                    number(field(line, "loss")),
+                    number(field(line, "global_norm")),
+                    number(field(line, "clip_coefficient")),
+                    Boolean.parseBoolean(field(line, "skipped")),
+                    "null".equals(reason) ? null : reason.replace("\"", ""),
+                    norms));
         }
         return steps;
     }

@@ -3,9 +3,6 @@ package io.gradguard.agent.it;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every tested DJL version, each with the PyTorch it ships against (CPU), in its own child JVM
@@ -34,7 +33,8 @@ class DjlVersionsIT {
     static Stream<Tested> tested() {
         String list = System.getProperty("gradguard.djl.tested");
         if (list == null || list.isBlank()) {
-            throw new AssertionError("gradguard.djl.tested is not set: run through mvn verify, which sets it from agent/pom.xml");
+            throw new AssertionError(
+                    "gradguard.djl.tested is not set: run through mvn verify, which sets it from agent/pom.xml");
         }
         return Stream.of(list.split(",")).map(v -> v.split(":")).map(p -> new Tested(p[0].trim(), p[1].trim()));
     }
@@ -52,14 +52,17 @@ class DjlVersionsIT {
     static String classPath(Tested version) throws IOException {
         Path target = Path.of(System.getProperty("gradguard.djl.dir", "target"));
         Path dir = target.resolve("djl-" + version.djl());
-        Path natives = target.resolve("djl-natives").resolve("pytorch-native-cpu-" + version.pytorch() + "-linux-x86_64.jar");
+        Path natives =
+                target.resolve("djl-natives").resolve("pytorch-native-cpu-" + version.pytorch() + "-linux-x86_64.jar");
         List<String> entries = new ArrayList<>();
         entries.add(target.resolve("test-classes").toString());
         try (Stream<Path> jars = Files.list(dir)) {
             jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(p -> entries.add(p.toString()));
         }
         entries.add(ChildJvm.requireFile(natives.toString()));
-        assertTrue(entries.stream().anyMatch(e -> e.endsWith("api-" + version.djl() + ".jar")), "no DJL api jar in " + dir);
+        assertTrue(
+                entries.stream().anyMatch(e -> e.endsWith("api-" + version.djl() + ".jar")),
+                "no DJL api jar in " + dir);
         return String.join(File.pathSeparator, entries);
     }
 }

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
@@ -26,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 32 concurrent scrapers and 4 open live pages cost the training job less than 5% of its median
@@ -70,7 +69,9 @@ class EndpointLoadIT {
         try (ChildJvm job = ChildJvm.start(ChildJvm.java(
                 "-javaagent:" + ChildJvm.agentJar() + "=port=" + port + ",summary=0",
                 "-Dtimed.stepsFile=" + steps,
-                "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.TimedTrainingJob",
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.TimedTrainingJob",
                 String.valueOf(WINDOWS * WINDOW_MS / 1000 + 3)))) {
             job.awaitOutput("training_started", 90);
             long cpu0 = testCpuNanos();
@@ -98,11 +99,18 @@ class EndpointLoadIT {
                 jobCpuMs[w % 2] += jobCpuMillis(job) - jobCpu0;
             }
             // The job's CPU per second, quiet and loaded: the difference is what serving scrapes costs it.
-            System.out.printf(Locale.ROOT, "[EndpointLoadIT] job cpu quiet %.0f ms/s, loaded %.0f ms/s%n",
-                    jobCpuMs[0] * 1000.0 / (WINDOWS / 2 * WINDOW_MS), jobCpuMs[1] * 1000.0 / (WINDOWS / 2 * WINDOW_MS));
+            System.out.printf(
+                    Locale.ROOT,
+                    "[EndpointLoadIT] job cpu quiet %.0f ms/s, loaded %.0f ms/s%n",
+                    jobCpuMs[0] * 1000.0 / (WINDOWS / 2 * WINDOW_MS),
+                    jobCpuMs[1] * 1000.0 / (WINDOWS / 2 * WINDOW_MS));
             scrapersCpuMs = (testCpuNanos() - cpu0) / 1_000_000;
-            System.out.printf(Locale.ROOT, "[EndpointLoadIT] %d live pages in the loaded windows: %d polls of /api/steps answered, %d step rows%n",
-                    PAGES, pagePolls, pageRows);
+            System.out.printf(
+                    Locale.ROOT,
+                    "[EndpointLoadIT] %d live pages in the loaded windows: %d polls of /api/steps answered, %d step rows%n",
+                    PAGES,
+                    pagePolls,
+                    pageRows);
             assertEquals(0, job.waitFor(120), job.output());
             assertTrue(job.output().contains("weights_sha256="), job.output());
             assertFalse(job.output().contains("contained a failure"), job.output());
@@ -125,21 +133,36 @@ class EndpointLoadIT {
         double quietMs = median(quiet);
         double loadedMs = median(loaded);
         double ratio = loadedMs / quietMs;
-        System.out.printf(Locale.ROOT,
+        System.out.printf(
+                Locale.ROOT,
                 "[EndpointLoadIT] %d scrapers, %d x %d ms loaded windows: scrapes answered %d, failed %d, showing agent errors %d;"
                         + " median step quiet %.4f ms (%d steps), loaded %.4f ms (%d steps), ratio %.4f (%+.2f%%); scrapers' own cpu %d ms%n",
-                SCRAPERS, WINDOWS / 2, WINDOW_MS, answered.get(), failed.get(), errorsSeen.get(),
-                quietMs, quiet.size(), loadedMs, loaded.size(), ratio, (ratio - 1) * 100, scrapersCpuMs);
+                SCRAPERS,
+                WINDOWS / 2,
+                WINDOW_MS,
+                answered.get(),
+                failed.get(),
+                errorsSeen.get(),
+                quietMs,
+                quiet.size(),
+                loadedMs,
+                loaded.size(),
+                ratio,
+                (ratio - 1) * 100,
+                scrapersCpuMs);
         assertEquals(0, failed.get(), "unanswered scrapes; the first: " + FIRST_FAILURE.get());
         assertTrue(pagePolls >= PAGES * (WINDOWS / 2) * 4L, "live pages' polls answered: " + pagePolls);
         assertEquals(0, errorsSeen.get(), "scrapes showing gradguard_agent_errors_total > 0");
         assertTrue(answered.get() >= SCRAPERS * WINDOWS / 2, "only " + answered.get() + " scrapes answered");
         assertTrue(quiet.size() > 1000 && loaded.size() > 1000, quiet.size() + " / " + loaded.size() + " steps");
-        assertTrue(ratio < 1.05, String.format(Locale.ROOT, "median step time rose %.2f%% under scrape load", (ratio - 1) * 100));
+        assertTrue(
+                ratio < 1.05,
+                String.format(Locale.ROOT, "median step time rose %.2f%% under scrape load", (ratio - 1) * 100));
     }
 
     /** 32 scrapers for {@code millis}; each loop is bounded by the window's end and stops by itself. */
-    private static void scrapeFor(int port, long millis, AtomicInteger ok, AtomicInteger bad, AtomicInteger errorsSeen) throws Exception {
+    private static void scrapeFor(int port, long millis, AtomicInteger ok, AtomicInteger bad, AtomicInteger errorsSeen)
+            throws Exception {
         // Blocking HttpURLConnection with keep-alive: the scrapers share the job's two cores, so the
         // cheapest client leaves the measurement to the endpoint rather than to the test's own cost.
         URL url = URI.create("http://127.0.0.1:" + port + "/metrics").toURL();
@@ -201,7 +224,8 @@ class EndpointLoadIT {
     }
 
     private static long testCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
 }

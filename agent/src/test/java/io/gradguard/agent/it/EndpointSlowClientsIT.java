@@ -3,9 +3,6 @@ package io.gradguard.agent.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,9 +21,10 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Eight slow clients cost honest scrapers nothing: while they trickle request heads a byte a
@@ -42,15 +40,33 @@ class EndpointSlowClientsIT {
     private static final long WINDOW_MS = 14_000;
     private static final long ANSWERED_WITHIN_MS = 1000;
 
-    private enum Kind { TRICKLED_HEAD, WITHHELD_BODY, GARBAGE, SILENT, HALF_CLIENT_HELLO }
+    private enum Kind {
+        TRICKLED_HEAD,
+        WITHHELD_BODY,
+        GARBAGE,
+        SILENT,
+        HALF_CLIENT_HELLO
+    }
 
     @Test
     void eightSlowClientsCostHonestScrapersNothing() throws Exception {
         int port = ChildJvm.freePort();
         try (ChildJvm job = ChildJvm.start(tinyJob("port=" + port + ",summary=0"))) {
             ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_steps_total") >= 1, 60);
-            measure(job, port, null, null, List.of(Kind.TRICKLED_HEAD, Kind.TRICKLED_HEAD, Kind.WITHHELD_BODY,
-                    Kind.WITHHELD_BODY, Kind.GARBAGE, Kind.GARBAGE, Kind.SILENT, Kind.SILENT));
+            measure(
+                    job,
+                    port,
+                    null,
+                    null,
+                    List.of(
+                            Kind.TRICKLED_HEAD,
+                            Kind.TRICKLED_HEAD,
+                            Kind.WITHHELD_BODY,
+                            Kind.WITHHELD_BODY,
+                            Kind.GARBAGE,
+                            Kind.GARBAGE,
+                            Kind.SILENT,
+                            Kind.SILENT));
         }
     }
 
@@ -61,16 +77,29 @@ class EndpointSlowClientsIT {
         Path auth = dir.resolve("auth");
         Files.writeString(auth, "prometheus:pw-" + System.nanoTime() + "\n");
         Files.setPosixFilePermissions(auth, PosixFilePermissions.fromString("rw-------"));
-        String authorization = "Basic " + Base64.getEncoder().encodeToString(
-                Files.readString(auth).strip().getBytes(StandardCharsets.UTF_8));
+        String authorization = "Basic "
+                + Base64.getEncoder()
+                        .encodeToString(Files.readString(auth).strip().getBytes(StandardCharsets.UTF_8));
         int port = ChildJvm.freePort();
         List<String> cmd = new ArrayList<>(List.of("env", "GG_TEST_KEYSTORE_PW=" + password));
         cmd.addAll(tinyJob("port=" + port + ",summary=0,auth_file=" + auth + ",tls_keystore=" + keystore
                 + ",tls_password_env=GG_TEST_KEYSTORE_PW"));
         try (ChildJvm job = ChildJvm.start(cmd)) {
             job.awaitOutput("metrics at https://127.0.0.1:" + port + "/metrics", 60);
-            measure(job, port, TestKeystore.trusting(keystore, password), authorization, List.of(Kind.TRICKLED_HEAD, Kind.TRICKLED_HEAD,
-                    Kind.HALF_CLIENT_HELLO, Kind.HALF_CLIENT_HELLO, Kind.GARBAGE, Kind.GARBAGE, Kind.SILENT, Kind.SILENT));
+            measure(
+                    job,
+                    port,
+                    TestKeystore.trusting(keystore, password),
+                    authorization,
+                    List.of(
+                            Kind.TRICKLED_HEAD,
+                            Kind.TRICKLED_HEAD,
+                            Kind.HALF_CLIENT_HELLO,
+                            Kind.HALF_CLIENT_HELLO,
+                            Kind.GARBAGE,
+                            Kind.GARBAGE,
+                            Kind.SILENT,
+                            Kind.SILENT));
         }
     }
 
@@ -113,10 +142,16 @@ class EndpointSlowClientsIT {
         }
         List<Long> sorted = new ArrayList<>(answeredMs);
         Collections.sort(sorted);
-        System.out.printf(Locale.ROOT, "[EndpointSlowClientsIT] %s%s: %d honest scrapes on fresh connections, median %d ms,"
+        System.out.printf(
+                Locale.ROOT,
+                "[EndpointSlowClientsIT] %s%s: %d honest scrapes on fresh connections, median %d ms,"
                         + " max %d ms; slow clients cut and reconnected %d times%n",
-                kinds, tls == null ? "" : " (auth + TLS)", sorted.size(), sorted.get(sorted.size() / 2),
-                sorted.get(sorted.size() - 1), reconnects.get());
+                kinds,
+                tls == null ? "" : " (auth + TLS)",
+                sorted.size(),
+                sorted.get(sorted.size() / 2),
+                sorted.get(sorted.size() - 1),
+                reconnects.get());
         assertEquals(List.of(), failures, "honest scrapes not answered within " + ANSWERED_WITHIN_MS + " ms");
         assertTrue(sorted.size() >= 20, sorted.size() + " scrapes");
         // The endpoint's deadline from accept cut them: each kind came back at least once in the window.
@@ -136,7 +171,8 @@ class EndpointSlowClientsIT {
             s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return answer.startsWith("HTTP/1.1 200") && answer.contains("\ngradguard_steps_total{") ? "ok"
+            return answer.startsWith("HTTP/1.1 200") && answer.contains("\ngradguard_steps_total{")
+                    ? "ok"
                     : "answered " + answer.lines().findFirst().orElse("nothing");
         }
     }
@@ -158,9 +194,11 @@ class EndpointSlowClientsIT {
                 OutputStream out = s.getOutputStream();
                 InputStream in = s.getInputStream();
                 byte[] start = switch (kind) {
-                    case TRICKLED_HEAD -> "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
-                    case WITHHELD_BODY -> ("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII);
+                    case TRICKLED_HEAD ->
+                        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
+                    case WITHHELD_BODY ->
+                        ("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII);
                     // A TLS handshake record announcing 512 bytes of ClientHello, of which 4 come.
                     case HALF_CLIENT_HELLO -> new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc};
                     default -> new byte[0];
@@ -207,7 +245,13 @@ class EndpointSlowClientsIT {
     }
 
     private static List<String> tinyJob(String agentArgs) {
-        return ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs, "-Dtiny.sleepMs=20",
-                "-cp", ChildJvm.testClassPath(), JOB, "5000", "0.05");
+        return ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                "-Dtiny.sleepMs=20",
+                "-cp",
+                ChildJvm.testClassPath(),
+                JOB,
+                "5000",
+                "0.05");
     }
 }

@@ -1,5 +1,15 @@
 package io.gradguard.agent.it;
 
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
@@ -13,17 +23,6 @@ import org.openqa.selenium.devtools.v156.runtime.Runtime;
 import org.openqa.selenium.devtools.v156.runtime.model.ConsoleAPICalled;
 import org.openqa.selenium.devtools.v156.runtime.model.RemoteObject;
 
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-
 /**
  * Debian's Chromium, headless, driven through Debian's {@code /usr/bin/chromedriver} (no driver or
  * browser is downloaded), with every console error, uncaught exception and failed load the page
@@ -34,10 +33,12 @@ public final class HeadlessChromium implements AutoCloseable {
     static final String DRIVER = "/usr/bin/chromedriver";
     /** The browser itself: /usr/bin/chromium is a wrapper script around it. */
     static final String BROWSER = Files.isExecutable(Path.of("/usr/lib/chromium/chromium"))
-            ? "/usr/lib/chromium/chromium" : "/usr/bin/chromium";
+            ? "/usr/lib/chromium/chromium"
+            : "/usr/bin/chromium";
 
     /** The driver, for navigation and scripts. */
     public final ChromeDriver driver;
+
     private final DevTools devTools;
     private final Path profile;
     private final List<String> errors = Collections.synchronizedList(new ArrayList<>());
@@ -65,12 +66,24 @@ public final class HeadlessChromium implements AutoCloseable {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(BROWSER);
         // As root, in a container: no sandbox; nothing but the page under test reaches the network.
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1",
-                "--window-size=" + width + "," + height, "--user-data-dir=" + profile);
+        options.addArguments(
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=1",
+                "--window-size=" + width + "," + height,
+                "--user-data-dir=" + profile);
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(DRIVER)).usingAnyFreePort().build();
+                .usingDriverExecutable(new File(DRIVER))
+                .usingAnyFreePort()
+                .build();
         ChromeDriver driver = new ChromeDriver(service, options);
         try {
             driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30)).scriptTimeout(Duration.ofSeconds(10));
@@ -93,19 +106,29 @@ public final class HeadlessChromium implements AutoCloseable {
             if (call.getType() == ConsoleAPICalled.Type.ERROR || call.getType() == ConsoleAPICalled.Type.ASSERT) {
                 StringBuilder text = new StringBuilder("console." + call.getType() + ":");
                 for (RemoteObject arg : call.getArgs()) {
-                    text.append(' ').append(arg.getValue().map(String::valueOf).orElse(arg.getDescription().orElse("?")));
+                    text.append(' ')
+                            .append(arg.getValue()
+                                    .map(String::valueOf)
+                                    .orElse(arg.getDescription().orElse("?")));
                 }
                 errors.add(text.toString());
             }
         });
-        devTools.addListener(Runtime.exceptionThrown(), thrown -> errors.add("uncaught: "
-                + thrown.getExceptionDetails().getText() + " "
-                + thrown.getExceptionDetails().getException().flatMap(RemoteObject::getDescription).orElse("")
-                + " at " + thrown.getExceptionDetails().getUrl().orElse("?") + ":" + thrown.getExceptionDetails().getLineNumber()));
+        devTools.addListener(
+                Runtime.exceptionThrown(),
+                thrown -> errors.add("uncaught: "
+                        + thrown.getExceptionDetails().getText() + " "
+                        + thrown.getExceptionDetails()
+                                .getException()
+                                .flatMap(RemoteObject::getDescription)
+                                .orElse("")
+                        + " at " + thrown.getExceptionDetails().getUrl().orElse("?") + ":"
+                        + thrown.getExceptionDetails().getLineNumber()));
         // Failed loads, CSP violations and the browser's own errors about the page arrive here.
         devTools.addListener(Log.entryAdded(), entry -> {
             if (entry.getLevel() == LogEntry.Level.ERROR) {
-                errors.add(entry.getSource() + ": " + entry.getText() + " " + entry.getUrl().orElse(""));
+                errors.add(entry.getSource() + ": " + entry.getText() + " "
+                        + entry.getUrl().orElse(""));
             }
         });
     }

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 
 /**
  * A short job with the agent on every JDK installed under /usr/lib/jvm (here and in CI: 17 and
@@ -27,8 +26,13 @@ class JdkMatrixIT {
         assertTrue(jdks.size() >= 1, "no JDK under /usr/lib/jvm");
         List<String> seen = new ArrayList<>();
         for (Map.Entry<Path, String> jdk : jdks.entrySet()) {
-            List<String> command = new ArrayList<>(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
-                    "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.TinyTrainingJob", "20", "0.05"));
+            List<String> command = new ArrayList<>(ChildJvm.java(
+                    "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
+                    "-cp",
+                    ChildJvm.testClassPath(),
+                    "io.gradguard.agent.jobs.TinyTrainingJob",
+                    "20",
+                    "0.05"));
             command.set(0, jdk.getKey().toString());
             try (ChildJvm job = ChildJvm.start(command)) {
                 assertEquals(0, job.waitFor(120), jdk.getValue() + ":\n" + job.output());

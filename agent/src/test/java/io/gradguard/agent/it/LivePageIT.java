@@ -5,12 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.openqa.selenium.HasAuthentication;
-import org.openqa.selenium.UsernameAndPassword;
-import org.openqa.selenium.json.Json;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +17,11 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.HasAuthentication;
+import org.openqa.selenium.UsernameAndPassword;
+import org.openqa.selenium.json.Json;
 
 /**
  * The live page in a real browser (Debian's headless Chromium) against the reference trainer with
@@ -31,8 +30,10 @@ import java.util.Map;
  */
 class LivePageIT {
 
-    private static final HttpClient HTTP =
-            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(3)).build();
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(3))
+            .build();
     private static final int STEPS = 120;
     private static final String CHARTS = "['norm','loss','coef','agent','heat']";
 
@@ -41,8 +42,19 @@ class LivePageIT {
         int port = ChildJvm.freePort();
         String base = "http://127.0.0.1:" + port + "/";
         // One poisoned batch: one skipped step; global-norm clipping: a clip coefficient that moves.
-        List<String> args = List.of("--scenario", "nan-inject", "--max-steps", String.valueOf(STEPS), "--epochs", "1",
-                "--limit-train", String.valueOf(STEPS * 64), "--limit-test", "256", "--linger", "90");
+        List<String> args = List.of(
+                "--scenario",
+                "nan-inject",
+                "--max-steps",
+                String.valueOf(STEPS),
+                "--epochs",
+                "1",
+                "--limit-train",
+                String.valueOf(STEPS * 64),
+                "--limit-test",
+                "256",
+                "--linger",
+                "90");
         try (ChildJvm job = ReferenceTrainerIT.trainer(
                 "port=" + port + ",summary=0,policy.type=global-norm,policy.max_norm=1.0", args)) {
             job.awaitOutput("lingering", 120);
@@ -63,29 +75,51 @@ class LivePageIT {
                 assertEquals(STEPS, ChildJvm.value(m, "gradguard_steps_total"));
                 assertEquals(STEPS, Long.parseLong(tiles.get("step")));
                 assertSame("global norm", ChildJvm.value(m, "gradguard_grad_global_norm"), tiles.get("global_norm"));
-                assertSame("after policy", ChildJvm.value(m, "gradguard_grad_global_norm_clipped"), tiles.get("global_norm_clipped"));
-                assertSame("clip coefficient", ChildJvm.value(m, "gradguard_clip_coefficient"), tiles.get("clip_coefficient"));
+                assertSame(
+                        "after policy",
+                        ChildJvm.value(m, "gradguard_grad_global_norm_clipped"),
+                        tiles.get("global_norm_clipped"));
+                assertSame(
+                        "clip coefficient",
+                        ChildJvm.value(m, "gradguard_clip_coefficient"),
+                        tiles.get("clip_coefficient"));
                 assertSame("loss", ChildJvm.value(m, "gradguard_loss"), tiles.get("loss"));
-                assertEquals(1.0, ChildJvm.value(m, "gradguard_skipped_steps_total", "reason=\"nonfinite\""), "the poisoned step");
+                assertEquals(
+                        1.0,
+                        ChildJvm.value(m, "gradguard_skipped_steps_total", "reason=\"nonfinite\""),
+                        "the poisoned step");
                 assertEquals(1, Long.parseLong(tiles.get("skipped")));
-                assertEquals(ChildJvm.value(m, "gradguard_clip_total", "policy=\"global-norm\""), Double.parseDouble(tiles.get("clipped")));
-                assertEquals(ChildJvm.value(m, "gradguard_spikes_total", "kind=\"explosion\""), Double.parseDouble(tiles.get("explosions")));
+                assertEquals(
+                        ChildJvm.value(m, "gradguard_clip_total", "policy=\"global-norm\""),
+                        Double.parseDouble(tiles.get("clipped")));
+                assertEquals(
+                        ChildJvm.value(m, "gradguard_spikes_total", "kind=\"explosion\""),
+                        Double.parseDouble(tiles.get("explosions")));
                 assertTrue(Double.parseDouble(tiles.get("agent_us")) > 0, "agent time " + tiles.get("agent_us"));
 
-                String policy = (String) browser.script("return document.querySelector('section.track .policy').dataset.type;");
-                assertEquals(1.0, ChildJvm.value(m, "gradguard_policy_info", "policy=\"" + policy + "\""), "page shows policy " + policy);
-                String events = (String) browser.script("return document.querySelector('section.track .event-list').textContent;");
+                String policy =
+                        (String) browser.script("return document.querySelector('section.track .policy').dataset.type;");
+                assertEquals(
+                        1.0,
+                        ChildJvm.value(m, "gradguard_policy_info", "policy=\"" + policy + "\""),
+                        "page shows policy " + policy);
+                String events = (String)
+                        browser.script("return document.querySelector('section.track .event-list').textContent;");
                 long skippedAt = skippedStep(api);
                 assertTrue(events.contains("step " + skippedAt + "  skipped (gradients not finite)"), events);
 
                 // The heatmap's cells are painted: the middle of its plot area is neither blank nor the page.
                 @SuppressWarnings("unchecked")
-                List<Number> pixel = (List<Number>) browser.script(
-                        "const u = document.querySelector('[data-chart=heat] canvas');"
-                                + "const ctx = u.getContext('2d');"
-                                + "return Array.from(ctx.getImageData(Math.floor(u.width * 0.6), Math.floor(u.height * 0.4), 1, 1).data);");
+                List<Number> pixel = (List<Number>)
+                        browser.script(
+                                "const u = document.querySelector('[data-chart=heat] canvas');"
+                                        + "const ctx = u.getContext('2d');"
+                                        + "return Array.from(ctx.getImageData(Math.floor(u.width * 0.6), Math.floor(u.height * 0.4), 1, 1).data);");
                 assertEquals(255, pixel.get(3).intValue(), "heatmap pixel " + pixel);
-                assertFalse(pixel.get(0).intValue() > 240 && pixel.get(1).intValue() > 240 && pixel.get(2).intValue() > 240,
+                assertFalse(
+                        pixel.get(0).intValue() > 240
+                                && pixel.get(1).intValue() > 240
+                                && pixel.get(2).intValue() > 240,
                         "heatmap pixel is blank: " + pixel);
 
                 perParameterNormsMatch(api, m);
@@ -104,26 +138,50 @@ class LivePageIT {
         Files.setPosixFilePermissions(auth, PosixFilePermissions.fromString("rw-------"));
         int port = ChildJvm.freePort();
         String base = "http://127.0.0.1:" + port + "/";
-        List<String> args = List.of("--model", "mlp", "--max-steps", "40", "--epochs", "1", "--limit-train", "2560",
-                "--limit-test", "64", "--linger", "90");
+        List<String> args = List.of(
+                "--model",
+                "mlp",
+                "--max-steps",
+                "40",
+                "--epochs",
+                "1",
+                "--limit-train",
+                "2560",
+                "--limit-test",
+                "64",
+                "--linger",
+                "90");
         try (ChildJvm job = ReferenceTrainerIT.trainer("port=" + port + ",summary=0,auth_file=" + auth, args)) {
             job.awaitOutput("lingering", 120);
-            for (String path : List.of("", "live.js", "live.css", "uplot/uPlot.iife.min.js", "uplot/LICENSE", "api/steps")) {
+            for (String path :
+                    List.of("", "live.js", "live.css", "uplot/uPlot.iife.min.js", "uplot/LICENSE", "api/steps")) {
                 HttpResponse<String> none = send(HttpRequest.newBuilder(URI.create(base + path)));
                 assertEquals(401, none.statusCode(), path);
-                assertTrue(none.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic"), path);
+                assertTrue(
+                        none.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic"), path);
                 assertEquals(401, send(basic(base + path, "viewer:wrong")).statusCode(), path);
                 HttpResponse<String> right = send(basic(base + path, "viewer:page-s3cret"));
                 assertEquals(200, right.statusCode(), path);
-                assertTrue(right.headers().firstValue("Content-Security-Policy").orElse("").contains("script-src 'self'"), path);
+                assertTrue(
+                        right.headers()
+                                .firstValue("Content-Security-Policy")
+                                .orElse("")
+                                .contains("script-src 'self'"),
+                        path);
             }
-            Map<String, Object> api = new Json().toType(send(basic(base + "api/steps", "viewer:page-s3cret")).body(), Map.class);
+            Map<String, Object> api = new Json()
+                    .toType(
+                            send(basic(base + "api/steps", "viewer:page-s3cret"))
+                                    .body(),
+                            Map.class);
             assertEquals(40L, ((Number) lastOf(firstTrack(api), "step")).longValue());
 
             try (HeadlessChromium browser = HeadlessChromium.start(1200, 900)) {
                 browser.driver.get(base);
                 assertNotEquals("gradguard live", browser.driver.getTitle(), "page shown without credentials");
-                assertTrue(browser.errors().stream().anyMatch(e -> e.contains("401")), "401 seen by the browser: " + browser.errors());
+                assertTrue(
+                        browser.errors().stream().anyMatch(e -> e.contains("401")),
+                        "401 seen by the browser: " + browser.errors());
             }
             try (HeadlessChromium browser = HeadlessChromium.start(1200, 900)) {
                 // What a person does at the browser's password prompt.
@@ -133,17 +191,20 @@ class LivePageIT {
                 assertEquals("gradguard live", browser.driver.getTitle());
                 assertEquals("40", browser.script("return document.querySelector('[data-field=step]').dataset.value;"));
                 assertEquals(List.of(), browser.errors(), "browser console errors");
-                System.out.println("[LivePageIT] basic auth: page, scripts, styles and api/steps 401 without and with wrong"
-                        + " credentials, 200 with them; the browser drew 40 steps once given them");
+                System.out.println(
+                        "[LivePageIT] basic auth: page, scripts, styles and api/steps 401 without and with wrong"
+                                + " credentials, 200 with them; the browser drew 40 steps once given them");
             }
         }
     }
 
     /** Whether every chart of the first trainer last drew {@code steps} steps. */
     private static boolean drawnEverywhere(HeadlessChromium browser, int steps) {
-        Object ok = browser.script("const s = document.querySelector('section.track');"
-                + "if (!s || !s.dataset.drawn) return false; const d = JSON.parse(s.dataset.drawn);"
-                + "return " + CHARTS + ".every(c => d[c] === arguments[0]);", steps);
+        Object ok = browser.script(
+                "const s = document.querySelector('section.track');"
+                        + "if (!s || !s.dataset.drawn) return false; const d = JSON.parse(s.dataset.drawn);"
+                        + "return " + CHARTS + ".every(c => d[c] === arguments[0]);",
+                steps);
         return Boolean.TRUE.equals(ok);
     }
 
@@ -195,7 +256,11 @@ class LivePageIT {
     }
 
     private static HttpRequest.Builder basic(String url, String userColonPassword) {
-        return HttpRequest.newBuilder(URI.create(url)).header("Authorization",
-                "Basic " + Base64.getEncoder().encodeToString(userColonPassword.getBytes(StandardCharsets.UTF_8)));
+        return HttpRequest.newBuilder(URI.create(url))
+                .header(
+                        "Authorization",
+                        "Basic "
+                                + Base64.getEncoder()
+                                        .encodeToString(userColonPassword.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -60,7 +60,8 @@ public final class LivePagePoller implements AutoCloseable {
         while (!stop) {
             try {
                 HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/api/steps" + after)
-                        .toURL().openConnection();
+                        .toURL()
+                        .openConnection();
                 c.setConnectTimeout(1000);
                 c.setReadTimeout(5000);
                 if (c.getResponseCode() == 200) {

@@ -9,8 +9,6 @@ import io.opentelemetry.proto.metrics.v1.HistogramDataPoint;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
 import io.opentelemetry.proto.metrics.v1.SummaryDataPoint;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +21,7 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@code otlp.endpoint}: real training jobs in child JVMs with the agent attached export to
@@ -40,18 +39,35 @@ class OtlpExportIT {
         int port = ChildJvm.freePort();
         Path norms = Files.createTempFile("grad-norms", ".jsonl");
         try (OtlpReceiver receiver = OtlpReceiver.start("Bearer it-token")) {
-            String agentArgs = "port=" + port + ",summary=0,update_ratio_every=1,run=" + run + ",otlp.endpoint="
-                    + receiver.url() + ",otlp.interval=1,otlp.headers=X-Scope-OrgID=tenant-1,otlp.headers_env=GG_OTLP_AUTH";
-            List<String> trainerArgs = List.of("--model", "mlp", "--loop", "manual", "--max-steps", "60",
-                    "--limit-train", "6400", "--limit-test", "256", "--grad-norms", norms.toString(), "--linger", "10");
-            try (ChildJvm job = ReferenceTrainerIT.trainer(agentArgs, trainerArgs,
-                    Map.of("GG_OTLP_AUTH", "Authorization=Bearer it-token"))) {
+            String agentArgs =
+                    "port=" + port + ",summary=0,update_ratio_every=1,run=" + run + ",otlp.endpoint=" + receiver.url()
+                            + ",otlp.interval=1,otlp.headers=X-Scope-OrgID=tenant-1,otlp.headers_env=GG_OTLP_AUTH";
+            List<String> trainerArgs = List.of(
+                    "--model",
+                    "mlp",
+                    "--loop",
+                    "manual",
+                    "--max-steps",
+                    "60",
+                    "--limit-train",
+                    "6400",
+                    "--limit-test",
+                    "256",
+                    "--grad-norms",
+                    norms.toString(),
+                    "--linger",
+                    "10");
+            try (ChildJvm job = ReferenceTrainerIT.trainer(
+                    agentArgs, trainerArgs, Map.of("GG_OTLP_AUTH", "Authorization=Bearer it-token"))) {
                 job.awaitOutput("lingering", 120);
                 // Training is over: every value stands still while the job lingers.
                 Map<String, Double> scrape = ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics"));
                 Map<String, String> mlp = Map.of("model", "mlp", "run", run);
-                OtlpReceiver.Received after = receiver.await(r -> has(r, "gradguard.steps")
-                        && r.value("gradguard.steps", mlp) == 60.0 && r.headers().get("x-scope-orgid") != null, 15);
+                OtlpReceiver.Received after = receiver.await(
+                        r -> has(r, "gradguard.steps")
+                                && r.value("gradguard.steps", mlp) == 60.0
+                                && r.headers().get("x-scope-orgid") != null,
+                        15);
                 // The job still lingers: that export came from the schedule, not from the exit.
                 assertTrue(job.process.isAlive(), "the job exited before a periodic export:\n" + job.output());
 
@@ -76,16 +92,21 @@ class OtlpExportIT {
                 assertEquals("tenant-1", after.headers().get("x-scope-orgid"));
                 assertEquals("Bearer it-token", after.headers().get("authorization"));
                 assertEquals("gradguard", after.resource().get("service.name"));
-                assertTrue(after.resource().get("service.instance.id").endsWith(":" + job.process.pid()), after.resource()
-                        .toString());
+                assertTrue(
+                        after.resource().get("service.instance.id").endsWith(":" + job.process.pid()),
+                        after.resource().toString());
                 Metric steps = after.metric("gradguard.steps");
                 assertTrue(steps.getSum().getIsMonotonic());
-                assertEquals(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE, steps.getSum().getAggregationTemporality());
+                assertEquals(
+                        AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE,
+                        steps.getSum().getAggregationTemporality());
                 assertEquals("seconds", after.metric("gradguard.overhead").getUnit());
 
                 assertEquals(0, job.waitFor(60), job.output());
                 String out = job.output();
-                assertTrue(out.contains("; OTLP to " + receiver.url() + " every 1 s with headers X-Scope-OrgID, Authorization;"),
+                assertTrue(
+                        out.contains("; OTLP to " + receiver.url()
+                                + " every 1 s with headers X-Scope-OrgID, Authorization;"),
                         out);
                 assertFalse(out.contains("OTLP export to"), out);
                 assertFalse(out.contains("it-token"), "a header value was printed:\n" + out);
@@ -103,9 +124,16 @@ class OtlpExportIT {
         assertTrue(classPath.contains("protobuf-java") && classPath.contains("opentelemetry-proto"), classPath);
         try (OtlpReceiver receiver = OtlpReceiver.start(null)) {
             // An interval far longer than the job and no endpoint: only the export at exit can arrive.
-            String agentArgs = "port=0,summary=0,log=" + log + ",otlp.endpoint=" + receiver.url() + ",otlp.interval=3600";
-            try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
-                    "-Dgradguard.run=" + run, "-cp", classPath, "io.gradguard.agent.jobs.TinyTrainingJob", "25", "0.05"))) {
+            String agentArgs =
+                    "port=0,summary=0,log=" + log + ",otlp.endpoint=" + receiver.url() + ",otlp.interval=3600";
+            try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                    "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                    "-Dgradguard.run=" + run,
+                    "-cp",
+                    classPath,
+                    "io.gradguard.agent.jobs.TinyTrainingJob",
+                    "25",
+                    "0.05"))) {
                 assertEquals(0, job.waitFor(120), job.output());
                 String out = job.output();
                 assertTrue(out.contains("weights_sha256="), out);
@@ -123,7 +151,8 @@ class OtlpExportIT {
             String record = records.get(24);
             assertTrue(record.contains("\"step\":25,"), record);
             assertEquals(number(record, "global_norm"), last.value("gradguard.grad.global.norm", tiny));
-            Matcher top = Pattern.compile("\\{\"name\":\"([^\"]+)\",\"norm\":([^}]+)}").matcher(record);
+            Matcher top = Pattern.compile("\\{\"name\":\"([^\"]+)\",\"norm\":([^}]+)}")
+                    .matcher(record);
             int parameters = 0;
             while (top.find()) {
                 Map<String, String> labels = Map.of("model", "tiny", "run", run, "parameter", top.group(1));
@@ -138,10 +167,13 @@ class OtlpExportIT {
     void aReceiverThatRefusesSaysOneLineAndTheJobFinishes() throws Exception {
         try (OtlpReceiver receiver = OtlpReceiver.start("Bearer right")) {
             String out = tinyJobWith("otlp.endpoint=" + receiver.url() + ",otlp.interval=1", Map.of());
-            long lines = out.lines().filter(l -> l.startsWith("[gradguard] OTLP export to " + receiver.url() + " failed"))
+            long lines = out.lines()
+                    .filter(l -> l.startsWith("[gradguard] OTLP export to " + receiver.url() + " failed"))
                     .count();
             assertEquals(1, lines, out);
-            assertTrue(out.contains("failed (http 401): HTTP 401: refused by the test receiver; retrying at each interval"),
+            assertTrue(
+                    out.contains(
+                            "failed (http 401): HTTP 401: refused by the test receiver; retrying at each interval"),
                     out);
             // periodic exports and the one at exit were all refused: said once
             assertTrue(receiver.refused().size() >= 2, receiver.refused().toString());
@@ -153,7 +185,9 @@ class OtlpExportIT {
     void anUnreachableReceiverSaysOneLineAndTheJobFinishes() throws Exception {
         String url = "http://127.0.0.1:" + ChildJvm.freePort() + "/v1/metrics"; // nothing listens there
         String out = tinyJobWith("otlp.endpoint=" + url + ",otlp.interval=1", Map.of());
-        long lines = out.lines().filter(l -> l.startsWith("[gradguard] OTLP export to " + url + " failed")).count();
+        long lines = out.lines()
+                .filter(l -> l.startsWith("[gradguard] OTLP export to " + url + " failed"))
+                .count();
         assertEquals(1, lines, out);
         assertTrue(out.contains("failed (java.net.ConnectException)"), out);
         assertFalse(out.contains("\tat "), "a stack trace reached the job's output:\n" + out);
@@ -163,15 +197,24 @@ class OtlpExportIT {
     void anUnusableOtlpSettingSwitchesOffOnlyTheOtlpExport() throws Exception {
         try (OtlpReceiver receiver = OtlpReceiver.start(null)) {
             int port = ChildJvm.freePort();
-            String out = tinyJobWith("port=" + port + ",policy.type=global-norm,otlp.endpoint=" + receiver.url()
-                    + ",otlp.interval=1,otlp.headers_env=GG_NOT_SET", Map.of());
+            String out = tinyJobWith(
+                    "port=" + port + ",policy.type=global-norm,otlp.endpoint=" + receiver.url()
+                            + ",otlp.interval=1,otlp.headers_env=GG_NOT_SET",
+                    Map.of());
             List<String> otlpLines = out.lines()
-                    .filter(l -> l.startsWith("[gradguard]") && l.toLowerCase(java.util.Locale.ROOT).contains("otlp"))
+                    .filter(l -> l.startsWith("[gradguard]")
+                            && l.toLowerCase(java.util.Locale.ROOT).contains("otlp"))
                     .toList();
-            assertEquals(List.of("[gradguard] otlp.headers_env=GG_NOT_SET names an environment variable that is not set;"
-                    + " export it with the headers, e.g. Authorization=Bearer ... (from agent args) (no OTLP export)"),
-                    otlpLines, out);
-            assertTrue(out.contains("metrics at http://127.0.0.1:" + port + "/metrics;") && out.contains("; policy global-norm;"), out);
+            assertEquals(
+                    List.of(
+                            "[gradguard] otlp.headers_env=GG_NOT_SET names an environment variable that is not set;"
+                                    + " export it with the headers, e.g. Authorization=Bearer ... (from agent args) (no OTLP export)"),
+                    otlpLines,
+                    out);
+            assertTrue(
+                    out.contains("metrics at http://127.0.0.1:" + port + "/metrics;")
+                            && out.contains("; policy global-norm;"),
+                    out);
             assertEquals(List.of(), receiver.received());
         }
     }
@@ -200,9 +243,16 @@ class OtlpExportIT {
 
     /** A short tiny job with the agent; returns its output after a clean exit. */
     private static String tinyJobWith(String agentArgs, Map<String, String> environment) throws Exception {
-        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=summary=0," + agentArgs,
-                "-Dtiny.sleepMs=30", "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.TinyTrainingJob", "80",
-                "0.05"), environment)) {
+        try (ChildJvm job = ChildJvm.start(
+                ChildJvm.java(
+                        "-javaagent:" + ChildJvm.agentJar() + "=summary=0," + agentArgs,
+                        "-Dtiny.sleepMs=30",
+                        "-cp",
+                        ChildJvm.testClassPath(),
+                        "io.gradguard.agent.jobs.TinyTrainingJob",
+                        "80",
+                        "0.05"),
+                environment)) {
             assertEquals(0, job.waitFor(120), job.output());
             String out = job.output();
             assertTrue(out.contains("weights_sha256="), out);
@@ -227,7 +277,9 @@ class OtlpExportIT {
             Map<String, String> labels = new HashMap<>();
             Matcher l = LABEL.matcher(brace < 0 ? "" : key.substring(brace));
             while (l.find()) {
-                labels.put(l.group(1), l.group(2).replace("\\\"", "\"").replace("\\n", "\n").replace("\\\\", "\\"));
+                labels.put(
+                        l.group(1),
+                        l.group(2).replace("\\\"", "\"").replace("\\n", "\n").replace("\\\\", "\\"));
             }
             samples.computeIfAbsent(name, n -> new ArrayList<>()).add(Map.entry(labels, value));
         });
@@ -266,7 +318,8 @@ class OtlpExportIT {
                         long cumulative = 0;
                         for (int i = 0; i < p.getExplicitBoundsCount(); i++) {
                             cumulative += p.getBucketCounts(i);
-                            compared += sameBucket(samples, base + "_bucket", a, p.getExplicitBounds(i), cumulative, mapped);
+                            compared += sameBucket(
+                                    samples, base + "_bucket", a, p.getExplicitBounds(i), cumulative, mapped);
                         }
                     }
                 }
@@ -274,32 +327,49 @@ class OtlpExportIT {
             }
         }
         TreeSet<String> scraped = new TreeSet<>();
-        samples.keySet().stream().filter(n -> n.startsWith("gradguard_") && !n.endsWith("_max")).forEach(scraped::add);
+        samples.keySet().stream()
+                .filter(n -> n.startsWith("gradguard_") && !n.endsWith("_max"))
+                .forEach(scraped::add);
         assertEquals(scraped, mapped, "series names");
         System.out.println("OTLP -> Prometheus names: " + export.names() + " -> " + mapped);
         return compared;
     }
 
-    private static int same(Map<String, List<Map.Entry<Map<String, String>, Double>>> samples, String name,
-            Map<String, String> labels, double value, TreeSet<String> mapped) {
+    private static int same(
+            Map<String, List<Map.Entry<Map<String, String>, Double>>> samples,
+            String name,
+            Map<String, String> labels,
+            double value,
+            TreeSet<String> mapped) {
         mapped.add(name);
-        Double scraped = samples.getOrDefault(name, List.of()).stream().filter(e -> e.getKey().equals(labels))
-                .map(Map.Entry::getValue).findFirst()
+        Double scraped = samples.getOrDefault(name, List.of()).stream()
+                .filter(e -> e.getKey().equals(labels))
+                .map(Map.Entry::getValue)
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no " + name + labels + " in the scrape: " + samples.get(name)));
         assertEquals(scraped, value, 0.0, name + labels);
         return 1;
     }
 
-    private static int sameBucket(Map<String, List<Map.Entry<Map<String, String>, Double>>> samples, String name,
-            Map<String, String> labels, double bound, long cumulative, TreeSet<String> mapped) {
+    private static int sameBucket(
+            Map<String, List<Map.Entry<Map<String, String>, Double>>> samples,
+            String name,
+            Map<String, String> labels,
+            double bound,
+            long cumulative,
+            TreeSet<String> mapped) {
         mapped.add(name);
         double scraped = samples.getOrDefault(name, List.of()).stream()
                 .filter(e -> {
                     Map<String, String> withoutLe = new HashMap<>(e.getKey());
                     String le = withoutLe.remove("le");
-                    return withoutLe.equals(labels) && le != null && !le.equals("+Inf") && Double.parseDouble(le) == bound;
+                    return withoutLe.equals(labels)
+                            && le != null
+                            && !le.equals("+Inf")
+                            && Double.parseDouble(le) == bound;
                 })
-                .map(Map.Entry::getValue).findFirst()
+                .map(Map.Entry::getValue)
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no " + name + labels + " le=" + bound + " in the scrape"));
         assertEquals(scraped, cumulative, 0.0, name + labels + " le=" + bound);
         return 1;

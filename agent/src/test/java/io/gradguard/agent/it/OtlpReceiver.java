@@ -2,7 +2,6 @@ package io.gradguard.agent.it;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import io.opentelemetry.proto.common.v1.AnyValue;
@@ -10,7 +9,6 @@ import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
 import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -47,7 +45,9 @@ final class OtlpReceiver implements AutoCloseable {
         }
 
         Metric metric(String name) {
-            return metrics().stream().filter(m -> m.getName().equals(name)).findFirst()
+            return metrics().stream()
+                    .filter(m -> m.getName().equals(name))
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError("no metric " + name + " in " + names()));
         }
 
@@ -63,9 +63,12 @@ final class OtlpReceiver implements AutoCloseable {
         /** The value of the Gauge or Sum data point whose attributes include all of {@code attributes}. */
         double value(String name, Map<String, String> attributes) {
             Metric m = metric(name);
-            var points = m.hasSum() ? m.getSum().getDataPointsList() : m.getGauge().getDataPointsList();
-            return points.stream().filter(p -> attributes(p.getAttributesList()).entrySet().containsAll(attributes.entrySet()))
-                    .findFirst().map(p -> p.hasAsDouble() ? p.getAsDouble() : (double) p.getAsInt())
+            var points =
+                    m.hasSum() ? m.getSum().getDataPointsList() : m.getGauge().getDataPointsList();
+            return points.stream()
+                    .filter(p -> attributes(p.getAttributesList()).entrySet().containsAll(attributes.entrySet()))
+                    .findFirst()
+                    .map(p -> p.hasAsDouble() ? p.getAsDouble() : (double) p.getAsInt())
                     .orElseThrow(() -> new AssertionError("no " + name + " point with " + attributes + " in " + m));
         }
     }
@@ -117,12 +120,13 @@ final class OtlpReceiver implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("no such OTLP request after " + seconds + " s; " + received.size()
-                + " received, refused: " + refused);
+        throw new AssertionError(
+                "no such OTLP request after " + seconds + " s; " + received.size() + " received, refused: " + refused);
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        try (exchange; InputStream in = exchange.getRequestBody()) {
+        try (exchange;
+                InputStream in = exchange.getRequestBody()) {
             byte[] body = in.readAllBytes();
             Map<String, String> headers = new LinkedHashMap<>();
             exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
@@ -167,7 +171,9 @@ final class OtlpReceiver implements AutoCloseable {
         Map<String, String> out = new LinkedHashMap<>();
         for (KeyValue kv : list) {
             AnyValue v = kv.getValue();
-            out.put(kv.getKey(), v.hasStringValue() ? v.getStringValue() : v.toString().strip());
+            out.put(
+                    kv.getKey(),
+                    v.hasStringValue() ? v.getStringValue() : v.toString().strip());
         }
         return out;
     }

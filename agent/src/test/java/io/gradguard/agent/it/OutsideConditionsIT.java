@@ -3,9 +3,6 @@ package io.gradguard.agent.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,6 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Nothing outside the training thread may stop, slow or disarm it: a step-log reader that stops
@@ -52,17 +51,23 @@ class OutsideConditionsIT {
             }
         });
         int port = ChildJvm.freePort();
-        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=port=" + port
-                + ",summary=0,log=" + fifo, "-Dtiny.sleepMs=1", "-cp", ChildJvm.testClassPath(), JOB, "1000000", "0.01"))) {
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=port=" + port + ",summary=0,log=" + fifo,
+                "-Dtiny.sleepMs=1",
+                "-cp",
+                ChildJvm.testClassPath(),
+                JOB,
+                "1000000",
+                "0.01"))) {
             InputStream stalled = reader.get(60, TimeUnit.SECONDS);
             try {
                 // Steps go on well past what the pipe and the queue hold; the drops are counted.
-                Map<String, Double> s = ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_agent_errors_total",
-                        "where=\"step_log\"") >= 1, 180);
+                Map<String, Double> s = ChildJvm.scrapeUntil(
+                        port, m -> ChildJvm.value(m, "gradguard_agent_errors_total", "where=\"step_log\"") >= 1, 180);
                 double steps = ChildJvm.value(s, "gradguard_steps_total");
                 Thread.sleep(2000);
-                double later = ChildJvm.value(ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics")),
-                        "gradguard_steps_total");
+                double later = ChildJvm.value(
+                        ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics")), "gradguard_steps_total");
                 assertTrue(later > steps, "steps stopped at " + steps + " with the log reader stalled");
                 assertTrue(job.output().contains("the writer is 4096 records behind"), job.output());
                 job.process.destroy(); // SIGTERM
@@ -71,8 +76,13 @@ class OutsideConditionsIT {
                 long exitMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 assertEquals(143, exit, job.output());
                 assertTrue(job.output().contains("[gradguard] tiny: "), "the exit summary:\n" + job.output());
-                System.out.printf(Locale.ROOT, "[OutsideConditionsIT] stalled step-log reader: %.0f steps, then %.0f; SIGTERM"
-                        + " exited in %d ms with the summary%n", steps, later, exitMs);
+                System.out.printf(
+                        Locale.ROOT,
+                        "[OutsideConditionsIT] stalled step-log reader: %.0f steps, then %.0f; SIGTERM"
+                                + " exited in %d ms with the summary%n",
+                        steps,
+                        later,
+                        exitMs);
             } finally {
                 stalled.close();
             }
@@ -84,12 +94,24 @@ class OutsideConditionsIT {
         Path file = dir.resolve("gradguard.yml");
         Files.writeString(file, "policy:\n  type: none\n");
         int port = ChildJvm.freePort();
-        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=port=" + port
-                + ",summary=0,config=" + file, "-Dtiny.sleepMs=5", "-cp", ChildJvm.testClassPath(), JOB, "1000000", "0.01"))) {
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=port=" + port + ",summary=0,config=" + file,
+                "-Dtiny.sleepMs=5",
+                "-cp",
+                ChildJvm.testClassPath(),
+                JOB,
+                "1000000",
+                "0.01"))) {
             ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_steps_total") > 20, 120);
-            Files.move(mkfifo(dir.resolve("fifo")), file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            job.awaitOutput("[gradguard] config reload rejected: config=" + file + " is a FIFO, socket or device, not a"
-                    + " regular file; point config at a YAML file; keeping the previous policy", 30);
+            Files.move(
+                    mkfifo(dir.resolve("fifo")),
+                    file,
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+            job.awaitOutput(
+                    "[gradguard] config reload rejected: config=" + file + " is a FIFO, socket or device, not a"
+                            + " regular file; point config at a YAML file; keeping the previous policy",
+                    30);
             double before = steps(port);
             Thread.sleep(1500);
             double after = steps(port);
@@ -97,12 +119,16 @@ class OutsideConditionsIT {
             Path fixed = dir.resolve("fixed.yml");
             Files.writeString(fixed, "policy:\n  type: global-norm\n  max_norm: 0.5\n");
             Files.move(fixed, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Map<String, Double> s = ChildJvm.scrapeUntil(port,
-                    m -> ChildJvm.value(m, "gradguard_policy_info", "policy=\"global-norm\"") == 1.0, 30);
+            Map<String, Double> s = ChildJvm.scrapeUntil(
+                    port, m -> ChildJvm.value(m, "gradguard_policy_info", "policy=\"global-norm\"") == 1.0, 30);
             assertEquals(1.0, ChildJvm.value(s, "gradguard_config_reloads_total", "result=\"rejected\""));
             assertEquals(1.0, ChildJvm.value(s, "gradguard_config_reloads_total", "result=\"ok\""));
-            System.out.printf(Locale.ROOT, "[OutsideConditionsIT] FIFO over the config file: refused once, steps %.0f -> %.0f,"
-                    + " then the fixed file applied%n", before, after);
+            System.out.printf(
+                    Locale.ROOT,
+                    "[OutsideConditionsIT] FIFO over the config file: refused once, steps %.0f -> %.0f,"
+                            + " then the fixed file applied%n",
+                    before,
+                    after);
         }
     }
 
@@ -110,8 +136,13 @@ class OutsideConditionsIT {
     void aDeviceOrAFifoAsTheConfigFileAtStartIsRefusedAndTheJobRuns(@TempDir Path dir) throws Exception {
         Path fifo = mkfifo(dir.resolve("config.fifo"));
         for (String config : List.of("/dev/zero", fifo.toString())) {
-            try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0,config="
-                    + config, "-cp", ChildJvm.testClassPath(), JOB, "30", "0.05"))) {
+            try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                    "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0,config=" + config,
+                    "-cp",
+                    ChildJvm.testClassPath(),
+                    JOB,
+                    "30",
+                    "0.05"))) {
                 assertEquals(0, job.waitFor(120), job.output());
                 String out = job.output();
                 assertTrue(out.contains("config=" + config + " is a FIFO, socket or device, not a regular file"), out);
@@ -132,30 +163,40 @@ class OutsideConditionsIT {
         Path classes = compileSlowResolver(java.getParent(), dir);
         String machine = InetAddress.getLocalHost().getHostName();
         // The endpoint's host, then the push's instance label (this machine's name, HOSTNAME unset).
-        for (String agentArgs : List.of("host=endpoint.slow-lookup.test,port=" + ChildJvm.freePort(),
+        for (String agentArgs : List.of(
+                "host=endpoint.slow-lookup.test,port=" + ChildJvm.freePort(),
                 "port=0,pushgateway=127.0.0.1:" + ChildJvm.freePort())) {
             List<String> cmd = new ArrayList<>(List.of("env", "-u", "HOSTNAME"));
-            cmd.addAll(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs + ",summary=0",
-                    "-Dslow.lookup.names=endpoint.slow-lookup.test," + machine, "-Dslow.lookup.ms=8000",
-                    "-cp", ChildJvm.testClassPath() + File.pathSeparator + classes, JOB, "60", "0.05"));
+            cmd.addAll(ChildJvm.java(
+                    "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs + ",summary=0",
+                    "-Dslow.lookup.names=endpoint.slow-lookup.test," + machine,
+                    "-Dslow.lookup.ms=8000",
+                    "-cp",
+                    ChildJvm.testClassPath() + File.pathSeparator + classes,
+                    JOB,
+                    "60",
+                    "0.05"));
             cmd.set(3, java.toString());
             try (ChildJvm job = ChildJvm.start(cmd)) {
                 assertEquals(0, job.waitFor(120), job.output());
                 String out = job.output();
                 int trained = out.indexOf("weights_sha256=");
                 assertTrue(trained >= 0, out);
-                Matcher lookups = Pattern.compile("slow-lookup: (\\S+) on thread (.+)").matcher(out);
+                Matcher lookups =
+                        Pattern.compile("slow-lookup: (\\S+) on thread (.+)").matcher(out);
                 int n = 0;
                 while (lookups.find()) {
                     n++;
-                    assertTrue(!lookups.group(2).trim().equals("main"), "a lookup on the training thread: " + lookups.group());
+                    assertTrue(
+                            !lookups.group(2).trim().equals("main"),
+                            "a lookup on the training thread: " + lookups.group());
                 }
                 assertTrue(n >= 1, "no lookup went through the slow resolver:\n" + out);
                 int up = Math.max(out.indexOf("metrics at http://"), out.indexOf("[gradguard] pushing to"));
                 assertTrue(up < 0 || up > trained, "the job waited for the lookup:\n" + out);
                 assertTrue(out.contains("metrics endpoint and pushes still starting"), out);
-                System.out.println("[OutsideConditionsIT] " + agentArgs + ": " + n + " lookups of 8 s, none on the training"
-                        + " thread; the job trained to its end first");
+                System.out.println("[OutsideConditionsIT] " + agentArgs + ": " + n
+                        + " lookups of 8 s, none on the training" + " thread; the job trained to its end first");
             }
         }
     }
@@ -169,8 +210,17 @@ class OutsideConditionsIT {
     void aConnectionFloodAtTheDescriptorLimitLeavesTheJobItsDescriptors(@TempDir Path dir) throws Exception {
         int port = ChildJvm.freePort();
         Path result = dir.resolve("result.txt");
-        String java = String.join(" ", ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=port=" + port + ",summary=0",
-                "-Dtiny.sleepMs=20", "-Dtiny.resultFile=" + result, "-cp", ChildJvm.testClassPath(), JOB, "900", "0.05"));
+        String java = String.join(
+                " ",
+                ChildJvm.java(
+                        "-javaagent:" + ChildJvm.agentJar() + "=port=" + port + ",summary=0",
+                        "-Dtiny.sleepMs=20",
+                        "-Dtiny.resultFile=" + result,
+                        "-cp",
+                        ChildJvm.testClassPath(),
+                        JOB,
+                        "900",
+                        "0.05"));
         try (ChildJvm job = ChildJvm.start(List.of("bash", "-c", "ulimit -n 1024 && exec " + java))) {
             ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_steps_total") >= 1, 60);
             long pid = job.process.pid();
@@ -207,11 +257,20 @@ class OutsideConditionsIT {
             long floodMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             long floodCpu = cpuMillis(job) - cpu0;
             assertEquals(0, job.waitFor(120), job.output());
-            Matcher cap = Pattern.compile("at most (\\d+) connections at a time").matcher(job.output());
+            Matcher cap =
+                    Pattern.compile("at most (\\d+) connections at a time").matcher(job.output());
             int connections = cap.find() ? Integer.parseInt(cap.group(1)) : 64;
-            System.out.printf(Locale.ROOT, "[OutsideConditionsIT] 1500 connections at ulimit -n 1024: %d connected, %d not;"
+            System.out.printf(
+                    Locale.ROOT,
+                    "[OutsideConditionsIT] 1500 connections at ulimit -n 1024: %d connected, %d not;"
                             + " job descriptors %d before, at most %d during (cap %d); job cpu %d ms in %d ms%n",
-                    held.size(), refused.get(), baseline, maxOpen, connections, floodCpu, floodMs);
+                    held.size(),
+                    refused.get(),
+                    baseline,
+                    maxOpen,
+                    connections,
+                    floodCpu,
+                    floodMs);
             assertTrue(Files.readString(result).startsWith("weights_sha256="), "the job's own result file");
             assertTrue(maxOpen <= baseline + connections + 16, "the job held " + maxOpen + " descriptors");
             assertTrue(floodCpu < floodMs / 2, "the job used " + floodCpu + " ms of cpu in " + floodMs + " ms");
@@ -220,7 +279,8 @@ class OutsideConditionsIT {
     }
 
     private static double steps(int port) throws Exception {
-        return ChildJvm.value(ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics")), "gradguard_steps_total");
+        return ChildJvm.value(
+                ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics")), "gradguard_steps_total");
     }
 
     private static Path mkfifo(Path path) throws Exception {
@@ -313,7 +373,8 @@ class OutsideConditionsIT {
                 """);
         Path classes = dir.resolve("classes");
         Process javac = new ProcessBuilder(bin.resolve("javac").toString(), "-d", classes.toString(), src.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String out = new String(javac.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(javac.waitFor(120, TimeUnit.SECONDS));
         assertEquals(0, javac.exitValue(), out);

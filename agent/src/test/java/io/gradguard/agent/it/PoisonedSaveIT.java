@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 
 /** A save of a model whose weights hold NaN is refused with one line, and the good checkpoint stays. */
 class PoisonedSaveIT {
@@ -21,8 +20,10 @@ class PoisonedSaveIT {
         String out = run("");
         String[] digests = digests(out);
         assertEquals(digests[0], digests[1], "the checkpoint file changed:\n" + out);
-        assertTrue(out.contains("[gradguard] WARNING: refused Model.save of ckpt: its weights hold NaN/Inf"
-                + " (01Linear_weight); the file on disk is left as it was"), out);
+        assertTrue(
+                out.contains("[gradguard] WARNING: refused Model.save of ckpt: its weights hold NaN/Inf"
+                        + " (01Linear_weight); the file on disk is left as it was"),
+                out);
     }
 
     @Test
@@ -35,8 +36,12 @@ class PoisonedSaveIT {
 
     private static String run(String extra) throws Exception {
         Path dir = Files.createTempDirectory("gradguard-ckpt");
-        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0" + extra,
-                "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.PoisonedSaveJob", dir.toString()))) {
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0" + extra,
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.PoisonedSaveJob",
+                dir.toString()))) {
             assertEquals(0, job.waitFor(120), job.output());
             return job.output();
         }

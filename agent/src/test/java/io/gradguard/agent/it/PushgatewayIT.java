@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +11,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@code pushgateway=HOST:PORT} against a real Prometheus Pushgateway (Debian's
@@ -25,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 class PushgatewayIT {
 
-    private static final String BINARY = System.getProperty("gradguard.pushgateway.bin", "/usr/bin/prometheus-pushgateway");
+    private static final String BINARY =
+            System.getProperty("gradguard.pushgateway.bin", "/usr/bin/prometheus-pushgateway");
 
     private Process gateway;
     private Path gatewayLog;
@@ -38,11 +38,10 @@ class PushgatewayIT {
         }
         gatewayPort = ChildJvm.freePort();
         gatewayLog = Files.createTempFile("gradguard-pushgateway", ".log");
-        gateway =
-                new ProcessBuilder(BINARY, "--web.listen-address=127.0.0.1:" + gatewayPort, "--persistence.file=")
-                        .redirectErrorStream(true)
-                        .redirectOutput(gatewayLog.toFile())
-                        .start();
+        gateway = new ProcessBuilder(BINARY, "--web.listen-address=127.0.0.1:" + gatewayPort, "--persistence.file=")
+                .redirectErrorStream(true)
+                .redirectOutput(gatewayLog.toFile())
+                .start();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             try {
@@ -85,21 +84,21 @@ class PushgatewayIT {
     void anUnreachablePushgatewaySaysOneLineAndTheJobFinishes() throws Exception {
         int closedPort = ChildJvm.freePort(); // nothing listens there: every push is refused
         String agentArgs = "port=0,summary=0,pushgateway=127.0.0.1:" + closedPort + ",push_interval=1";
-        try (ChildJvm job =
-                ChildJvm.start(
-                        ChildJvm.java(
-                                "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
-                                "-Dtiny.sleepMs=30",
-                                "-cp",
-                                ChildJvm.testClassPath(),
-                                "io.gradguard.agent.jobs.TinyTrainingJob",
-                                "80",
-                                "0.05"))) {
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                "-Dtiny.sleepMs=30",
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.TinyTrainingJob",
+                "80",
+                "0.05"))) {
             assertEquals(0, job.waitFor(120), job.output());
             String out = job.output();
             assertTrue(out.contains("weights_sha256="), out);
             // Several periodic pushes and the final one all failed the same way: said once.
-            long failures = out.lines().filter(l -> l.startsWith("[gradguard] push to Pushgateway 127.0.0.1:" + closedPort + " failed")).count();
+            long failures = out.lines()
+                    .filter(l -> l.startsWith("[gradguard] push to Pushgateway 127.0.0.1:" + closedPort + " failed"))
+                    .count();
             assertEquals(1, failures, out);
             assertTrue(out.contains("ConnectException"), out);
         }
@@ -109,21 +108,32 @@ class PushgatewayIT {
     void aJobThatExitsDeletesItsGroupSoItsRunDoesNotLookStalled() throws Exception {
         String run = "push-delete-" + System.nanoTime();
         String agentArgs = "port=0,summary=0,pushgateway=127.0.0.1:" + gatewayPort + ",push_interval=1";
-        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
-                "-Dgradguard.run=" + run, "-Dtiny.sleepMs=30", "-cp", ChildJvm.testClassPath(),
-                "io.gradguard.agent.jobs.TinyTrainingJob", "200", "0.05"))) {
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                "-Dgradguard.run=" + run,
+                "-Dtiny.sleepMs=30",
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.TinyTrainingJob",
+                "200",
+                "0.05"))) {
             // While it runs, its pushes are there.
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             double seen = Double.NaN;
             while (Double.isNaN(seen) && System.nanoTime() < end && job.process.isAlive()) {
-                seen = ChildJvm.value(ChildJvm.parse(ChildJvm.get(gatewayUrl("/metrics"))), "gradguard_steps_total",
+                seen = ChildJvm.value(
+                        ChildJvm.parse(ChildJvm.get(gatewayUrl("/metrics"))),
+                        "gradguard_steps_total",
                         "run=\"" + run + "\"");
                 Thread.sleep(200);
             }
             assertTrue(seen >= 0, "no push of run " + run + " while the job ran:\n" + job.output());
             assertEquals(0, job.waitFor(120), job.output());
-            assertTrue(job.output().contains("[gradguard] deleted this process's group from the Pushgateway 127.0.0.1:"
-                    + gatewayPort + " at exit"), job.output());
+            assertTrue(
+                    job.output()
+                            .contains("[gradguard] deleted this process's group from the Pushgateway 127.0.0.1:"
+                                    + gatewayPort + " at exit"),
+                    job.output());
         }
         String after = ChildJvm.get(gatewayUrl("/metrics"));
         assertEquals("(no series of this run)", grep(after, run), "the exited run's group is gone");
@@ -149,18 +159,29 @@ class PushgatewayIT {
             server.setDaemon(true);
             server.start();
             String agentArgs = "port=0,summary=0,pushgateway=127.0.0.1:" + slow.getLocalPort() + ",push_interval=1";
-            try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
-                    "-Dtiny.sleepMs=30", "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.TinyTrainingJob", "700", "0.05"))) {
+            try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                    "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                    "-Dtiny.sleepMs=30",
+                    "-cp",
+                    ChildJvm.testClassPath(),
+                    "io.gradguard.agent.jobs.TinyTrainingJob",
+                    "700",
+                    "0.05"))) {
                 assertEquals(0, job.waitFor(180), job.output());
                 String out = job.output();
                 assertTrue(out.contains("weights_sha256="), out);
-                assertTrue(out.contains("failed (java.net.SocketTimeoutException): no complete answer within "
-                        + 5 + " s; cut"), out);
-                assertTrue(out.contains("[gradguard] WARNING: pushes to Pushgateway 127.0.0.1:" + slow.getLocalPort()
-                        + " have failed 3 times in a row"), out);
+                assertTrue(
+                        out.contains(
+                                "failed (java.net.SocketTimeoutException): no complete answer within " + 5 + " s; cut"),
+                        out);
+                assertTrue(
+                        out.contains("[gradguard] WARNING: pushes to Pushgateway 127.0.0.1:" + slow.getLocalPort()
+                                + " have failed 3 times in a row"),
+                        out);
                 // Pushing went on after the first cut push: each interval tried again.
                 assertTrue(pushes.get() >= 3, pushes.get() + " pushes reached the slow Pushgateway");
-                System.out.println("[PushgatewayIT] slow Pushgateway: " + pushes.get() + " pushes tried, each cut after 5 s");
+                System.out.println(
+                        "[PushgatewayIT] slow Pushgateway: " + pushes.get() + " pushes tried, each cut after 5 s");
             }
         }
     }
@@ -169,7 +190,8 @@ class PushgatewayIT {
     private static void trickle(java.net.Socket s) {
         try (s) {
             s.getInputStream().read(new byte[8192]);
-            for (byte b : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) {
+            for (byte b : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII)) {
                 s.getOutputStream().write(b);
                 s.getOutputStream().flush();
                 Thread.sleep(5000);
@@ -187,17 +209,15 @@ class PushgatewayIT {
                 + ",push_delete_on_exit=false";
         long pid;
         String out;
-        try (ChildJvm job =
-                ChildJvm.start(
-                        ChildJvm.java(
-                                "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
-                                "-Dgradguard.run=" + run,
-                                sleep,
-                                "-cp",
-                                ChildJvm.testClassPath(),
-                                "io.gradguard.agent.jobs.TinyTrainingJob",
-                                String.valueOf(steps),
-                                "0.05"))) {
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                "-Dgradguard.run=" + run,
+                sleep,
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.TinyTrainingJob",
+                String.valueOf(steps),
+                "0.05"))) {
             assertEquals(0, job.waitFor(120), job.output());
             pid = job.process.pid();
             out = job.output();
@@ -208,9 +228,14 @@ class PushgatewayIT {
         // The job has exited: what is on the Pushgateway now is all it will ever get from it.
         String text = ChildJvm.get(gatewayUrl("/metrics"));
         Map<String, Double> samples = ChildJvm.parse(text);
-        double pushed =
-                ChildJvm.value(samples, "gradguard_steps_total", "job=\"gradguard\"", "run=\"" + run + "\"", ":" + pid + "\"");
-        assertEquals(steps, pushed, 0.0, "gradguard_steps_total for run " + run + " on the Pushgateway:\n" + grep(text, run) + "\njob output:\n" + out);
+        double pushed = ChildJvm.value(
+                samples, "gradguard_steps_total", "job=\"gradguard\"", "run=\"" + run + "\"", ":" + pid + "\"");
+        assertEquals(
+                steps,
+                pushed,
+                0.0,
+                "gradguard_steps_total for run " + run + " on the Pushgateway:\n" + grep(text, run) + "\njob output:\n"
+                        + out);
         assertTrue(ChildJvm.value(samples, "gradguard_grad_global_norm", "run=\"" + run + "\"") > 0, grep(text, run));
     }
 

@@ -4,11 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,20 +12,37 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The agent on the reference trainer, started unchanged in a child JVM with -javaagent. */
 class ReferenceTrainerIT {
 
-    static final List<String> CONTRACT =
-            List.of(
-                    "gradguard_steps_total", "gradguard_grad_norm", "gradguard_grad_max_abs", "gradguard_grad_global_norm",
-                    "gradguard_grad_global_norm_clipped", "gradguard_grad_global_norm_distribution_bucket",
-                    "gradguard_grad_global_norm_distribution_count", "gradguard_grad_global_norm_distribution_sum",
-                    "gradguard_param_norm", "gradguard_update_ratio", "gradguard_grad_nonfinite_total", "gradguard_clip_total",
-                    "gradguard_clip_coefficient", "gradguard_skipped_steps_total", "gradguard_spikes_total",
-                    "gradguard_grad_global_norm_zscore", "gradguard_loss", "gradguard_overhead_seconds_count",
-                    "gradguard_overhead_seconds_sum", "gradguard_agent_errors_total", "gradguard_policy_info",
-                    "gradguard_config_reloads_total");
+    static final List<String> CONTRACT = List.of(
+            "gradguard_steps_total",
+            "gradguard_grad_norm",
+            "gradguard_grad_max_abs",
+            "gradguard_grad_global_norm",
+            "gradguard_grad_global_norm_clipped",
+            "gradguard_grad_global_norm_distribution_bucket",
+            "gradguard_grad_global_norm_distribution_count",
+            "gradguard_grad_global_norm_distribution_sum",
+            "gradguard_param_norm",
+            "gradguard_update_ratio",
+            "gradguard_grad_nonfinite_total",
+            "gradguard_clip_total",
+            "gradguard_clip_coefficient",
+            "gradguard_skipped_steps_total",
+            "gradguard_spikes_total",
+            "gradguard_grad_global_norm_zscore",
+            "gradguard_loss",
+            "gradguard_overhead_seconds_count",
+            "gradguard_overhead_seconds_sum",
+            "gradguard_agent_errors_total",
+            "gradguard_policy_info",
+            "gradguard_config_reloads_total");
 
     private static final Pattern NORM = Pattern.compile("\"([^\"]+)\":([-0-9.eE]+|\"NaN\"|\"Infinity\")");
 
@@ -39,8 +51,19 @@ class ReferenceTrainerIT {
     void exportsEveryContractSeriesWithNormsEqualToTheJobsOwn(String loop) throws Exception {
         int port = ChildJvm.freePort();
         Path norms = Files.createTempFile("grad-norms", ".jsonl");
-        List<String> args = new ArrayList<>(List.of("--model", "mlp", "--loop", loop, "--max-steps", "60", "--limit-train", "6400",
-                "--limit-test", "256", "--linger", "60"));
+        List<String> args = new ArrayList<>(List.of(
+                "--model",
+                "mlp",
+                "--loop",
+                loop,
+                "--max-steps",
+                "60",
+                "--limit-train",
+                "6400",
+                "--limit-test",
+                "256",
+                "--linger",
+                "60"));
         if (loop.equals("manual")) {
             args.addAll(List.of("--grad-norms", norms.toString()));
         }
@@ -48,11 +71,17 @@ class ReferenceTrainerIT {
             job.awaitOutput("lingering", 120);
             Map<String, Double> s = ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics"));
             for (String name : CONTRACT) {
-                assertFalse(Double.isNaN(ChildJvm.value(s, name)) && !hasSeries(s, name), name + " missing from /metrics");
+                assertFalse(
+                        Double.isNaN(ChildJvm.value(s, name)) && !hasSeries(s, name), name + " missing from /metrics");
             }
             assertEquals(60.0, ChildJvm.value(s, "gradguard_steps_total", "run=\"it-" + loop + "\"", "model=\"mlp\""));
             assertTrue(Double.isFinite(ChildJvm.value(s, "gradguard_loss")), "loss");
-            assertEquals("ok", ChildJvm.get("http://127.0.0.1:" + port + "/-/healthy").trim().toLowerCase().replace("exporter is healthy.", "ok"));
+            assertEquals(
+                    "ok",
+                    ChildJvm.get("http://127.0.0.1:" + port + "/-/healthy")
+                            .trim()
+                            .toLowerCase()
+                            .replace("exporter is healthy.", "ok"));
             if (loop.equals("manual")) {
                 List<String> lines = Files.readAllLines(norms);
                 assertEquals(60, lines.size());
@@ -74,7 +103,8 @@ class ReferenceTrainerIT {
 
     @Test
     void monitoringOnlyTrainsBitForBitAsWithoutTheAgent() throws Exception {
-        List<String> args = List.of("--model", "mlp", "--max-steps", "150", "--limit-train", "9600", "--limit-test", "256");
+        List<String> args =
+                List.of("--model", "mlp", "--max-steps", "150", "--limit-train", "9600", "--limit-test", "256");
         String bare = digest(null, args);
         String monitored = digest("port=0,summary=0,policy.type=none,update_ratio_every=1", args);
         System.out.println("weights sha256 bare " + bare + ", with agent " + monitored);
@@ -92,22 +122,39 @@ class ReferenceTrainerIT {
         "explode-rnn,  policy.type=global-norm;policy.max_norm=1.0,   0.25",
         "nan-inject,   policy.type=none,                              0.75"
     })
-    void explodingScenarioTrainsWithTheRecommendedPolicy(String scenario, String policy, double minAccuracy) throws Exception {
+    void explodingScenarioTrainsWithTheRecommendedPolicy(String scenario, String policy, double minAccuracy)
+            throws Exception {
         int port = ChildJvm.freePort();
-        List<String> args = List.of("--scenario", scenario, "--max-steps", "300", "--epochs", "1", "--limit-train", "19200",
-                "--limit-test", "1000", "--linger", "60");
+        List<String> args = List.of(
+                "--scenario",
+                scenario,
+                "--max-steps",
+                "300",
+                "--epochs",
+                "1",
+                "--limit-train",
+                "19200",
+                "--limit-test",
+                "1000",
+                "--linger",
+                "60");
         try (ChildJvm job = trainer("port=" + port + ",summary=0," + policy.replace(';', ','), args)) {
             job.awaitOutput("lingering", 180);
             String out = job.output();
-            Matcher done = Pattern.compile("done: (\\d+) steps, test accuracy ([0-9.]+), diverged (\\w+)").matcher(out);
+            Matcher done = Pattern.compile("done: (\\d+) steps, test accuracy ([0-9.]+), diverged (\\w+)")
+                    .matcher(out);
             assertTrue(done.find(), out);
             double accuracy = Double.parseDouble(done.group(2));
-            System.out.printf("%s with %s: diverged %s, test accuracy %.4f%n", scenario, policy, done.group(3), accuracy);
+            System.out.printf(
+                    "%s with %s: diverged %s, test accuracy %.4f%n", scenario, policy, done.group(3), accuracy);
             assertEquals("false", done.group(3), out);
             assertTrue(accuracy >= minAccuracy, scenario + " accuracy " + accuracy);
             Map<String, Double> s = ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics"));
             if (scenario.equals("nan-inject")) {
-                assertEquals(1.0, ChildJvm.value(s, "gradguard_skipped_steps_total", "reason=\"nonfinite\""), "exactly the poisoned step");
+                assertEquals(
+                        1.0,
+                        ChildJvm.value(s, "gradguard_skipped_steps_total", "reason=\"nonfinite\""),
+                        "exactly the poisoned step");
                 assertEquals(1.0, ChildJvm.value(s, "gradguard_grad_nonfinite_total"));
             } else {
                 assertTrue(ChildJvm.value(s, "gradguard_clip_total", "policy=\"global-norm\"") > 0, "the policy acted");
@@ -126,17 +173,20 @@ class ReferenceTrainerIT {
             ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_steps_total") > 20, 120);
             Files.writeString(file, "policy:\n  type: global-norm\n  max_norm: 0.5\n");
             double editedAt = ChildJvm.value(ChildJvm.parse(ChildJvm.get(url)), "gradguard_steps_total");
-            Map<String, Double> after =
-                    ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_policy_info", "policy=\"global-norm\"") == 1.0, 20);
+            Map<String, Double> after = ChildJvm.scrapeUntil(
+                    port, m -> ChildJvm.value(m, "gradguard_policy_info", "policy=\"global-norm\"") == 1.0, 20);
             double seenAt = ChildJvm.value(after, "gradguard_steps_total");
             System.out.printf("policy edit seen %.0f steps after the write%n", seenAt - editedAt);
             assertEquals(1.0, ChildJvm.value(after, "gradguard_config_reloads_total", "result=\"ok\""));
             assertTrue(ChildJvm.value(after, "gradguard_policy_info", "max_norm=0.5") == 1.0, after.toString());
 
             Files.writeString(file, "policy:\n  type: global-norm\n  max_norm: -3\n");
-            Map<String, Double> rejected =
-                    ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_config_reloads_total", "result=\"rejected\"") == 1.0, 20);
-            assertEquals(1.0, ChildJvm.value(rejected, "gradguard_policy_info", "policy=\"global-norm\""), "old policy kept");
+            Map<String, Double> rejected = ChildJvm.scrapeUntil(
+                    port, m -> ChildJvm.value(m, "gradguard_config_reloads_total", "result=\"rejected\"") == 1.0, 20);
+            assertEquals(
+                    1.0,
+                    ChildJvm.value(rejected, "gradguard_policy_info", "policy=\"global-norm\""),
+                    "old policy kept");
             assertTrue(Double.isNaN(ChildJvm.value(rejected, "gradguard_policy_info", "policy=\"none\"")));
             job.awaitOutput("config reload rejected", 10);
         }
@@ -146,7 +196,8 @@ class ReferenceTrainerIT {
         return trainer(agentArgs, trainerArgs, Map.of());
     }
 
-    static ChildJvm trainer(String agentArgs, List<String> trainerArgs, Map<String, String> environment) throws Exception {
+    static ChildJvm trainer(String agentArgs, List<String> trainerArgs, Map<String, String> environment)
+            throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(ChildJvm.JAVA);
         cmd.addAll(ChildJvm.DJL_FLAGS);

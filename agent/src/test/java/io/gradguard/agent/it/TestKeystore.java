@@ -10,7 +10,6 @@ import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -22,9 +21,26 @@ final class TestKeystore {
     /** A PKCS12 keystore with one RSA key pair for 127.0.0.1 and localhost. */
     static Path generate(Path dir, String password) throws Exception {
         Path keystore = dir.resolve("endpoint.p12");
-        keytool("-genkeypair", "-alias", "gradguard", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-                "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", password);
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "gradguard",
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "2",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=ip:127.0.0.1,dns:localhost",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                keystore.toString(),
+                "-storepass",
+                password);
         return keystore;
     }
 

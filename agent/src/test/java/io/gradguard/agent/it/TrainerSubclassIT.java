@@ -2,10 +2,9 @@ package io.gradguard.agent.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 
 /**
  * A job that trains with its own {@code Trainer} subclass, loaded before DJL's {@code Trainer}
@@ -20,7 +19,10 @@ class TrainerSubclassIT {
         Path classLog = Files.createTempFile("gradguard-subclass", ".log");
         classLog.toFile().deleteOnExit();
         String out = ClipCheck.runAndCheck(
-                ChildJvm.java("-Dcheck.subclass=true", "-Xlog:class+load=info:file=" + classLog), ChildJvm.testClassPath(), 12, 7);
+                ChildJvm.java("-Dcheck.subclass=true", "-Xlog:class+load=info:file=" + classLog),
+                ChildJvm.testClassPath(),
+                12,
+                7);
         assertTrue(out.contains("step 12 "), out);
         // the subclass was loaded untouched, then retransformed when its first instance was made
         assertTrue(Files.readString(classLog).contains("ClipCheckJob$DoublingTrainer source: __VM_RedefineClasses__"));

@@ -31,18 +31,31 @@ class UnprotectedIT {
     @Test
     void failIfUnprotectedFailsTheJobAtItsFirstStepWithOneLine() throws Exception {
         try (ChildJvm job = ChildJvm.start(ChildJvm.java(
-                "-javaagent:" + ChildJvm.agentJar() + "=policy.type=glob-norm,port=0,summary=0,fail_if_unprotected=true",
-                "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.TinyTrainingJob", "30", "0.05"))) {
+                "-javaagent:" + ChildJvm.agentJar()
+                        + "=policy.type=glob-norm,port=0,summary=0,fail_if_unprotected=true",
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.TinyTrainingJob",
+                "30",
+                "0.05"))) {
             assertNotEquals(0, job.waitFor(120), job.output());
-            assertTrue(job.output().contains("gradguard: a protection setting could not be used (said at start) and"
-                    + " fail_if_unprotected=true"), job.output());
+            assertTrue(
+                    job.output()
+                            .contains("gradguard: a protection setting could not be used (said at start) and"
+                                    + " fail_if_unprotected=true"),
+                    job.output());
             assertTrue(!job.output().contains("weights_sha256="), job.output());
         }
     }
 
     private static String run(String agentArgs) throws Exception {
-        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
-                "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.TinyTrainingJob", "30", "0.05"))) {
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.TinyTrainingJob",
+                "30",
+                "0.05"))) {
             assertEquals(0, job.waitFor(120), job.output());
             return job.output();
         }

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +20,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An error in a setting unrelated to clipping never disarms clipping: on the reference trainer's
@@ -33,8 +32,17 @@ import java.util.regex.Pattern;
  */
 class UnrelatedSettingsIT {
 
-    private static final List<String> EXPLODE_LR = List.of("--scenario", "explode-lr", "--max-steps", "300", "--epochs", "1",
-            "--limit-train", "19200", "--limit-test", "1000");
+    private static final List<String> EXPLODE_LR = List.of(
+            "--scenario",
+            "explode-lr",
+            "--max-steps",
+            "300",
+            "--epochs",
+            "1",
+            "--limit-train",
+            "19200",
+            "--limit-test",
+            "1000");
     private static final String CLIPPING = "policy.type=global-norm,policy.max_norm=1.0,summary=0";
     private static final Pattern DONE = Pattern.compile("done: (\\d+) steps, test accuracy ([0-9.]+), diverged (\\w+)");
     private static final Pattern WEIGHTS = Pattern.compile("weights sha256 ([0-9a-f]{64})");
@@ -42,7 +50,8 @@ class UnrelatedSettingsIT {
     @Test
     void aMissingAuthFileOrAStrayVariableLeavesTheRescueBitForBitAsWithout(@TempDir Path dir) throws Exception {
         String reference = rescued(List.of(), CLIPPING + ",port=0");
-        String missingAuth = rescued(List.of(), CLIPPING + ",port=" + ChildJvm.freePort() + ",auth_file=" + dir.resolve("no-such-file"));
+        String missingAuth = rescued(
+                List.of(), CLIPPING + ",port=" + ChildJvm.freePort() + ",auth_file=" + dir.resolve("no-such-file"));
         String strayHome = rescued(List.of("GRADGUARD_HOME=/opt/gradguard"), CLIPPING + ",port=0");
         assertEquals(reference, missingAuth, "a missing auth_file changed the clipped training");
         assertEquals(reference, strayHome, "a stray GRADGUARD_HOME changed the clipped training");
@@ -67,7 +76,10 @@ class UnrelatedSettingsIT {
             assertEquals("false", done.group(3), environment + " " + agentArgs + ":\n" + out);
             assertFalse(out.contains("NOT PROTECTING"), "nothing of protection was unusable:\n" + out);
             if (agentArgs.contains("auth_file")) {
-                assertTrue(out.contains("auth_file=") && out.contains("is not a readable file") && out.contains("no metrics endpoint"),
+                assertTrue(
+                        out.contains("auth_file=")
+                                && out.contains("is not a readable file")
+                                && out.contains("no metrics endpoint"),
                         "the endpoint, and only it, is off:\n" + out);
             }
             if (!environment.isEmpty()) {
@@ -75,7 +87,9 @@ class UnrelatedSettingsIT {
             }
             Matcher weights = WEIGHTS.matcher(out);
             assertTrue(weights.find(), out);
-            System.out.printf("[UnrelatedSettingsIT] %s %s: diverged false, test accuracy %s%n", environment, agentArgs, done.group(2));
+            System.out.printf(
+                    "[UnrelatedSettingsIT] %s %s: diverged false, test accuracy %s%n",
+                    environment, agentArgs, done.group(2));
             return weights.group(1);
         }
     }
@@ -89,17 +103,24 @@ class UnrelatedSettingsIT {
             job.awaitOutput("gradguard is NOT PROTECTING this job", 60);
             ChildJvm.scrapeUntil(port, m -> ChildJvm.value(m, "gradguard_steps_total") > 20, 60);
             Files.writeString(file, "policy:\n  type: global-norm\n  max_norm: 0.5\n");
-            Map<String, Double> s = ChildJvm.scrapeUntil(port,
-                    m -> ChildJvm.value(m, "gradguard_policy_info", "policy=\"global-norm\"") == 1.0, 30);
+            Map<String, Double> s = ChildJvm.scrapeUntil(
+                    port, m -> ChildJvm.value(m, "gradguard_policy_info", "policy=\"global-norm\"") == 1.0, 30);
             assertEquals(1.0, ChildJvm.value(s, "gradguard_config_reloads_total", "result=\"ok\""));
-            assertEquals(0.0, ChildJvm.value(s, "gradguard_config_reloads_total", "result=\"rejected\""),
+            assertEquals(
+                    0.0,
+                    ChildJvm.value(s, "gradguard_config_reloads_total", "result=\"rejected\""),
                     "the broken content judged at start is not judged again");
             assertTrue(ChildJvm.value(s, "gradguard_clip_total", "policy=\"global-norm\"") >= 0);
             job.awaitOutput("config reload mended the protection setting said at start", 10);
             job.process.destroy();
             job.waitFor(60);
-            assertEquals(1, count(job.output(), "gradguard is NOT PROTECTING this job"), "said at start only:\n" + job.output());
-            assertTrue(job.output().contains("protection as configured since a config reload mended the setting"), job.output());
+            assertEquals(
+                    1,
+                    count(job.output(), "gradguard is NOT PROTECTING this job"),
+                    "said at start only:\n" + job.output());
+            assertTrue(
+                    job.output().contains("protection as configured since a config reload mended the setting"),
+                    job.output());
         }
     }
 
@@ -108,7 +129,9 @@ class UnrelatedSettingsIT {
         Path auth = dir.resolve("auth");
         Files.writeString(auth, "prometheus:secret-" + System.nanoTime() + "\n");
         Files.setPosixFilePermissions(auth, PosixFilePermissions.fromString("rw-------"));
-        String basic = "Basic " + Base64.getEncoder().encodeToString(Files.readString(auth).strip().getBytes(StandardCharsets.UTF_8));
+        String basic = "Basic "
+                + Base64.getEncoder()
+                        .encodeToString(Files.readString(auth).strip().getBytes(StandardCharsets.UTF_8));
         Path file = dir.resolve("gradguard.yml");
         Files.writeString(file, "auth_file: " + auth + "\npolicy:\n  type: none\n");
         int port = ChildJvm.freePort();
@@ -116,13 +139,20 @@ class UnrelatedSettingsIT {
             job.awaitOutput("metrics at http://127.0.0.1:" + port, 60);
             Files.delete(auth); // the endpoint read it at start; it keeps the credentials
             Files.writeString(file, "auth_file: " + auth + "\npolicy:\n  type: global-norm\n  max_norm: 0.5\n");
-            job.awaitOutput("auth_file is not applied while the job runs (only policy.* is), so the reload goes on", 30);
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+            job.awaitOutput(
+                    "auth_file is not applied while the job runs (only policy.* is), so the reload goes on", 30);
+            HttpClient http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(3))
+                    .build();
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             Map<String, Double> s = Map.of();
             while (System.nanoTime() < end) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                        .header("Authorization", basic).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                                .header("Authorization", basic)
+                                .timeout(Duration.ofSeconds(5))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, r.statusCode());
                 s = ChildJvm.parse(r.body());
                 if (ChildJvm.value(s, "gradguard_policy_info", "policy=\"global-norm\"") == 1.0) {
@@ -137,8 +167,14 @@ class UnrelatedSettingsIT {
     }
 
     private static ChildJvm tinyJob(String agentArgs) throws Exception {
-        return ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs, "-Dtiny.sleepMs=10",
-                "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.TinyTrainingJob", "100000", "0.01"));
+        return ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs,
+                "-Dtiny.sleepMs=10",
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.TinyTrainingJob",
+                "100000",
+                "0.01"));
     }
 
     private static int count(String s, String part) {

@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
 import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
 
 /**
  * A DJL whose Trainer has another shape: the agent says so in one line (the version it saw, the
@@ -24,10 +22,14 @@ class UnsupportedDjlIT {
     void trainerWithoutStepIsReportedAndTheJobRunsOn() throws Exception {
         String out = runStandIn(
                 "package ai.djl.training; public class Trainer { public void fit() {} }",
-                "new ai.djl.training.Trainer().fit();", null);
-        assertTrue(out.contains("[gradguard] DJL (version unknown) is not supported: ai.djl.training.Trainer has no method step(),"
-                + " no field parameterStore (ParameterStore), no field gradientsChecked (boolean);"
-                + " gradguard supports DJL 0.32.0 to 0.36.0. Use a DJL in that range"), out);
+                "new ai.djl.training.Trainer().fit();",
+                null);
+        assertTrue(
+                out.contains(
+                        "[gradguard] DJL (version unknown) is not supported: ai.djl.training.Trainer has no method step(),"
+                                + " no field parameterStore (ParameterStore), no field gradientsChecked (boolean);"
+                                + " gradguard supports DJL 0.32.0 to 0.36.0. Use a DJL in that range"),
+                out);
         assertTrue(out.contains("The job runs without gradguard."), out);
         assertEquals(1, count(out, "[gradguard]"), "one line, not a stack trace:\n" + out);
         assertTrue(out.contains("job done"), out);
@@ -42,8 +44,11 @@ class UnsupportedDjlIT {
                         + " for (int i = 0; i < 5; i++) t.step(); System.out.println(\"steps=\" + t.steps);",
                 "djl_version=0.99.0");
         assertTrue(out.contains("steps=5"), "every step ran:\n" + out);
-        assertTrue(out.contains("[gradguard] DJL 0.99.0 is not supported: ai.djl.training.Trainer has no field parameterStore"
-                + " (ParameterStore), no field gradientsChecked (boolean); gradguard supports DJL 0.32.0 to 0.36.0."), out);
+        assertTrue(
+                out.contains(
+                        "[gradguard] DJL 0.99.0 is not supported: ai.djl.training.Trainer has no field parameterStore"
+                                + " (ParameterStore), no field gradientsChecked (boolean); gradguard supports DJL 0.32.0 to 0.36.0."),
+                out);
         assertEquals(1, count(out, "[gradguard]"), "one line, not a stack trace:\n" + out);
         assertTrue(out.contains("job done"), out);
     }
@@ -55,10 +60,16 @@ class UnsupportedDjlIT {
      */
     @Test
     void aSecondDjlCopyInAnotherLoaderIsLeftAloneWithOneLine() throws Exception {
-        Path classes = compile("package ai.djl.training; public class Trainer { public int steps;"
-                + " public void step() { steps++; } }", "");
-        try (ChildJvm job = ChildJvm.start(ChildJvm.java("-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
-                "-cp", ChildJvm.testClassPath(), "io.gradguard.agent.jobs.SecondDjlCopyJob", classes.toString()))) {
+        Path classes = compile(
+                "package ai.djl.training; public class Trainer { public int steps;"
+                        + " public void step() { steps++; } }",
+                "");
+        try (ChildJvm job = ChildJvm.start(ChildJvm.java(
+                "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
+                "-cp",
+                ChildJvm.testClassPath(),
+                "io.gradguard.agent.jobs.SecondDjlCopyJob",
+                classes.toString()))) {
             assertEquals(0, job.waitFor(120), job.output());
             String out = job.output();
             assertTrue(out.contains("second copy steps=5"), out);
@@ -75,10 +86,17 @@ class UnsupportedDjlIT {
             Files.createDirectories(classes.resolve("ai/djl/engine"));
             Files.writeString(classes.resolve("ai/djl/engine/api.properties"), apiProperties);
         }
-        try (ChildJvm job = ChildJvm.start(List.of(ChildJvm.JAVA, "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
-                "-cp", classes.toString(), "StandInJob"))) {
+        try (ChildJvm job = ChildJvm.start(List.of(
+                ChildJvm.JAVA,
+                "-javaagent:" + ChildJvm.agentJar() + "=port=0,summary=0",
+                "-cp",
+                classes.toString(),
+                "StandInJob"))) {
             assertEquals(0, job.waitFor(60), job.output());
-            return job.output().replace("OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes because bootstrap classpath has been appended\n", "");
+            return job.output()
+                    .replace(
+                            "OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes because bootstrap classpath has been appended\n",
+                            "");
         }
     }
 
@@ -94,8 +112,14 @@ class UnsupportedDjlIT {
                         + " System.out.println(\"job done\"); } }");
         Path classes = Files.createDirectories(dir.resolve("classes"));
         int rc = ToolProvider.getSystemJavaCompiler()
-                .run(null, null, null, "-d", classes.toString(),
-                        src.resolve("ai/djl/training/Trainer.java").toString(), src.resolve("StandInJob.java").toString());
+                .run(
+                        null,
+                        null,
+                        null,
+                        "-d",
+                        classes.toString(),
+                        src.resolve("ai/djl/training/Trainer.java").toString(),
+                        src.resolve("StandInJob.java").toString());
         assertEquals(0, rc, "stand-in did not compile");
         return classes;
     }

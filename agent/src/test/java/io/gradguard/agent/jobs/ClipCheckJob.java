@@ -18,7 +18,6 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -79,19 +78,25 @@ public final class ClipCheckJob {
             float lr = 1f;
             double applied = subclass ? 2 : 1; // what the optimizer sees, per unit of the clipped gradient
             Engine engine = Engine.getInstance();
-            System.out.println("engine " + engine.getEngineName() + " " + engine.getVersion() + ", DJL " + Engine.getDjlVersion());
+            System.out.println(
+                    "engine " + engine.getEngineName() + " " + engine.getVersion() + ", DJL " + Engine.getDjlVersion());
             engine.setRandomSeed(42);
             try (Model model = Model.newInstance("clip-check")) {
-                model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(16).build()).add(Activation::relu)
+                model.setBlock(new SequentialBlock()
+                        .add(Linear.builder().setUnits(16).build())
+                        .add(Activation::relu)
                         .add(Linear.builder().setUnits(1).build()));
                 DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
-                        .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build());
+                        .optOptimizer(Optimizer.sgd()
+                                .setLearningRateTracker(Tracker.fixed(lr))
+                                .build());
                 try (Trainer trainer = subclass ? new DoublingTrainer(model, config) : model.newTrainer(config);
                         NDManager data = model.getNDManager().newSubManager()) {
                     trainer.initialize(new Shape(32, 8));
                     NDArray x = data.randomNormal(new Shape(32, 8));
                     NDArray y = x.sum(new int[] {1}, true).mul(0.5f);
-                    List<Pair<String, Parameter>> params = model.getBlock().getParameters().stream().toList();
+                    List<Pair<String, Parameter>> params =
+                            model.getBlock().getParameters().stream().toList();
                     for (int s = 1; s <= steps; s++) {
                         float lossValue;
                         try (GradientCollector gc = trainer.newGradientCollector()) {
@@ -115,7 +120,10 @@ public final class ClipCheckJob {
                                 }
                                 total += sq;
                                 grads.add(gv);
-                                norms.append(norms.length() == 0 ? "" : ",").append(p.getKey()).append('=').append(Math.sqrt(sq));
+                                norms.append(norms.length() == 0 ? "" : ",")
+                                        .append(p.getKey())
+                                        .append('=')
+                                        .append(Math.sqrt(sq));
                             }
                             before.add(w.toFloatArray());
                         }
@@ -131,8 +139,14 @@ public final class ClipCheckJob {
                                 maxError = Math.max(maxError, Math.abs((after[j] - before.get(i)[j]) - expected));
                             }
                         }
-                        System.out.printf(Locale.ROOT, "step %d loss %s global %s norms %s max_update_error %s%n",
-                                s, lossValue, global, norms, maxError);
+                        System.out.printf(
+                                Locale.ROOT,
+                                "step %d loss %s global %s norms %s max_update_error %s%n",
+                                s,
+                                lossValue,
+                                global,
+                                norms,
+                                maxError);
                     }
                 }
             }

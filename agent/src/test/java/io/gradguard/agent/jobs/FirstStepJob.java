@@ -15,7 +15,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 
@@ -33,11 +32,16 @@ public final class FirstStepJob {
         long stepEnd;
         Engine.getInstance().setRandomSeed(42);
         try (Model model = Model.newInstance("first-step")) {
-            model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(16).build()).add(Activation::relu)
+            model.setBlock(new SequentialBlock()
+                    .add(Linear.builder().setUnits(16).build())
+                    .add(Activation::relu)
                     .add(Linear.builder().setUnits(1).build()));
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).build());
-            try (Trainer trainer = model.newTrainer(config); NDManager data = model.getNDManager().newSubManager()) {
+                    .optOptimizer(Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(0.01f))
+                            .build());
+            try (Trainer trainer = model.newTrainer(config);
+                    NDManager data = model.getNDManager().newSubManager()) {
                 trainer.initialize(new Shape(8, 4));
                 NDArray x = data.randomNormal(new Shape(8, 4));
                 try (GradientCollector gc = trainer.newGradientCollector()) {

@@ -21,17 +21,16 @@ public final class JobClassPath {
         List<String> kept = new ArrayList<>();
         for (String entry : fullClassPath.split(File.pathSeparator)) {
             String e = entry.replace('\\', '/').replaceAll("/+$", "");
-            boolean agentPart =
-                    e.endsWith("/agent/target/classes")
-                            || e.endsWith("/core/target/classes")
-                            || e.contains("gradguard-core")
-                            || e.contains("/gradguard-agent-")
-                            || e.contains("/org/ow2/asm/")
-                            || e.contains("/io/micrometer/")
-                            || e.contains("/io/prometheus/")
-                            || e.contains("/org/yaml/")
-                            || e.contains("HdrHistogram")
-                            || e.contains("LatencyUtils");
+            boolean agentPart = e.endsWith("/agent/target/classes")
+                    || e.endsWith("/core/target/classes")
+                    || e.contains("gradguard-core")
+                    || e.contains("/gradguard-agent-")
+                    || e.contains("/org/ow2/asm/")
+                    || e.contains("/io/micrometer/")
+                    || e.contains("/io/prometheus/")
+                    || e.contains("/org/yaml/")
+                    || e.contains("HdrHistogram")
+                    || e.contains("LatencyUtils");
             if (!agentPart) {
                 kept.add(entry);
             }

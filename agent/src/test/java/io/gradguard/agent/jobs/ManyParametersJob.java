@@ -37,8 +37,11 @@ public final class ManyParametersJob {
         try (Model model = Model.newInstance("many-parameters")) {
             model.setBlock(block);
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(1e-3f)).build());
-            try (Trainer trainer = model.newTrainer(config); NDManager data = model.getNDManager().newSubManager()) {
+                    .optOptimizer(Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(1e-3f))
+                            .build());
+            try (Trainer trainer = model.newTrainer(config);
+                    NDManager data = model.getNDManager().newSubManager()) {
                 trainer.initialize(new Shape(8, 4));
                 NDArray x = data.randomNormal(new Shape(8, 4));
                 NDArray y = x.sum(new int[] {1}, true);
@@ -49,7 +52,8 @@ public final class ManyParametersJob {
                     }
                     trainer.step();
                     if (s == 1) {
-                        System.out.println("parameters=" + model.getBlock().getParameters().size());
+                        System.out.println(
+                                "parameters=" + model.getBlock().getParameters().size());
                     }
                     Thread.sleep(2);
                 }

@@ -27,7 +27,8 @@ public final class NestedLoaderLauncher {
         for (String path : System.getProperty("nested.classpath").split(File.pathSeparator)) {
             urls.add(new File(path).toURI().toURL());
         }
-        try (URLClassLoader loader = new URLClassLoader("job", urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader())) {
+        try (URLClassLoader loader =
+                new URLClassLoader("job", urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader())) {
             Thread.currentThread().setContextClassLoader(loader); // DJL finds its engine through it
             Method main = loader.loadClass(args[0]).getMethod("main", String[].class);
             String[] rest = new String[args.length - 1];

@@ -16,7 +16,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -37,18 +36,26 @@ public final class PoisonedSaveJob {
         Path dir = Path.of(args[0]);
         Engine.getInstance().setRandomSeed(5);
         try (Model model = Model.newInstance("ckpt")) {
-            model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(8).build()).add(Activation::relu)
+            model.setBlock(new SequentialBlock()
+                    .add(Linear.builder().setUnits(8).build())
+                    .add(Activation::relu)
                     .add(Linear.builder().setUnits(1).build()));
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).build());
-            try (Trainer trainer = model.newTrainer(config); NDManager data = model.getNDManager().newSubManager()) {
+                    .optOptimizer(Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(0.01f))
+                            .build());
+            try (Trainer trainer = model.newTrainer(config);
+                    NDManager data = model.getNDManager().newSubManager()) {
                 trainer.initialize(new Shape(16, 4));
                 NDArray x = data.randomNormal(new Shape(16, 4));
                 NDArray y = x.sum(new int[] {1}, true);
                 for (int s = 0; s < 5; s++) {
                     try (GradientCollector gc = trainer.newGradientCollector()) {
-                        gc.backward(trainer.getLoss().evaluate(new NDList(y), new NDList(trainer.forward(new NDList(x))
-                                .singletonOrThrow())));
+                        gc.backward(trainer.getLoss()
+                                .evaluate(
+                                        new NDList(y),
+                                        new NDList(
+                                                trainer.forward(new NDList(x)).singletonOrThrow())));
                     }
                     trainer.step();
                 }
@@ -64,7 +71,9 @@ public final class PoisonedSaveJob {
     private static String digest(Path dir) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         try (var files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".params")).sorted().toList()) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".params"))
+                    .sorted()
+                    .toList()) {
                 sha.update(Files.readAllBytes(f));
             }
         }

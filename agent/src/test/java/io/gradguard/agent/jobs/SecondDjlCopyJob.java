@@ -16,7 +16,8 @@ public final class SecondDjlCopyJob {
 
     public static void main(String[] args) throws Exception {
         TinyTrainingJob.main(new String[] {"20", "0.05"});
-        try (URLClassLoader second = new URLClassLoader(new URL[] {Path.of(args[0]).toUri().toURL()}, null)) {
+        try (URLClassLoader second =
+                new URLClassLoader(new URL[] {Path.of(args[0]).toUri().toURL()}, null)) {
             Class<?> trainer = second.loadClass("ai.djl.training.Trainer");
             Object t = trainer.getConstructor().newInstance();
             for (int i = 0; i < 5; i++) {

@@ -15,7 +15,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-
 import java.util.Arrays;
 
 /**
@@ -39,12 +38,17 @@ public final class TimedTrainingJob {
         Engine.getInstance().setRandomSeed(42);
         try (Model model = Model.newInstance("timed")) {
             model.setBlock(new SequentialBlock()
-                    .add(Linear.builder().setUnits(256).build()).add(Activation::relu)
-                    .add(Linear.builder().setUnits(256).build()).add(Activation::relu)
+                    .add(Linear.builder().setUnits(256).build())
+                    .add(Activation::relu)
+                    .add(Linear.builder().setUnits(256).build())
+                    .add(Activation::relu)
                     .add(Linear.builder().setUnits(1).build()));
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).build());
-            try (Trainer trainer = model.newTrainer(config); NDManager data = model.getNDManager().newSubManager()) {
+                    .optOptimizer(Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(0.01f))
+                            .build());
+            try (Trainer trainer = model.newTrainer(config);
+                    NDManager data = model.getNDManager().newSubManager()) {
                 trainer.initialize(new Shape(64, 64));
                 NDArray x = data.randomNormal(new Shape(64, 64));
                 NDArray y = x.sum(new int[] {1}, true).mul(0.1f);
@@ -67,7 +71,10 @@ public final class TimedTrainingJob {
                     // Wall-clock end of each step, so a test can sort steps by what it was doing then.
                     StringBuilder lines = new StringBuilder();
                     for (int i = 0; i < n; i++) {
-                        lines.append(endedAtMillis[i]).append(' ').append(times[i]).append('\n');
+                        lines.append(endedAtMillis[i])
+                                .append(' ')
+                                .append(times[i])
+                                .append('\n');
                     }
                     java.nio.file.Files.writeString(java.nio.file.Path.of(stepsFile), lines);
                 }

@@ -17,7 +17,6 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
-
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -40,10 +39,16 @@ public final class TinyTrainingJob {
         long sleepMs = Long.getLong("tiny.sleepMs", 0);
         Engine.getInstance().setRandomSeed(42);
         try (Model model = Model.newInstance("tiny")) {
-            model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(16).build()).add(Activation::relu).add(Linear.builder().setUnits(1).build()));
+            model.setBlock(new SequentialBlock()
+                    .add(Linear.builder().setUnits(16).build())
+                    .add(Activation::relu)
+                    .add(Linear.builder().setUnits(1).build()));
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build());
-            try (Trainer trainer = model.newTrainer(config); NDManager data = model.getNDManager().newSubManager()) {
+                    .optOptimizer(Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(lr))
+                            .build());
+            try (Trainer trainer = model.newTrainer(config);
+                    NDManager data = model.getNDManager().newSubManager()) {
                 trainer.initialize(new Shape(32, 8));
                 NDArray x = data.randomNormal(new Shape(32, 8));
                 NDArray y = x.sum(new int[] {1}, true).mul(0.5f);

@@ -15,7 +15,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -56,11 +55,16 @@ public final class TwoTrainersJob {
 
     private static void train(String name, float targetScale, int backwardsPerStep, int steps, CountDownLatch start) {
         try (Model model = Model.newInstance(name)) {
-            model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(8).build()).add(Activation::relu)
+            model.setBlock(new SequentialBlock()
+                    .add(Linear.builder().setUnits(8).build())
+                    .add(Activation::relu)
                     .add(Linear.builder().setUnits(1).build()));
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(1e-6f)).build());
-            try (Trainer trainer = model.newTrainer(config); NDManager data = model.getNDManager().newSubManager()) {
+                    .optOptimizer(Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(1e-6f))
+                            .build());
+            try (Trainer trainer = model.newTrainer(config);
+                    NDManager data = model.getNDManager().newSubManager()) {
                 trainer.initialize(new Shape(16, 4));
                 NDArray x = data.randomNormal(new Shape(16, 4));
                 NDArray y = x.sum(new int[] {1}, true).mul(targetScale);
@@ -75,8 +79,10 @@ public final class TwoTrainersJob {
                         synchronized (COLLECTING) {
                             try (NDManager batch = data.newSubManager();
                                     GradientCollector gc = trainer.newGradientCollector()) {
-                                NDArray part = x.get((k * 16 / backwardsPerStep) + ":" + ((k + 1) * 16 / backwardsPerStep));
-                                NDArray target = y.get((k * 16 / backwardsPerStep) + ":" + ((k + 1) * 16 / backwardsPerStep));
+                                NDArray part =
+                                        x.get((k * 16 / backwardsPerStep) + ":" + ((k + 1) * 16 / backwardsPerStep));
+                                NDArray target =
+                                        y.get((k * 16 / backwardsPerStep) + ":" + ((k + 1) * 16 / backwardsPerStep));
                                 part.attach(batch);
                                 target.attach(batch);
                                 NDArray pred = trainer.forward(new NDList(part)).singletonOrThrow();

@@ -2,7 +2,6 @@ package io.gradguard.agent.runtime;
 
 import io.gradguard.core.step.StepAction;
 import io.gradguard.core.step.StepReport;
-
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
@@ -30,9 +29,11 @@ public final class LiveHistoryBenchmark {
      */
     public static void run(PrintStream out) {
         out.println();
-        out.println("live page history in-process (training thread: accept() per step; endpoint worker: /api/steps render):");
-        out.println("| parameters | accept() ns per step, median of " + BATCHES + " x " + BATCH
-                + " | bytes allocated per step | render, 2048 steps (first load) us | render, 100 new steps (one poll) us |");
+        out.println(
+                "live page history in-process (training thread: accept() per step; endpoint worker: /api/steps render):");
+        out.println(
+                "| parameters | accept() ns per step, median of " + BATCHES + " x " + BATCH
+                        + " | bytes allocated per step | render, 2048 steps (first load) us | render, 100 new steps (one poll) us |");
         out.println("|---:|---:|---:|---:|---:|");
         for (int parameters : new int[] {6, 54, 500}) {
             measure(out, parameters);
@@ -50,7 +51,8 @@ public final class LiveHistoryBenchmark {
         }
         StepReport[] reports = new StepReport[16];
         for (int i = 0; i < reports.length; i++) {
-            reports[i] = LiveHistoryTest.report("bench", i + 1, names, i == 7 ? StepAction.SKIPPED : StepAction.APPLIED, i == 3);
+            reports[i] = LiveHistoryTest.report(
+                    "bench", i + 1, names, i == 7 ? StepAction.SKIPPED : StepAction.APPLIED, i == 3);
         }
         for (int n = 0; n < 2 * BATCH; n++) {
             track.accept(reports[n & (reports.length - 1)]);
@@ -72,13 +74,21 @@ public final class LiveHistoryBenchmark {
         // Steps of the fed reports repeat; a fresh track with growing steps gives the poll's shape.
         LiveHistory.Track fresh = history.newTrack("render");
         for (int i = 1; i <= LiveHistory.STEPS; i++) {
-            fresh.accept(LiveHistoryTest.report("render", i, names, i % 97 == 0 ? StepAction.SKIPPED : StepAction.APPLIED, i % 31 == 0));
+            fresh.accept(LiveHistoryTest.report(
+                    "render", i, names, i % 97 == 0 ? StepAction.SKIPPED : StepAction.APPLIED, i % 31 == 0));
         }
         LiveSteps steps = new LiveSteps(history, "bench");
         double full = renderMicros(steps, Map.of(track.id(), Long.MAX_VALUE, fresh.id(), 0L));
-        double poll = renderMicros(steps, Map.of(track.id(), Long.MAX_VALUE, fresh.id(), (long) LiveHistory.STEPS - 100));
-        out.printf(Locale.ROOT, "| %d | %.1f | %.3f | %.0f | %.0f |%n", parameters, ns[BATCHES / 2],
-                allocated / (double) (BATCHES * (long) BATCH), full, poll);
+        double poll =
+                renderMicros(steps, Map.of(track.id(), Long.MAX_VALUE, fresh.id(), (long) LiveHistory.STEPS - 100));
+        out.printf(
+                Locale.ROOT,
+                "| %d | %.1f | %.3f | %.0f | %.0f |%n",
+                parameters,
+                ns[BATCHES / 2],
+                allocated / (double) (BATCHES * (long) BATCH),
+                full,
+                poll);
     }
 
     /** Median microseconds of one render over 41 after 10 warm-up renders. */

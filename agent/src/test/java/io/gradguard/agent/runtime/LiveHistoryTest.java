@@ -13,10 +13,6 @@ import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.PolicyDescription;
 import io.gradguard.core.step.StepAction;
 import io.gradguard.core.step.StepReport;
-
-import org.junit.jupiter.api.Test;
-import org.openqa.selenium.json.Json;
-
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +23,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.json.Json;
 
 /** The live page's history: ring order, totals, concurrent reads while training writes, the JSON. */
 class LiveHistoryTest {
@@ -53,8 +51,21 @@ class LiveHistoryTest {
         boolean skipped = action == StepAction.SKIPPED;
         StepStats stats = new StepStats(p, skipped ? Double.POSITIVE_INFINITY : 2.0 * step, 1.0, skipped);
         ClipResult clip = skipped ? new ClipResult(false, 0.0, 0.0) : ClipResult.scaled(1.0 / step, 2.0);
-        return new StepReport(model, step, 1_000_000L + step, stats, clip, POLICY, action, skipped ? "nonfinite" : null,
-                new Detection(step / 10.0, explosion, false), step + 0.5, null, null, skipped ? 1 : 0, 1000L * step);
+        return new StepReport(
+                model,
+                step,
+                1_000_000L + step,
+                stats,
+                clip,
+                POLICY,
+                action,
+                skipped ? "nonfinite" : null,
+                new Detection(step / 10.0, explosion, false),
+                step + 0.5,
+                null,
+                null,
+                skipped ? 1 : 0,
+                1000L * step);
     }
 
     @Test
@@ -81,7 +92,8 @@ class LiveHistoryTest {
         assertEquals(LiveHistory.SKIPPED | LiveHistory.NONFINITE, all.flags()[4]);
         assertEquals(LiveHistory.CLIPPED | LiveHistory.EXPLOSION, all.flags()[5]);
 
-        assertArrayEquals(new long[] {19, 20}, track.after(18, LiveHistory.STEPS).step());
+        assertArrayEquals(
+                new long[] {19, 20}, track.after(18, LiveHistory.STEPS).step());
         assertArrayEquals(new long[0], track.after(20, LiveHistory.STEPS).step());
         assertArrayEquals(new long[] {18, 19, 20}, track.after(0, 3).step(), "the newest rows under a limit");
         assertEquals(List.of("p0", "p1", "p2"), track.parameters());
@@ -105,8 +117,21 @@ class LiveHistoryTest {
             LiveHistory.Track t = history.newTrack("m" + i);
             // wall clock of the report: m3 stepped longest ago
             StepReport r = report("m" + i, 1, 1, StepAction.APPLIED, false);
-            t.accept(new StepReport(r.model(), 1, i == 3 ? 5 : 10_000 + i, r.stats(), r.clip(), r.policy(), r.action(),
-                    null, r.detection(), r.loss(), null, null, 0, 1));
+            t.accept(new StepReport(
+                    r.model(),
+                    1,
+                    i == 3 ? 5 : 10_000 + i,
+                    r.stats(),
+                    r.clip(),
+                    r.policy(),
+                    r.action(),
+                    null,
+                    r.detection(),
+                    r.loss(),
+                    null,
+                    null,
+                    0,
+                    1));
             made.add(t);
         }
         LiveHistory.Track extra = history.newTrack("late");
@@ -144,8 +169,11 @@ class LiveHistoryTest {
                             if (i > 0 && s != got.step()[i - 1] + 1) {
                                 throw new AssertionError("rows not consecutive: " + got.step()[i - 1] + " then " + s);
                             }
-                            if (s <= after || got.loss()[i] != s + 0.5 || got.globalNorm()[i] != 2.0 * s
-                                    || got.agentNanos()[i] != 1000L * s || got.wallMillis()[i] != 1_000_000L + s
+                            if (s <= after
+                                    || got.loss()[i] != s + 0.5
+                                    || got.globalNorm()[i] != 2.0 * s
+                                    || got.agentNanos()[i] != 1000L * s
+                                    || got.wallMillis()[i] != 1_000_000L + s
                                     || got.gradNorms()[3][i] != (float) (s + 3)) {
                                 throw new AssertionError("torn row at step " + s + " (after " + after + ")");
                             }
@@ -167,14 +195,17 @@ class LiveHistoryTest {
             writer.get(120, TimeUnit.SECONDS);
             for (Future<long[]> r : readers) {
                 long[] got = r.get(30, TimeUnit.SECONDS);
-                System.out.printf("[LiveHistoryTest] reader: %d reads, %d whole rows while %d were written%n", got[0], got[1], steps);
+                System.out.printf(
+                        "[LiveHistoryTest] reader: %d reads, %d whole rows while %d were written%n",
+                        got[0], got[1], steps);
                 assertTrue(got[0] > 0);
             }
         } finally {
             done.set(true);
             pool.shutdownNow();
         }
-        assertArrayEquals(new long[] {steps - 1, steps}, track.after(steps - 2, 16).step());
+        assertArrayEquals(
+                new long[] {steps - 1, steps}, track.after(steps - 2, 16).step());
     }
 
     @Test
@@ -228,11 +259,21 @@ class LiveHistoryTest {
         List<Object> norms = (List<Object>) rows.get("global_norm");
         assertEquals(2.0, ((Number) norms.get(0)).doubleValue());
         assertNull(norms.get(1), "an overflowed norm is null");
-        assertEquals(List.of(1.5, 2.5), ((List<Number>) rows.get("loss")).stream().map(Number::doubleValue).toList());
-        assertEquals(List.of(1.0, 2.0), ((List<Number>) rows.get("agent_us")).stream().map(Number::doubleValue).toList());
+        assertEquals(
+                List.of(1.5, 2.5),
+                ((List<Number>) rows.get("loss"))
+                        .stream().map(Number::doubleValue).toList());
+        assertEquals(
+                List.of(1.0, 2.0),
+                ((List<Number>) rows.get("agent_us"))
+                        .stream().map(Number::doubleValue).toList());
         assertEquals(2, ((List<?>) rows.get("grad_norm")).size());
-        assertEquals(Map.of("steps", 2L, "skipped", 1L, "clipped", 1L, "explosions", 1L, "vanishing", 0L), t.get("totals"));
-        assertEquals(List.of(Map.of("step", 2L, "kind", "skipped", "nonfinite", true), Map.of("step", 2L, "kind", "explosion")),
+        assertEquals(
+                Map.of("steps", 2L, "skipped", 1L, "clipped", 1L, "explosions", 1L, "vanishing", 0L), t.get("totals"));
+        assertEquals(
+                List.of(
+                        Map.of("step", 2L, "kind", "skipped", "nonfinite", true),
+                        Map.of("step", 2L, "kind", "explosion")),
                 t.get("events"));
         assertEquals("global-norm", ((Map<String, Object>) t.get("policy")).get("type"));
         assertFalse(t.containsKey("recovery"));
@@ -245,7 +286,9 @@ class LiveHistoryTest {
         assertEquals(List.of(), ((Map<String, Object>) t.get("rows")).get("step"), "nothing after step 2");
         assertFalse(t.containsKey("totals"));
         assertEquals(Map.of("state", "backoff", "lr_scale", 0.5, "rewinds", 1L, "backoffs", 2L), t.get("recovery"));
-        assertEquals(List.of(Map.of("step", 2L, "trigger", "nonfinite", "file", "/tmp/incident-2.json", "first_offender", "p1")),
+        assertEquals(
+                List.of(Map.of(
+                        "step", 2L, "trigger", "nonfinite", "file", "/tmp/incident-2.json", "first_offender", "p1")),
                 t.get("incidents"));
     }
 }

@@ -37,13 +37,23 @@ class AutoRescueIT {
 
     @Test
     void autoRescuesEveryFaultyRowAndLeavesEveryHealthyRunAlone() throws Exception {
-        ScenarioTable.Settings settings = ScenarioTable.Settings.parse("--agent", AGENT, "--examples", EXAMPLES,
-                "--steps", "300", "--variants", "twin,none,auto,auto-twin", "--jobs", "2");
+        ScenarioTable.Settings settings = ScenarioTable.Settings.parse(
+                "--agent",
+                AGENT,
+                "--examples",
+                EXAMPLES,
+                "--steps",
+                "300",
+                "--variants",
+                "twin,none,auto,auto-twin",
+                "--jobs",
+                "2");
         Map<ScenarioTable.Row, Map<ScenarioTable.Column, ScenarioTable.Cell>> cells = ScenarioTable.measure(settings);
         System.out.print(ScenarioTable.render(settings, cells));
         List<String> problems = new ArrayList<>();
         cells.forEach((row, line) -> {
-            List<ScenarioTable.Cell> byColumn = settings.columns.stream().map(line::get).toList();
+            List<ScenarioTable.Cell> byColumn =
+                    settings.columns.stream().map(line::get).toList();
             ScenarioTable.Cell twin = byColumn.get(0);
             ScenarioTable.Cell bare = byColumn.get(1);
             ScenarioTable.Cell auto = byColumn.get(2);
@@ -62,11 +72,17 @@ class AutoRescueIT {
             boolean faulty = !row.scenario().equals("healthy");
             if (faulty && row.scenario().equals(FAULT_IS_THE_INIT)) {
                 if (auto.accuracy() < bare.accuracy() + 0.1) {
-                    problems.add(row.id() + ": auto " + auto.text() + " is not 10 points above no agent " + bare.text());
+                    problems.add(
+                            row.id() + ": auto " + auto.text() + " is not 10 points above no agent " + bare.text());
                 }
             } else if (faulty && auto.accuracy() < twin.accuracy() - RESCUED_WITHIN) {
-                problems.add(String.format(Locale.ROOT, "%s: auto %.4f is %.1f points below the twin %.4f (%s)",
-                        row.id(), auto.accuracy(), 100 * (twin.accuracy() - auto.accuracy()), twin.accuracy(),
+                problems.add(String.format(
+                        Locale.ROOT,
+                        "%s: auto %.4f is %.1f points below the twin %.4f (%s)",
+                        row.id(),
+                        auto.accuracy(),
+                        100 * (twin.accuracy() - auto.accuracy()),
+                        twin.accuracy(),
                         auto.recoveries()));
             }
         });

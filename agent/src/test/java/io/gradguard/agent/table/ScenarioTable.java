@@ -51,8 +51,14 @@ public final class ScenarioTable {
     record Column(String id, String title, boolean twin, String agentArgs) {}
 
     /** What one child JVM reported; {@code failure} is set when it printed no result line. */
-    record Cell(double accuracy, boolean diverged, String divergenceStep, String digest, Map<String, Integer> recoveries,
-            String rejection, String failure) {
+    record Cell(
+            double accuracy,
+            boolean diverged,
+            String divergenceStep,
+            String digest,
+            Map<String, Integer> recoveries,
+            String rejection,
+            String failure) {
 
         String text() {
             if (failure != null) {
@@ -70,8 +76,10 @@ public final class ScenarioTable {
 
     /** Healthy and the mid-training scenarios with every optimizer; the start-of-training ones with plain SGD. */
     static final List<Row> ROWS = Stream.of(
-                    Stream.of("healthy").flatMap(s -> Stream.of(SGD, MOMENTUM, ADAM).map(v -> new Row(s, v))),
-                    Stream.of("explode-lr", "explode-init", "explode-rnn", "nan-inject").map(s -> new Row(s, SGD)),
+                    Stream.of("healthy")
+                            .flatMap(s -> Stream.of(SGD, MOMENTUM, ADAM).map(v -> new Row(s, v))),
+                    Stream.of("explode-lr", "explode-init", "explode-rnn", "nan-inject")
+                            .map(s -> new Row(s, SGD)),
                     Stream.of("lr-jump", "corrupt-batches")
                             .flatMap(s -> Stream.of(SGD, MOMENTUM, ADAM).map(v -> new Row(s, v))))
             .flatMap(rows -> rows)
@@ -94,6 +102,7 @@ public final class ScenarioTable {
                     + ".*weights sha256 ([0-9a-f]+)");
     /** The agent's exit line, e.g. {@code recoveries: skip 11, backoff 1, rewind 1, fail 0, agent overhead ...}. */
     private static final Pattern RECOVERIES = Pattern.compile("recoveries: ((?:[a-z]+ \\d+, )+)agent overhead");
+
     private static final Pattern COUNT = Pattern.compile("([a-z]+) (\\d+)");
     /** The agent's own line when an argument could not be used and protection is off. */
     private static final Pattern REJECTION = Pattern.compile("(?m)^\\[gradguard\\] (.*(?:is not|must be|unknown).*)$");
@@ -143,11 +152,16 @@ public final class ScenarioTable {
     static String render(Settings settings, Map<Row, Map<Column, Cell>> cells) {
         Column twin = find(settings.columns, "twin");
         Column auto = find(settings.columns, "auto");
-        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "Scenario x policy, reference trainer, seed 42,"
+        StringBuilder out = new StringBuilder(String.format(
+                Locale.ROOT,
+                "Scenario x policy, reference trainer, seed 42,"
                         + " %d optimizer steps (batch 64), test accuracy on 1,000 test images; %s, %d cores, 1 PyTorch"
                         + " thread per run, %d run%s at a time. Cell: test accuracy, or DIVERGED (first diverged step),"
                         + " accuracy.%n%n",
-                settings.steps, LocalDate.now(), Runtime.getRuntime().availableProcessors(), settings.jobs,
+                settings.steps,
+                LocalDate.now(),
+                Runtime.getRuntime().availableProcessors(),
+                settings.jobs,
                 settings.jobs == 1 ? "" : "s"));
         StringBuilder header = new StringBuilder("| scenario | optimizer |");
         StringBuilder rule = new StringBuilder("|---|---|");
@@ -174,7 +188,11 @@ public final class ScenarioTable {
         for (Map.Entry<Row, Map<Column, Cell>> line : cells.entrySet()) {
             Row row = line.getKey();
             Map<Column, Cell> done = line.getValue();
-            out.append("| ").append(row.scenario()).append(" | ").append(row.variant().title()).append(" |");
+            out.append("| ")
+                    .append(row.scenario())
+                    .append(" | ")
+                    .append(row.variant().title())
+                    .append(" |");
             for (Map.Entry<Column, Cell> e : done.entrySet()) {
                 Cell cell = e.getValue();
                 out.append(' ').append(cell.text()).append(" |");
@@ -232,16 +250,28 @@ public final class ScenarioTable {
         return columns.stream().filter(c -> c.id().equals(id)).findFirst().orElse(null);
     }
 
-    static Cell run(String java, Settings settings, Row row, Column column)
-            throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(java, "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
+    static Cell run(String java, Settings settings, Row row, Column column) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1"));
         if (column.agentArgs() != null) {
             cmd.add("-javaagent:" + settings.agent + "=port=0,summary=0,update_ratio_every=0," + column.agentArgs());
         }
-        cmd.addAll(List.of("-jar", settings.examples, "--scenario", row.scenario(), "--max-steps",
-                String.valueOf(settings.steps), "--epochs", "1", "--limit-train", String.valueOf(settings.steps * 64),
-                "--limit-test", "1000"));
+        cmd.addAll(List.of(
+                "-jar",
+                settings.examples,
+                "--scenario",
+                row.scenario(),
+                "--max-steps",
+                String.valueOf(settings.steps),
+                "--epochs",
+                "1",
+                "--limit-train",
+                String.valueOf(settings.steps * 64),
+                "--limit-test",
+                "1000"));
         cmd.addAll(row.variant().args());
         if (column.twin()) {
             cmd.add("--no-fault");
@@ -250,8 +280,11 @@ public final class ScenarioTable {
         Path dir = Files.createTempDirectory("scenario-table");
         Path log = dir.resolve("output.log");
         try {
-            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(log.toFile()).start();
+            Process p = new ProcessBuilder(cmd)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             if (!p.waitFor(600, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return failed("timeout");
@@ -260,7 +293,11 @@ public final class ScenarioTable {
             Cell cell = parse(out, p.exitValue());
             if (cell.failure() != null) {
                 // the table says only that it failed; the why goes to stderr, apart from the table
-                System.err.printf("%s, %s: %s; its last output:%n%s%n", row.id(), column.id(), cell.failure(),
+                System.err.printf(
+                        "%s, %s: %s; its last output:%n%s%n",
+                        row.id(),
+                        column.id(),
+                        cell.failure(),
                         out.lines().skip(Math.max(0, out.lines().count() - 15)).collect(Collectors.joining("\n")));
             }
             return cell;
@@ -288,8 +325,14 @@ public final class ScenarioTable {
             Matcher reason = REJECTION.matcher(out);
             rejection = reason.find() ? reason.group(1) : "protection off (see the job's output)";
         }
-        return new Cell(Double.parseDouble(m.group(1)), m.group(2).equals("true"), m.group(4), m.group(5), recoveries,
-                rejection, null);
+        return new Cell(
+                Double.parseDouble(m.group(1)),
+                m.group(2).equals("true"),
+                m.group(4),
+                m.group(5),
+                recoveries,
+                rejection,
+                null);
     }
 
     private static Cell failed(String why) {
@@ -330,8 +373,8 @@ public final class ScenarioTable {
                     continue;
                 }
                 if (!VALUED.contains(option)) {
-                    throw new IllegalArgumentException("unknown argument " + option + " (use " + String.join(", ", VALUED)
-                            + ", --digests)");
+                    throw new IllegalArgumentException(
+                            "unknown argument " + option + " (use " + String.join(", ", VALUED) + ", --digests)");
                 }
                 String value = required(option, i + 1 < args.length ? args[++i] : null);
                 switch (option) {
@@ -381,7 +424,9 @@ public final class ScenarioTable {
                             + " selects all its variants)");
                 }
             }
-            return ROWS.stream().filter(r -> wanted.contains(r.scenario()) || wanted.contains(r.id())).toList();
+            return ROWS.stream()
+                    .filter(r -> wanted.contains(r.scenario()) || wanted.contains(r.id()))
+                    .toList();
         }
 
         private static List<Column> columns(String spec) {

@@ -18,7 +18,8 @@ class ScenarioTableIT {
     private static final String AGENT = System.getProperty("gradguard.agent.jar", "target/gradguard-agent.jar");
     private static final String EXAMPLES =
             System.getProperty("gradguard.examples.jar", "../examples/target/gradguard-examples.jar");
-    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private static final String JAVA =
+            Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
     /**
      * lr-jump with Adam, 160 steps (40 past the jump): the twin trains, the job without the agent is far
@@ -26,15 +27,30 @@ class ScenarioTableIT {
      */
     @Test
     void oneRowRunsTwinBareAndAutoAndReadsTheLaddersCounts() throws Exception {
-        ScenarioTable.Settings settings = ScenarioTable.Settings.parse("--agent", AGENT, "--examples", EXAMPLES,
-                "--steps", "160", "--only", "lr-jump:adam", "--variants", "auto,none,twin", "--digests");
-        assertEquals(List.of("lr-jump:adam"), settings.rows.stream().map(ScenarioTable.Row::id).toList());
-        assertEquals(List.of("twin", "none", "auto"), settings.columns.stream().map(ScenarioTable.Column::id).toList(),
+        ScenarioTable.Settings settings = ScenarioTable.Settings.parse(
+                "--agent",
+                AGENT,
+                "--examples",
+                EXAMPLES,
+                "--steps",
+                "160",
+                "--only",
+                "lr-jump:adam",
+                "--variants",
+                "auto,none,twin",
+                "--digests");
+        assertEquals(
+                List.of("lr-jump:adam"),
+                settings.rows.stream().map(ScenarioTable.Row::id).toList());
+        assertEquals(
+                List.of("twin", "none", "auto"),
+                settings.columns.stream().map(ScenarioTable.Column::id).toList(),
                 "columns in the table's order");
         Map<ScenarioTable.Row, Map<ScenarioTable.Column, ScenarioTable.Cell>> cells = ScenarioTable.measure(settings);
         String table = ScenarioTable.render(settings, cells);
         System.out.print(table);
-        Map<ScenarioTable.Column, ScenarioTable.Cell> row = cells.values().iterator().next();
+        Map<ScenarioTable.Column, ScenarioTable.Cell> row =
+                cells.values().iterator().next();
         ScenarioTable.Cell twin = row.get(settings.columns.get(0));
         ScenarioTable.Cell bare = row.get(settings.columns.get(1));
         ScenarioTable.Cell auto = row.get(settings.columns.get(2));
@@ -44,11 +60,19 @@ class ScenarioTableIT {
         assertNull(auto.rejection(), auto.toString());
         assertTrue(auto.recoveries().keySet().containsAll(List.of("skip", "backoff", "rewind")), auto.toString());
         assertTrue(auto.recoveries().get("backoff") > 0, "a 60x jump of the job's rate is backed off: " + auto);
-        String line = table.lines().filter(l -> l.startsWith("| lr-jump | Adam |")).findFirst().orElseThrow();
+        String line = table.lines()
+                .filter(l -> l.startsWith("| lr-jump | Adam |"))
+                .findFirst()
+                .orElseThrow();
         String gap = String.format(java.util.Locale.ROOT, "%+.1f", 100 * (auto.accuracy() - twin.accuracy()));
-        assertTrue(line.endsWith(" | " + gap + " | skip " + auto.recoveries().get("skip") + ", backoff "
-                + auto.recoveries().get("backoff") + ", rewind " + auto.recoveries().get("rewind")
-                + (auto.recoveries().containsKey("fail") ? ", fail " + auto.recoveries().get("fail") : "") + " |"), line);
+        assertTrue(
+                line.endsWith(" | " + gap + " | skip " + auto.recoveries().get("skip") + ", backoff "
+                        + auto.recoveries().get("backoff") + ", rewind "
+                        + auto.recoveries().get("rewind")
+                        + (auto.recoveries().containsKey("fail")
+                                ? ", fail " + auto.recoveries().get("fail")
+                                : "") + " |"),
+                line);
         assertTrue(table.contains("lr-jump:adam twin " + twin.digest() + "\n"), table);
         assertEquals(64, twin.digest().length());
     }
@@ -56,9 +80,12 @@ class ScenarioTableIT {
     /** An agent argument the agent cannot use: the cell still shows the run, and the agent's own line below. */
     @Test
     void rejectedAgentArgumentsAreShownWithTheAgentsLine() throws Exception {
-        ScenarioTable.Settings settings = ScenarioTable.Settings.parse("--agent", AGENT, "--examples", EXAMPLES,
-                "--steps", "10");
-        ScenarioTable.Cell cell = ScenarioTable.run(JAVA, settings, ScenarioTable.ROWS.get(0),
+        ScenarioTable.Settings settings =
+                ScenarioTable.Settings.parse("--agent", AGENT, "--examples", EXAMPLES, "--steps", "10");
+        ScenarioTable.Cell cell = ScenarioTable.run(
+                JAVA,
+                settings,
+                ScenarioTable.ROWS.get(0),
                 new ScenarioTable.Column("bogus", "bogus", false, "policy.type=glob-norm"));
         assertNotNull(cell.rejection(), cell.toString());
         assertTrue(cell.rejection().startsWith("policy.type=glob-norm is not a policy"), cell.rejection());
@@ -68,21 +95,40 @@ class ScenarioTableIT {
 
     @Test
     void unknownRowsColumnsAndArgumentsAreOneLine() {
-        assertEquals("--only: no row lr-jmp; rows are healthy:sgd,healthy:momentum,healthy:adam,explode-lr:sgd,explode-init:sgd,explode-rnn:sgd,"
+        assertEquals(
+                "--only: no row lr-jmp; rows are healthy:sgd,healthy:momentum,healthy:adam,explode-lr:sgd,explode-init:sgd,explode-rnn:sgd,"
                         + "nan-inject:sgd,lr-jump:sgd,lr-jump:momentum,lr-jump:adam,corrupt-batches:sgd,"
                         + "corrupt-batches:momentum,corrupt-batches:adam (a scenario alone selects all its variants)",
-                assertThrows(IllegalArgumentException.class, () -> ScenarioTable.Settings.parse("--agent", "a",
-                        "--examples", "e", "--only", "lr-jmp")).getMessage());
-        assertEquals("--variants: no column clip; columns are twin,none,monitoring,global-norm,value,agc,percentile,"
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ScenarioTable.Settings.parse(
+                                        "--agent", "a", "--examples", "e", "--only", "lr-jmp"))
+                        .getMessage());
+        assertEquals(
+                "--variants: no column clip; columns are twin,none,monitoring,global-norm,value,agc,percentile,"
                         + "zscore,auto,auto-twin",
-                assertThrows(IllegalArgumentException.class, () -> ScenarioTable.Settings.parse("--agent", "a",
-                        "--examples", "e", "--variants", "clip")).getMessage());
-        assertEquals("--jobs takes a positive whole number, got 0", assertThrows(IllegalArgumentException.class,
-                () -> ScenarioTable.Settings.parse("--agent", "a", "--examples", "e", "--jobs", "0")).getMessage());
-        assertEquals("unknown argument --fast (use --agent, --examples, --steps, --only, --variants, --jobs, --digests)",
-                assertThrows(IllegalArgumentException.class, () -> ScenarioTable.Settings.parse("--fast")).getMessage());
-        assertEquals(List.of("nan-inject:sgd", "lr-jump:sgd", "lr-jump:momentum", "lr-jump:adam"),
-                ScenarioTable.Settings.parse("--agent", "a", "--examples", "e", "--only", "lr-jump,nan-inject:sgd").rows
-                        .stream().map(ScenarioTable.Row::id).toList(), "in the table's order");
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ScenarioTable.Settings.parse(
+                                        "--agent", "a", "--examples", "e", "--variants", "clip"))
+                        .getMessage());
+        assertEquals(
+                "--jobs takes a positive whole number, got 0",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ScenarioTable.Settings.parse("--agent", "a", "--examples", "e", "--jobs", "0"))
+                        .getMessage());
+        assertEquals(
+                "unknown argument --fast (use --agent, --examples, --steps, --only, --variants, --jobs, --digests)",
+                assertThrows(IllegalArgumentException.class, () -> ScenarioTable.Settings.parse("--fast"))
+                        .getMessage());
+        assertEquals(
+                List.of("nan-inject:sgd", "lr-jump:sgd", "lr-jump:momentum", "lr-jump:adam"),
+                ScenarioTable.Settings.parse("--agent", "a", "--examples", "e", "--only", "lr-jump,nan-inject:sgd")
+                        .rows
+                        .stream()
+                        .map(ScenarioTable.Row::id)
+                        .toList(),
+                "in the table's order");
     }
 }

@@ -80,7 +80,8 @@ final class ConfigFileReader {
             if (e.getCause() instanceof ConfigException c) {
                 throw c;
             }
-            throw new ConfigException(shown + " cannot be read (" + e.getCause().getClass().getSimpleName() + ")");
+            throw new ConfigException(
+                    shown + " cannot be read (" + e.getCause().getClass().getSimpleName() + ")");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConfigException(shown + " was not read: the thread was interrupted");
@@ -119,14 +120,16 @@ final class ConfigFileReader {
      */
     static String digest(byte[] bytes) {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+            return java.util.HexFormat.of()
+                    .formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }
     }
 
     private static ConfigException tooLarge(String shown, long size) {
-        return new ConfigException(shown + " is " + size + " bytes or more; a config file must be under " + MAX_BYTES
-                + " bytes");
+        return new ConfigException(
+                shown + " is " + size + " bytes or more; a config file must be under " + MAX_BYTES + " bytes");
     }
 }

@@ -27,7 +27,13 @@ public final class ConfigKey<T> {
     private final Part part;
 
     private ConfigKey(
-            String name, ValueType<T> type, T defaultValue, String defaultText, boolean optional, String doc, Part part) {
+            String name,
+            ValueType<T> type,
+            T defaultValue,
+            String defaultText,
+            boolean optional,
+            String doc,
+            Part part) {
         this.name = Objects.requireNonNull(name, "name");
         this.type = Objects.requireNonNull(type, "type");
         this.defaultValue = defaultValue;
@@ -48,8 +54,14 @@ public final class ConfigKey<T> {
      * @return the key
      */
     public static <T> ConfigKey<T> of(String name, ValueType<T> type, T defaultValue, String doc) {
-        return new ConfigKey<>(name, type, Objects.requireNonNull(defaultValue, "defaultValue"),
-                type.format(defaultValue), false, doc, Part.MONITORING);
+        return new ConfigKey<>(
+                name,
+                type,
+                Objects.requireNonNull(defaultValue, "defaultValue"),
+                type.format(defaultValue),
+                false,
+                doc,
+                Part.MONITORING);
     }
 
     /**

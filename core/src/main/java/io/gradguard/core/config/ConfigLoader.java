@@ -37,7 +37,10 @@ public final class ConfigLoader {
      * @throws ConfigException with a one-line message naming the key, the value and the fix
      */
     public static GradGuardConfig load(
-            ConfigSchema schema, String agentArgs, Map<String, String> systemProperties, Map<String, String> environment) {
+            ConfigSchema schema,
+            String agentArgs,
+            Map<String, String> systemProperties,
+            Map<String, String> environment) {
         return load(schema, ConfigSources.of(schema, agentArgs, systemProperties, environment), true);
     }
 
@@ -72,7 +75,8 @@ public final class ConfigLoader {
             throw new ConfigException(problems.get(0).message().substring("gradguard: ".length()));
         }
         // The watcher compares later contents with this one, so what was judged at start is not judged again.
-        return merge(schema, sources, fileValues, file, generatedRunId(), strict, problems).withFileDigest(digest);
+        return merge(schema, sources, fileValues, file, generatedRunId(), strict, problems)
+                .withFileDigest(digest);
     }
 
     /**
@@ -110,9 +114,9 @@ public final class ConfigLoader {
             }
             values.put(key.name(), value);
         }
-        List<ConfigProblem> strayVariables =
-                sources.unknownEnvironment(schema, java.util.Arrays.asList(
-                        (String) values.get(Keys.TLS_PASSWORD_ENV.name()), (String) values.get(Keys.OTLP_HEADERS_ENV.name())));
+        List<ConfigProblem> strayVariables = sources.unknownEnvironment(
+                schema, java.util.Arrays.asList((String) values.get(Keys.TLS_PASSWORD_ENV.name()), (String)
+                        values.get(Keys.OTLP_HEADERS_ENV.name())));
         if (strict && !strayVariables.isEmpty()) {
             throw new ConfigException(strayVariables.get(0).message().substring("gradguard: ".length()));
         }

@@ -210,7 +210,8 @@ public final class ConfigSchema {
                 .append("  1. agent arguments        policy.type=global-norm,policy.max_norm=0.5\n")
                 .append("                            (quote a value that holds a comma: parameters='w{1,3}')\n")
                 .append("  2. system property        -Dgradguard.policy.max_norm=0.5\n")
-                .append("  3. environment variable   GRADGUARD_POLICY_MAX_NORM=0.5  (dots and dashes -> '_', upper case)\n")
+                .append(
+                        "  3. environment variable   GRADGUARD_POLICY_MAX_NORM=0.5  (dots and dashes -> '_', upper case)\n")
                 .append("  4. the YAML file named by config, as a nested mapping:\n")
                 .append("                              policy:\n")
                 .append("                                type: global-norm\n")
@@ -226,16 +227,22 @@ public final class ConfigSchema {
         }
         String indent = " ".repeat(width + 4);
         for (ConfigKey<?> key : keys) {
-            out.append("  ").append(key.name()).append(" ".repeat(width - key.name().length() + 2))
-                    .append(key.doc()).append('\n');
+            out.append("  ")
+                    .append(key.name())
+                    .append(" ".repeat(width - key.name().length() + 2))
+                    .append(key.doc())
+                    .append('\n');
             out.append(indent).append("accepts: ").append(key.accepted()).append('\n');
             out.append(indent).append("default: ").append(key.defaultText()).append('\n');
         }
         helpSections.forEach((title, entries) -> {
             out.append('\n').append(title).append(":\n");
             int w = entries.keySet().stream().mapToInt(String::length).max().orElse(0);
-            entries.forEach((name, text) ->
-                    out.append("  ").append(name).append(" ".repeat(w - name.length() + 2)).append(text).append('\n'));
+            entries.forEach((name, text) -> out.append("  ")
+                    .append(name)
+                    .append(" ".repeat(w - name.length() + 2))
+                    .append(text)
+                    .append('\n'));
         });
         return out.toString();
     }
@@ -248,8 +255,15 @@ public final class ConfigSchema {
     public String markdownTable() {
         StringBuilder out = new StringBuilder("| key | default | accepts | meaning |\n|---|---|---|---|\n");
         for (ConfigKey<?> key : keys) {
-            out.append("| `").append(key.name()).append("` | ").append(cell(key.defaultText())).append(" | ")
-                    .append(cell(key.accepted())).append(" | ").append(cell(key.doc())).append(" |\n");
+            out.append("| `")
+                    .append(key.name())
+                    .append("` | ")
+                    .append(cell(key.defaultText()))
+                    .append(" | ")
+                    .append(cell(key.accepted()))
+                    .append(" | ")
+                    .append(cell(key.doc()))
+                    .append(" |\n");
         }
         return out.toString();
     }

@@ -40,7 +40,10 @@ public final class ConfigSources {
      * @return the sources
      */
     public static ConfigSources of(
-            ConfigSchema schema, String agentArgs, Map<String, String> systemProperties, Map<String, String> environment) {
+            ConfigSchema schema,
+            String agentArgs,
+            Map<String, String> systemProperties,
+            Map<String, String> environment) {
         Map<String, String> env = environment == null ? Map.of() : environment;
         Map<String, RawValue> merged = new HashMap<>();
         List<String> unknownEnv = new ArrayList<>();
@@ -66,8 +69,11 @@ public final class ConfigSources {
                 }
                 String key = normalise(name.substring(ConfigKey.PROPERTY_PREFIX.length()));
                 if (!schema.isKey(key)) {
-                    problems.add(unknown(schema, key, "system property " + name + " is not a gradguard key; did you mean "
-                            + ConfigKey.PROPERTY_PREFIX + schema.closest(key, false) + "?"));
+                    problems.add(unknown(
+                            schema,
+                            key,
+                            "system property " + name + " is not a gradguard key; did you mean "
+                                    + ConfigKey.PROPERTY_PREFIX + schema.closest(key, false) + "?"));
                     continue;
                 }
                 merged.put(key, new RawValue(key, e.getValue().trim(), "system property " + name));
@@ -80,8 +86,8 @@ public final class ConfigSources {
     /** An unknown key belongs to the part of the key it most likely meant. */
     private static ConfigProblem unknown(ConfigSchema schema, String key, String message) {
         ConfigKey<?> meant = schema.key(schema.closest(key, false));
-        return new ConfigProblem(key, new ConfigException(message).getMessage(),
-                meant == null ? Part.MONITORING : meant.part());
+        return new ConfigProblem(
+                key, new ConfigException(message).getMessage(), meant == null ? Part.MONITORING : meant.part());
     }
 
     private static Map<String, String> nonNullKeys(Map<String, String> map) {
@@ -143,8 +149,8 @@ public final class ConfigSources {
             i++; // '='
             String key = normalise(rawKey);
             if (key.isEmpty()) {
-                throw new ConfigException("agent argument '=" + Values.shown(agentArgs.substring(i, Math.min(n, i + 40)))
-                        + "' has no key; write key=value");
+                throw new ConfigException("agent argument '="
+                        + Values.shown(agentArgs.substring(i, Math.min(n, i + 40))) + "' has no key; write key=value");
             }
             while (i < n && agentArgs.charAt(i) == ' ') {
                 i++;
@@ -176,8 +182,11 @@ public final class ConfigSources {
             }
             i++; // ',' or past the end
             if (!schema.isKey(key)) {
-                unknownKeys.accept(unknown(schema, key, "agent argument " + Values.shown(key)
-                        + " is not a gradguard key; did you mean " + schema.closest(key, false) + "?"));
+                unknownKeys.accept(unknown(
+                        schema,
+                        key,
+                        "agent argument " + Values.shown(key) + " is not a gradguard key; did you mean "
+                                + schema.closest(key, false) + "?"));
                 continue;
             }
             RawValue previous = values.put(key, new RawValue(key, value, "agent args"));
@@ -225,8 +234,8 @@ public final class ConfigSources {
                 overrides.put(k, new RawValue(k, v.get(0), v.get(1)));
             }
         });
-        return new ConfigSources(Map.copyOf(overrides), fresh.unknownEnvironmentNames, fresh.environment,
-                List.copyOf(problems));
+        return new ConfigSources(
+                Map.copyOf(overrides), fresh.unknownEnvironmentNames, fresh.environment, List.copyOf(problems));
     }
 
     Map<String, RawValue> overrides() {
@@ -255,8 +264,11 @@ public final class ConfigSources {
                     lower = lower.replace(section + "_", section + ".");
                 }
                 ConfigKey<?> guess = schema.key(schema.closest(lower, false));
-                found.add(new ConfigProblem(name, new ConfigException("environment variable " + Values.shown(name)
-                        + " is not a gradguard key; did you mean " + guess.environmentName() + "?").getMessage(),
+                found.add(new ConfigProblem(
+                        name,
+                        new ConfigException("environment variable " + Values.shown(name)
+                                        + " is not a gradguard key; did you mean " + guess.environmentName() + "?")
+                                .getMessage(),
                         Part.MONITORING));
             }
         }

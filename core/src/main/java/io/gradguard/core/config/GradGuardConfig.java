@@ -30,12 +30,19 @@ public final class GradGuardConfig {
     private final String fileDigest;
 
     GradGuardConfig(
-            ConfigSchema schema, Map<String, Object> values, Map<String, RawValue> given, List<ConfigProblem> problems) {
+            ConfigSchema schema,
+            Map<String, Object> values,
+            Map<String, RawValue> given,
+            List<ConfigProblem> problems) {
         this(schema, values, given, problems, null);
     }
 
-    private GradGuardConfig(ConfigSchema schema, Map<String, Object> values, Map<String, RawValue> given,
-            List<ConfigProblem> problems, String fileDigest) {
+    private GradGuardConfig(
+            ConfigSchema schema,
+            Map<String, Object> values,
+            Map<String, RawValue> given,
+            List<ConfigProblem> problems,
+            String fileDigest) {
         this.fileDigest = fileDigest;
         this.schema = schema;
         this.values = Collections.unmodifiableMap(new HashMap<>(values));

@@ -1,6 +1,5 @@
 package io.gradguard.core.config;
 
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,129 +19,224 @@ public final class Keys {
     public static final int AUTO_PORT = -1;
 
     /** The YAML file. */
-    public static final ConfigKey<Path> CONFIG = ConfigKey.optional("config", ValueTypes.path("path of a YAML file"),
-            "(none)", "file with any of these keys as a nested mapping; re-read when it changes (policy hot reload)")
+    public static final ConfigKey<Path> CONFIG = ConfigKey.optional(
+                    "config",
+                    ValueTypes.path("path of a YAML file"),
+                    "(none)",
+                    "file with any of these keys as a nested mapping; re-read when it changes (policy hot reload)")
             .in(Part.PROTECTION);
     /** Scrape endpoint port. */
-    public static final ConfigKey<Integer> PORT = ConfigKey.of("port",
-            ValueTypes.port(AUTO_PORT, "9404 or the next free port"), 9404,
-            "port of the Prometheus scrape endpoint and the live page; 0 = no endpoint").in(Part.ENDPOINT);
+    public static final ConfigKey<Integer> PORT = ConfigKey.of(
+                    "port",
+                    ValueTypes.port(AUTO_PORT, "9404 or the next free port"),
+                    9404,
+                    "port of the Prometheus scrape endpoint and the live page; 0 = no endpoint")
+            .in(Part.ENDPOINT);
     /** Bind address. */
-    public static final ConfigKey<String> HOST = ConfigKey.of("host", ValueTypes.host(), "127.0.0.1",
-            "address the scrape endpoint binds").in(Part.ENDPOINT);
+    public static final ConfigKey<String> HOST = ConfigKey.of(
+                    "host", ValueTypes.host(), "127.0.0.1", "address the scrape endpoint binds")
+            .in(Part.ENDPOINT);
     /** DNS-rebinding protection of the endpoint. */
-    public static final ConfigKey<Boolean> HOST_CHECK = ConfigKey.of("host_check", ValueTypes.bool(), true,
-            "answer only requests whose Host header names this endpoint (a loopback name, host, or one of this"
-                    + " machine's addresses, with the port), so a web page cannot read it by DNS rebinding;"
-                    + " false = any Host").in(Part.ENDPOINT);
+    public static final ConfigKey<Boolean> HOST_CHECK = ConfigKey.of(
+                    "host_check",
+                    ValueTypes.bool(),
+                    true,
+                    "answer only requests whose Host header names this endpoint (a loopback name, host, or one of this"
+                            + " machine's addresses, with the port), so a web page cannot read it by DNS rebinding;"
+                            + " false = any Host")
+            .in(Part.ENDPOINT);
     /** The run label; the default is generated at start. */
-    public static final ConfigKey<String> RUN = ConfigKey.of("run", ValueTypes.text(128, "1..128 characters"), "",
-            "value of the run label on every series").withDefaultText("run-<yyyyMMdd-HHmmss>-<4 hex>");
+    public static final ConfigKey<String> RUN = ConfigKey.of(
+                    "run", ValueTypes.text(128, "1..128 characters"), "", "value of the run label on every series")
+            .withDefaultText("run-<yyyyMMdd-HHmmss>-<4 hex>");
     /** Allow-list of per-parameter series. */
-    public static final ConfigKey<Pattern> PARAMETERS = ConfigKey.of("parameters", ValueTypes.regex(),
-            Pattern.compile(".*"), "allow-list of parameter names that get per-parameter series");
+    public static final ConfigKey<Pattern> PARAMETERS = ConfigKey.of(
+            "parameters",
+            ValueTypes.regex(),
+            Pattern.compile(".*"),
+            "allow-list of parameter names that get per-parameter series");
     /** Cap of per-parameter series. */
-    public static final ConfigKey<Integer> MAX_PARAMETERS = ConfigKey.of("max_parameters",
-            ValueTypes.integer(0, Integer.MAX_VALUE, null), 500, "cap on parameters with per-parameter series");
+    public static final ConfigKey<Integer> MAX_PARAMETERS = ConfigKey.of(
+            "max_parameters",
+            ValueTypes.integer(0, Integer.MAX_VALUE, null),
+            500,
+            "cap on parameters with per-parameter series");
     /** Console summary interval. */
-    public static final ConfigKey<Integer> SUMMARY = ConfigKey.of("summary",
-            ValueTypes.integer(0, Integer.MAX_VALUE, "seconds"), 10, "seconds between console summary lines; 0 = off");
+    public static final ConfigKey<Integer> SUMMARY = ConfigKey.of(
+            "summary",
+            ValueTypes.integer(0, Integer.MAX_VALUE, "seconds"),
+            10,
+            "seconds between console summary lines; 0 = off");
     /** Sampling of weight norms and update ratios. */
-    public static final ConfigKey<Integer> UPDATE_RATIO_EVERY = ConfigKey.of("update_ratio_every",
-            ValueTypes.integer(0, Integer.MAX_VALUE, null), 100,
+    public static final ConfigKey<Integer> UPDATE_RATIO_EVERY = ConfigKey.of(
+            "update_ratio_every",
+            ValueTypes.integer(0, Integer.MAX_VALUE, null),
+            100,
             "weight norms, update ratios and max |g| every N steps (max |g| every step for value and norm_type inf;"
                     + " every 100 when 0); 0 = never");
     /** What to do with NaN/Inf gradients. */
-    public static final ConfigKey<NonFiniteAction> ON_NONFINITE = ConfigKey.of("on_nonfinite",
-            ValueTypes.enumeration(NonFiniteAction.class, "an on_nonfinite action"), NonFiniteAction.SKIP,
-            "step with NaN/Inf gradients: skip the update, zero them, do nothing, or fail the job").in(Part.PROTECTION);
+    public static final ConfigKey<NonFiniteAction> ON_NONFINITE = ConfigKey.of(
+                    "on_nonfinite",
+                    ValueTypes.enumeration(NonFiniteAction.class, "an on_nonfinite action"),
+                    NonFiniteAction.SKIP,
+                    "step with NaN/Inf gradients: skip the update, zero them, do nothing, or fail the job")
+            .in(Part.PROTECTION);
     /** Skip streak limit. */
-    public static final ConfigKey<Integer> MAX_CONSECUTIVE_SKIPS = ConfigKey.of("max_consecutive_skips",
-            ValueTypes.integer(0, Integer.MAX_VALUE, null), 0,
-            "after this many skipped steps in a row, log loudly; 0 = no limit").in(Part.PROTECTION);
+    public static final ConfigKey<Integer> MAX_CONSECUTIVE_SKIPS = ConfigKey.of(
+                    "max_consecutive_skips",
+                    ValueTypes.integer(0, Integer.MAX_VALUE, null),
+                    0,
+                    "after this many skipped steps in a row, log loudly; 0 = no limit")
+            .in(Part.PROTECTION);
     /** Whether the skip streak limit fails the job. */
-    public static final ConfigKey<Boolean> FAIL_ON_MAX_SKIPS = ConfigKey.of("fail_on_max_skips", ValueTypes.bool(),
-            false, "whether reaching max_consecutive_skips also fails the job").in(Part.PROTECTION);
+    public static final ConfigKey<Boolean> FAIL_ON_MAX_SKIPS = ConfigKey.of(
+                    "fail_on_max_skips",
+                    ValueTypes.bool(),
+                    false,
+                    "whether reaching max_consecutive_skips also fails the job")
+            .in(Part.PROTECTION);
     /** Whether an unprotected job that asked for protection fails. */
-    public static final ConfigKey<Boolean> FAIL_IF_UNPROTECTED = ConfigKey.of("fail_if_unprotected", ValueTypes.bool(),
-            false, "fail the job at its first step when a protection setting could not be used").in(Part.PROTECTION);
+    public static final ConfigKey<Boolean> FAIL_IF_UNPROTECTED = ConfigKey.of(
+                    "fail_if_unprotected",
+                    ValueTypes.bool(),
+                    false,
+                    "fail the job at its first step when a protection setting could not be used")
+            .in(Part.PROTECTION);
     /** The step log. */
-    public static final ConfigKey<Path> LOG = ConfigKey.optional("log", ValueTypes.path("path of a file"), "(off)",
-            "JSON Lines log with one record per step").in(Part.STEP_LOG);
+    public static final ConfigKey<Path> LOG = ConfigKey.optional(
+                    "log", ValueTypes.path("path of a file"), "(off)", "JSON Lines log with one record per step")
+            .in(Part.STEP_LOG);
     /** Step log rotation size. */
-    public static final ConfigKey<Long> LOG_MAX_BYTES = ConfigKey.of("log_max_bytes", ValueTypes.bytes(1024),
-            64L << 20, "size at which the step log is rotated").in(Part.STEP_LOG);
+    public static final ConfigKey<Long> LOG_MAX_BYTES = ConfigKey.of(
+                    "log_max_bytes", ValueTypes.bytes(1024), 64L << 20, "size at which the step log is rotated")
+            .in(Part.STEP_LOG);
     /** Whether the step log follows a symbolic link. */
-    public static final ConfigKey<Boolean> LOG_FOLLOW_SYMLINKS = ConfigKey.of("log_follow_symlinks", ValueTypes.bool(),
-            false, "whether log may name a symbolic link (off: a link planted in a shared directory cannot redirect"
-                    + " the job's writes)").in(Part.STEP_LOG);
+    public static final ConfigKey<Boolean> LOG_FOLLOW_SYMLINKS = ConfigKey.of(
+                    "log_follow_symlinks",
+                    ValueTypes.bool(),
+                    false,
+                    "whether log may name a symbolic link (off: a link planted in a shared directory cannot redirect"
+                            + " the job's writes)")
+            .in(Part.STEP_LOG);
     /** Pushgateway address. */
-    public static final ConfigKey<String> PUSHGATEWAY = ConfigKey.optional("pushgateway", ValueTypes.hostAndPort(),
-            "(off)", "push metrics to this Prometheus Pushgateway as well").in(Part.PUSH);
+    public static final ConfigKey<String> PUSHGATEWAY = ConfigKey.optional(
+                    "pushgateway",
+                    ValueTypes.hostAndPort(),
+                    "(off)",
+                    "push metrics to this Prometheus Pushgateway as well")
+            .in(Part.PUSH);
     /** Push interval. */
-    public static final ConfigKey<Integer> PUSH_INTERVAL = ConfigKey.of("push_interval",
-            ValueTypes.integer(1, 86_400, "seconds"), 15, "seconds between pushes").in(Part.PUSH);
+    public static final ConfigKey<Integer> PUSH_INTERVAL = ConfigKey.of(
+                    "push_interval", ValueTypes.integer(1, 86_400, "seconds"), 15, "seconds between pushes")
+            .in(Part.PUSH);
     /** Whether the run's group is deleted from the Pushgateway at exit. */
-    public static final ConfigKey<Boolean> PUSH_DELETE_ON_EXIT = ConfigKey.of("push_delete_on_exit", ValueTypes.bool(),
-            true, "at the JVM's orderly exit, delete this process's group from the Pushgateway instead of a final push,"
-                    + " so a finished run does not look stalled; false = keep the last values there").in(Part.PUSH);
+    public static final ConfigKey<Boolean> PUSH_DELETE_ON_EXIT = ConfigKey.of(
+                    "push_delete_on_exit",
+                    ValueTypes.bool(),
+                    true,
+                    "at the JVM's orderly exit, delete this process's group from the Pushgateway instead of a final push,"
+                            + " so a finished run does not look stalled; false = keep the last values there")
+            .in(Part.PUSH);
     /** Basic auth credentials file. */
-    public static final ConfigKey<Path> AUTH_FILE = ConfigKey.optional("auth_file",
-            ValueTypes.path("path of a readable file"), "(no auth)",
-            "file holding user:password; the endpoint then asks for HTTP basic auth").in(Part.ENDPOINT);
+    public static final ConfigKey<Path> AUTH_FILE = ConfigKey.optional(
+                    "auth_file",
+                    ValueTypes.path("path of a readable file"),
+                    "(no auth)",
+                    "file holding user:password; the endpoint then asks for HTTP basic auth")
+            .in(Part.ENDPOINT);
     /** TLS keystore. */
-    public static final ConfigKey<Path> TLS_KEYSTORE = ConfigKey.optional("tls_keystore",
-            ValueTypes.path("path of a readable PKCS12 file"), "(plain HTTP)",
-            "serve the endpoint over HTTPS with this keystore").in(Part.ENDPOINT);
+    public static final ConfigKey<Path> TLS_KEYSTORE = ConfigKey.optional(
+                    "tls_keystore",
+                    ValueTypes.path("path of a readable PKCS12 file"),
+                    "(plain HTTP)",
+                    "serve the endpoint over HTTPS with this keystore")
+            .in(Part.ENDPOINT);
     /** The environment variable holding the keystore password. */
-    public static final ConfigKey<String> TLS_PASSWORD_ENV = ConfigKey.optional("tls_password_env",
-            ValueTypes.environmentName(), "(none)",
-            "variable holding the keystore password (never pass secrets as arguments)").in(Part.ENDPOINT);
+    public static final ConfigKey<String> TLS_PASSWORD_ENV = ConfigKey.optional(
+                    "tls_password_env",
+                    ValueTypes.environmentName(),
+                    "(none)",
+                    "variable holding the keystore password (never pass secrets as arguments)")
+            .in(Part.ENDPOINT);
 
     /** OTLP/HTTP metrics receiver. */
-    public static final ConfigKey<String> OTLP_ENDPOINT = ConfigKey.optional("otlp.endpoint",
-            ValueTypes.httpUrl("/v1/metrics", "http://collector:4318/v1/metrics"), "(off)",
-            "send the metrics to this OTLP/HTTP receiver (protobuf), e.g. an OpenTelemetry Collector's"
-                    + " http://collector:4318/v1/metrics").in(Part.OTLP);
+    public static final ConfigKey<String> OTLP_ENDPOINT = ConfigKey.optional(
+                    "otlp.endpoint",
+                    ValueTypes.httpUrl("/v1/metrics", "http://collector:4318/v1/metrics"),
+                    "(off)",
+                    "send the metrics to this OTLP/HTTP receiver (protobuf), e.g. an OpenTelemetry Collector's"
+                            + " http://collector:4318/v1/metrics")
+            .in(Part.OTLP);
     /** Headers of every OTLP request, as written in the configuration. */
-    public static final ConfigKey<Map<String, String>> OTLP_HEADERS = ConfigKey.optional("otlp.headers",
-            ValueTypes.httpHeaders(), "(none)",
-            "HTTP headers sent with every OTLP export, e.g. X-Scope-OrgID=tenant-1 (no secrets: see otlp.headers_env)")
+    public static final ConfigKey<Map<String, String>> OTLP_HEADERS = ConfigKey.optional(
+                    "otlp.headers",
+                    ValueTypes.httpHeaders(),
+                    "(none)",
+                    "HTTP headers sent with every OTLP export, e.g. X-Scope-OrgID=tenant-1 (no secrets: see otlp.headers_env)")
             .in(Part.OTLP);
     /** The environment variable holding further (secret) OTLP headers. */
-    public static final ConfigKey<String> OTLP_HEADERS_ENV = ConfigKey.optional("otlp.headers_env",
-            ValueTypes.environmentName(), "(none)",
-            "variable holding more OTLP headers in the same form, for secrets such as Authorization=Bearer ...")
+    public static final ConfigKey<String> OTLP_HEADERS_ENV = ConfigKey.optional(
+                    "otlp.headers_env",
+                    ValueTypes.environmentName(),
+                    "(none)",
+                    "variable holding more OTLP headers in the same form, for secrets such as Authorization=Bearer ...")
             .in(Part.OTLP);
     /** OTLP export interval. */
-    public static final ConfigKey<Integer> OTLP_INTERVAL = ConfigKey.of("otlp.interval",
-            ValueTypes.integer(1, 86_400, "seconds"), 15,
-            "seconds between OTLP exports; the last step is also sent at exit").in(Part.OTLP);
+    public static final ConfigKey<Integer> OTLP_INTERVAL = ConfigKey.of(
+                    "otlp.interval",
+                    ValueTypes.integer(1, 86_400, "seconds"),
+                    15,
+                    "seconds between OTLP exports; the last step is also sent at exit")
+            .in(Part.OTLP);
 
     /** Directory of the flight recorder's incident files. */
-    public static final ConfigKey<Optional<Path>> INCIDENTS_DIR = ConfigKey.of("incidents.dir",
-            ValueTypes.pathOrOff("path of a directory"), Optional.of(Path.of("./gradguard-incidents")),
-            "flight recorder: directory of the incident files (one JSON file per incident); off = none")
+    public static final ConfigKey<Optional<Path>> INCIDENTS_DIR = ConfigKey.of(
+                    "incidents.dir",
+                    ValueTypes.pathOrOff("path of a directory"),
+                    Optional.of(Path.of("./gradguard-incidents")),
+                    "flight recorder: directory of the incident files (one JSON file per incident); off = none")
             .in(Part.INCIDENTS);
     /** Steps the flight recorder keeps. */
-    public static final ConfigKey<Integer> INCIDENTS_STEPS = ConfigKey.of("incidents.steps",
-            ValueTypes.integer(1, 1024, null), 64,
-            "flight recorder: last steps kept (every parameter's norm) and written with an incident").in(Part.INCIDENTS);
+    public static final ConfigKey<Integer> INCIDENTS_STEPS = ConfigKey.of(
+                    "incidents.steps",
+                    ValueTypes.integer(1, 1024, null),
+                    64,
+                    "flight recorder: last steps kept (every parameter's norm) and written with an incident")
+            .in(Part.INCIDENTS);
     /** Shadow evaluation of the norm-based policies. */
-    public static final ConfigKey<Boolean> SHADOW_POLICIES = ConfigKey.of("shadow_policies", ValueTypes.bool(), true,
+    public static final ConfigKey<Boolean> SHADOW_POLICIES = ConfigKey.of(
+            "shadow_policies",
+            ValueTypes.bool(),
+            true,
             "evaluate global-norm, percentile, zscore and auto beside the active policy, without acting"
                     + " (gradguard_shadow_clip_*)");
 
     /** Where the configuration comes from and what is measured. */
-    public static final List<ConfigKey<?>> GENERAL =
-            List.of(CONFIG, PORT, HOST, HOST_CHECK, RUN, PARAMETERS, MAX_PARAMETERS, SUMMARY, UPDATE_RATIO_EVERY,
-                    SHADOW_POLICIES);
+    public static final List<ConfigKey<?>> GENERAL = List.of(
+            CONFIG,
+            PORT,
+            HOST,
+            HOST_CHECK,
+            RUN,
+            PARAMETERS,
+            MAX_PARAMETERS,
+            SUMMARY,
+            UPDATE_RATIO_EVERY,
+            SHADOW_POLICIES);
     /** What happens to bad steps, beside the clipping policy. */
     public static final List<ConfigKey<?>> PROTECTION =
             List.of(ON_NONFINITE, MAX_CONSECUTIVE_SKIPS, FAIL_ON_MAX_SKIPS, FAIL_IF_UNPROTECTED);
     /** Where the figures go. */
-    public static final List<ConfigKey<?>> OUTPUTS =
-            List.of(LOG, LOG_MAX_BYTES, LOG_FOLLOW_SYMLINKS, PUSHGATEWAY, PUSH_INTERVAL, PUSH_DELETE_ON_EXIT, AUTH_FILE, TLS_KEYSTORE, TLS_PASSWORD_ENV);
+    public static final List<ConfigKey<?>> OUTPUTS = List.of(
+            LOG,
+            LOG_MAX_BYTES,
+            LOG_FOLLOW_SYMLINKS,
+            PUSHGATEWAY,
+            PUSH_INTERVAL,
+            PUSH_DELETE_ON_EXIT,
+            AUTH_FILE,
+            TLS_KEYSTORE,
+            TLS_PASSWORD_ENV);
 
     /** The flight recorder. */
     public static final List<ConfigKey<?>> INCIDENTS = List.of(INCIDENTS_DIR, INCIDENTS_STEPS);
@@ -178,11 +272,12 @@ public final class Keys {
         RawValue setting = new RawValue(OTLP_HEADERS_ENV.name(), variable, config.origin(OTLP_HEADERS_ENV));
         String text = environment.get(variable);
         if (text == null) {
-            throw Values.invalid(setting,
+            throw Values.invalid(
+                    setting,
                     "names an environment variable that is not set; export it with the headers, e.g. Authorization=Bearer ...");
         }
-        Map<String, String> secret = Values.headers(new RawValue(OTLP_HEADERS_ENV.name() + " variable " + variable, text,
-                config.origin(OTLP_HEADERS_ENV)));
+        Map<String, String> secret = Values.headers(
+                new RawValue(OTLP_HEADERS_ENV.name() + " variable " + variable, text, config.origin(OTLP_HEADERS_ENV)));
         for (Map.Entry<String, String> h : secret.entrySet()) {
             boolean twice = headers.keySet().stream().anyMatch(n -> n.equalsIgnoreCase(h.getKey()));
             if (twice) {
@@ -203,8 +298,11 @@ public final class Keys {
         if (config.get(OTLP_ENDPOINT) == null) {
             for (ConfigKey<?> key : List.of(OTLP_HEADERS, OTLP_HEADERS_ENV, OTLP_INTERVAL)) {
                 if (config.isSet(key)) {
-                    found.add(ConfigProblem.warning(key.name(), new ConfigException(key.name() + " is set ("
-                            + config.origin(key) + ") but otlp.endpoint is not: nothing is sent over OTLP").getMessage(),
+                    found.add(ConfigProblem.warning(
+                            key.name(),
+                            new ConfigException(key.name() + " is set (" + config.origin(key)
+                                            + ") but otlp.endpoint is not: nothing is sent over OTLP")
+                                    .getMessage(),
                             Part.OTLP));
                 }
             }
@@ -213,10 +311,17 @@ public final class Keys {
         Map<String, String> written = config.get(OTLP_HEADERS);
         String origin = config.origin(OTLP_HEADERS);
         if (written != null && (origin.equals("agent args") || origin.startsWith("system property"))) {
-            written.keySet().stream().filter(n -> SECRET_HEADER.matcher(n).matches()).findFirst().ifPresent(n ->
-                    found.add(ConfigProblem.warning(OTLP_HEADERS.name(), new ConfigException("otlp.headers sets " + n
-                            + " (" + origin + "), which looks like a credential and shows in the"
-                            + " process list; put it in an environment variable named by otlp.headers_env").getMessage(),
+            written.keySet().stream()
+                    .filter(n -> SECRET_HEADER.matcher(n).matches())
+                    .findFirst()
+                    .ifPresent(n -> found.add(ConfigProblem.warning(
+                            OTLP_HEADERS.name(),
+                            new ConfigException(
+                                            "otlp.headers sets " + n
+                                                    + " (" + origin
+                                                    + "), which looks like a credential and shows in the"
+                                                    + " process list; put it in an environment variable named by otlp.headers_env")
+                                    .getMessage(),
                             Part.OTLP)));
         }
         try {
@@ -242,10 +347,14 @@ public final class Keys {
         String variable = config.get(TLS_PASSWORD_ENV);
         if (config.get(TLS_KEYSTORE) != null) {
             if (variable == null) {
-                found.add(endpointProblem(config, TLS_KEYSTORE,
+                found.add(endpointProblem(
+                        config,
+                        TLS_KEYSTORE,
                         "needs tls_password_env, the name of the environment variable that holds its password"));
             } else if (environment.get(variable) == null) {
-                found.add(endpointProblem(config, TLS_PASSWORD_ENV,
+                found.add(endpointProblem(
+                        config,
+                        TLS_PASSWORD_ENV,
                         "names an environment variable that is not set; export it with the keystore password"));
             }
         }
@@ -253,9 +362,7 @@ public final class Keys {
     }
 
     private static ConfigProblem endpointProblem(GradGuardConfig config, ConfigKey<?> key, String problem) {
-        RawValue raw = new RawValue(key.name(), String.valueOf(config.get(key)),
-                config.origin(key));
+        RawValue raw = new RawValue(key.name(), String.valueOf(config.get(key)), config.origin(key));
         return new ConfigProblem(key.name(), Values.invalid(raw, problem).getMessage(), key.part());
     }
-
 }

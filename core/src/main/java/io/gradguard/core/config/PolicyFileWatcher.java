@@ -122,7 +122,8 @@ public final class PolicyFileWatcher {
             ConfigSchema schema = current.schema();
             Map<String, RawValue> fileValues = YamlConfigFile.parse(schema, bytes, file);
             // The run label must not change under a running job, so the old one is the default.
-            GradGuardConfig next = ConfigLoader.merge(schema, sources, fileValues, file, current.run(), false, List.of())
+            GradGuardConfig next = ConfigLoader.merge(
+                            schema, sources, fileValues, file, current.run(), false, List.of())
                     .withFileDigest(digest);
             for (ConfigProblem p : next.problems()) {
                 if (!p.warning() && p.key().startsWith(GradGuardConfig.RELOADABLE_PREFIX)) {

@@ -218,9 +218,11 @@ public final class ValueTypes {
                 try {
                     return Pattern.compile(text);
                 } catch (PatternSyntaxException e) {
-                    throw Values.invalid(raw, "is not a valid regular expression (" + Values.shown(e.getDescription())
-                            + " at index " + e.getIndex()
-                            + "); fix it or quote the value in agent args if it holds a comma");
+                    throw Values.invalid(
+                            raw,
+                            "is not a valid regular expression (" + Values.shown(e.getDescription())
+                                    + " at index " + e.getIndex()
+                                    + "); fix it or quote the value in agent args if it holds a comma");
                 } catch (RuntimeException | StackOverflowError e) {
                     // Pattern.compile can overflow the stack on pathological input.
                     throw Values.invalid(raw, "is not a usable regular expression; simplify it");
@@ -251,7 +253,8 @@ public final class ValueTypes {
             try {
                 return Path.of(raw.text().trim());
             } catch (InvalidPathException e) {
-                throw Values.invalid(raw, "is not a valid path (" + Values.shown(e.getReason()) + "); use a plain file path");
+                throw Values.invalid(
+                        raw, "is not a valid path (" + Values.shown(e.getReason()) + "); use a plain file path");
             }
         });
     }
@@ -291,7 +294,8 @@ public final class ValueTypes {
         return simple("name of an environment variable that is set", raw -> {
             String text = raw.text().trim();
             if (!ENV_NAME.matcher(text).matches()) {
-                throw Values.invalid(raw,
+                throw Values.invalid(
+                        raw,
                         "is not an environment variable name; use letters, digits and _ such as KEYSTORE_PASSWORD");
             }
             return text;
@@ -338,8 +342,8 @@ public final class ValueTypes {
             int colon = text.lastIndexOf(':');
             String host = colon < 0 ? "" : text.substring(0, colon);
             String port = colon < 0 ? "" : text.substring(colon + 1);
-            boolean hostOk = !host.isEmpty() && host.chars().noneMatch(c -> Character.isWhitespace(c)
-                    || Character.isISOControl(c) || c == '/');
+            boolean hostOk = !host.isEmpty()
+                    && host.chars().noneMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c) || c == '/');
             if (!hostOk || !port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65_535) {
                 throw Values.invalid(raw, "is not HOST:PORT; use e.g. pushgateway:9091 or [::1]:9091");
             }
@@ -366,8 +370,10 @@ public final class ValueTypes {
                 throw Values.invalid(raw, "is not a URL (" + Values.shown(e.getReason()) + "); use e.g. " + example);
             }
             if (uri.getRawUserInfo() != null) {
-                throw Values.invalidHidden(raw, "holds a user name or password; send credentials as a header from the"
-                        + " environment instead (otlp.headers_env)");
+                throw Values.invalidHidden(
+                        raw,
+                        "holds a user name or password; send credentials as a header from the"
+                                + " environment instead (otlp.headers_env)");
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https")) {

@@ -21,7 +21,8 @@ final class Values {
     }
 
     static ConfigException invalid(RawValue raw, String problem) {
-        return new ConfigException(raw.key() + "=" + shown(raw.text()) + " " + problem + " (from " + raw.origin() + ")");
+        return new ConfigException(
+                raw.key() + "=" + shown(raw.text()) + " " + problem + " (from " + raw.origin() + ")");
     }
 
     /** For values that may hold a secret: the message names the key and the source, never the value. */
@@ -32,6 +33,7 @@ final class Values {
     /** Headers the exporter sets itself, or that the JDK's HTTP client drops without a word. */
     private static final java.util.Set<String> RESERVED_HEADERS =
             java.util.Set.of("content-type", "content-length", "host", "connection", "transfer-encoding");
+
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     /** {@code Name=value;Name=value} (or comma-separated); see {@code ValueTypes.httpHeaders()}. */
@@ -52,16 +54,19 @@ final class Values {
                 throw invalidHidden(raw, "has entry " + entry + " that is not Name=value" + use);
             }
             if (!HEADER_NAME.matcher(name).matches()) {
-                throw invalidHidden(raw, "has entry " + entry + " whose name is not an HTTP token (letters, digits, -"
-                        + " and _)" + use);
+                throw invalidHidden(
+                        raw,
+                        "has entry " + entry + " whose name is not an HTTP token (letters, digits, -" + " and _)"
+                                + use);
             }
             String value = part.substring(eq + 1).trim();
             if (value.isEmpty()) {
                 throw invalidHidden(raw, "has entry " + entry + " (" + name + ") with an empty value" + use);
             }
             if (value.chars().anyMatch(Character::isISOControl)) {
-                throw invalidHidden(raw, "has entry " + entry + " (" + name + ") with a control character in its"
-                        + " value; remove it");
+                throw invalidHidden(
+                        raw,
+                        "has entry " + entry + " (" + name + ") with a control character in its" + " value; remove it");
             }
             String lower = name.toLowerCase(Locale.ROOT);
             if (RESERVED_HEADERS.contains(lower)) {
@@ -136,8 +141,15 @@ final class Values {
         String text = required(raw, accepted);
         String lower = text.toLowerCase(Locale.ROOT);
         long unit = 1;
-        for (String[] suffix : new String[][] {{"kib", "1024"}, {"mib", "1048576"}, {"gib", "1073741824"},
-                {"kb", "1024"}, {"mb", "1048576"}, {"gb", "1073741824"}, {"b", "1"}}) {
+        for (String[] suffix : new String[][] {
+            {"kib", "1024"},
+            {"mib", "1048576"},
+            {"gib", "1073741824"},
+            {"kb", "1024"},
+            {"mb", "1048576"},
+            {"gb", "1073741824"},
+            {"b", "1"}
+        }) {
             if (lower.endsWith(suffix[0])) {
                 unit = Long.parseLong(suffix[1]);
                 text = text.substring(0, text.length() - suffix[0].length()).trim();

@@ -46,13 +46,15 @@ final class YamlConfigFile {
     static Map<String, RawValue> parse(ConfigSchema schema, byte[] bytes, Path file) {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder()
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw new ConfigException("config=" + Values.shown(file.toString()) + " is not UTF-8 text; save it as UTF-8");
+            throw new ConfigException(
+                    "config=" + Values.shown(file.toString()) + " is not UTF-8 text; save it as UTF-8");
         }
         return parse(schema, text, file.toString());
     }
@@ -79,20 +81,20 @@ final class YamlConfigFile {
             throw new ConfigException(name + (mark == null ? "" : " line " + (mark.getLine() + 1))
                     + " is not valid YAML: " + Values.shown(String.valueOf(problem)) + "; fix the syntax");
         } catch (YAMLException e) {
-            throw new ConfigException(name + " is not valid YAML: " + Values.shown(String.valueOf(e.getMessage()))
-                    + "; fix the syntax");
+            throw new ConfigException(
+                    name + " is not valid YAML: " + Values.shown(String.valueOf(e.getMessage())) + "; fix the syntax");
         } catch (RuntimeException e) {
             // Defensive: a parser bug must surface as a config error, never crash the training job.
-            throw new ConfigException(name + " could not be parsed (" + e.getClass().getSimpleName()
-                    + "); fix the syntax");
+            throw new ConfigException(
+                    name + " could not be parsed (" + e.getClass().getSimpleName() + "); fix the syntax");
         }
         Map<String, RawValue> values = new HashMap<>();
         if (root == null || isNull(root)) {
             return values; // an empty file sets nothing
         }
         if (!(root instanceof MappingNode mapping)) {
-            throw new ConfigException(name + line(root) + " must be a mapping of keys such as 'port: 9404', not a "
-                    + kind(root));
+            throw new ConfigException(
+                    name + line(root) + " must be a mapping of keys such as 'port: 9404', not a " + kind(root));
         }
         walk(schema, mapping, "", name, values);
         return values;
@@ -114,15 +116,17 @@ final class YamlConfigFile {
             String key = prefix + ConfigSources.normalise(rawKey);
             String where = file + line(keyNode);
             if (key.equals("config")) {
-                throw new ConfigException("config in " + where
-                        + " cannot name another file; set config in agent args, -Dgradguard.config or GRADGUARD_CONFIG");
+                throw new ConfigException(
+                        "config in " + where
+                                + " cannot name another file; set config in agent args, -Dgradguard.config or GRADGUARD_CONFIG");
             }
             if (schema.sections().contains(key)) {
                 if (valueNode instanceof MappingNode section) {
                     walk(schema, section, key + ".", file, values);
                 } else if (!isNull(valueNode)) {
-                    throw new ConfigException(key + " in " + where + " is a section, not a value; nest its keys under it"
-                            + " (e.g. " + key + ":\\n  " + schema.firstChild(key) + ": ...)");
+                    throw new ConfigException(
+                            key + " in " + where + " is a section, not a value; nest its keys under it" + " (e.g. "
+                                    + key + ":\\n  " + schema.firstChild(key) + ": ...)");
                 }
                 continue;
             }
@@ -136,8 +140,8 @@ final class YamlConfigFile {
             String text = isNull(scalar) ? null : scalar.getValue();
             RawValue previous = values.put(key, new RawValue(key, text, where));
             if (previous != null) {
-                throw new ConfigException(key + " in " + where + " is set twice (also " + previous.origin()
-                        + "); keep one");
+                throw new ConfigException(
+                        key + " in " + where + " is set twice (also " + previous.origin() + "); keep one");
             }
         }
     }

@@ -4,7 +4,6 @@ import io.gradguard.core.config.ConfigKey;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.ValueTypes;
 import io.gradguard.core.config.ValueTypes.Range;
-
 import java.util.List;
 
 /**
@@ -20,16 +19,22 @@ public record DetectorConfig(
         double spikeZ, double vanishingThreshold, int vanishingSteps, double alpha, int warmupSteps) {
 
     /** The explosion threshold. */
-    public static final ConfigKey<Double> SPIKE_Z = ConfigKey.of("detector.spike_z",
-            ValueTypes.number(Range.POSITIVE, null), 6.0,
+    public static final ConfigKey<Double> SPIKE_Z = ConfigKey.of(
+            "detector.spike_z",
+            ValueTypes.number(Range.POSITIVE, null),
+            6.0,
             "z-score of the global norm above which a step counts as an explosion");
     /** The vanishing threshold. */
-    public static final ConfigKey<Double> VANISHING_THRESHOLD = ConfigKey.of("detector.vanishing_threshold",
-            ValueTypes.number(Range.NON_NEGATIVE, null), 1e-7,
+    public static final ConfigKey<Double> VANISHING_THRESHOLD = ConfigKey.of(
+            "detector.vanishing_threshold",
+            ValueTypes.number(Range.NON_NEGATIVE, null),
+            1e-7,
             "global norm under which a step counts towards vanishing");
     /** The vanishing streak length. */
-    public static final ConfigKey<Integer> VANISHING_STEPS = ConfigKey.of("detector.vanishing_steps",
-            ValueTypes.integer(1, Integer.MAX_VALUE, null), 100,
+    public static final ConfigKey<Integer> VANISHING_STEPS = ConfigKey.of(
+            "detector.vanishing_steps",
+            ValueTypes.integer(1, Integer.MAX_VALUE, null),
+            100,
             "consecutive such steps that make one vanishing event");
     /** The detector's keys. */
     public static final List<ConfigKey<?>> KEYS = List.of(SPIKE_Z, VANISHING_THRESHOLD, VANISHING_STEPS);
@@ -46,7 +51,7 @@ public record DetectorConfig(
      * @return the settings
      */
     public static DetectorConfig from(GradGuardConfig config) {
-        return new DetectorConfig(config.get(SPIKE_Z), config.get(VANISHING_THRESHOLD), config.get(VANISHING_STEPS),
-                ALPHA, WARMUP_STEPS);
+        return new DetectorConfig(
+                config.get(SPIKE_Z), config.get(VANISHING_THRESHOLD), config.get(VANISHING_STEPS), ALPHA, WARMUP_STEPS);
     }
 }

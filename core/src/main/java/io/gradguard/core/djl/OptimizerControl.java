@@ -7,7 +7,6 @@ import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.ParameterTracker;
-
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -73,8 +72,10 @@ public final class OptimizerControl {
     public static OptimizerControl of(DjlTrainer trainer) {
         try {
             ParameterStore store = trainer.parameterStore();
-            ParameterServer server = (ParameterServer) field(ParameterStore.class, ParameterServer.class).get(store);
-            Optimizer optimizer = (Optimizer) field(server.getClass(), Optimizer.class).get(server);
+            ParameterServer server = (ParameterServer)
+                    field(ParameterStore.class, ParameterServer.class).get(store);
+            Optimizer optimizer =
+                    (Optimizer) field(server.getClass(), Optimizer.class).get(server);
             return new OptimizerControl(optimizer);
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new UnsupportedDjlException("the trainer's optimizer cannot be reached in DJL " + SupportedDjl.seen()
@@ -218,6 +219,6 @@ public final class OptimizerControl {
      * @param updateCounts the per-parameter update counts
      * @param numUpdate the global update count (Adam's bias correction reads it)
      */
-    public record State(Map<Field, Map<String, Map<Device, NDArray>>> arrays, Map<String, Integer> updateCounts,
-            int numUpdate) {}
+    public record State(
+            Map<Field, Map<String, Map<Device, NDArray>>> arrays, Map<String, Integer> updateCounts, int numUpdate) {}
 }

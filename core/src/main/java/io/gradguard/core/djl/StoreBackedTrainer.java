@@ -6,7 +6,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.util.Pair;
-
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -53,7 +52,8 @@ final class StoreBackedTrainer implements DjlTrainer {
     static void requireKnownShape() {
         if (PARAMETER_STORE == null || GRADIENTS_CHECKED == null || PARAMETER_MAP == null) {
             throw new UnsupportedDjlException("DJL " + SupportedDjl.seen() + " has no Trainer.parameterStore, "
-                    + "Trainer.gradientsChecked or ParameterStore.parameterMap; gradguard supports " + SupportedDjl.RANGE);
+                    + "Trainer.gradientsChecked or ParameterStore.parameterMap; gradguard supports "
+                    + SupportedDjl.RANGE);
         }
     }
 
@@ -127,7 +127,8 @@ final class StoreBackedTrainer implements DjlTrainer {
         Map<Parameter, Boolean> seen = new IdentityHashMap<>();
         for (Pair<String, Parameter> p : trainer.getModel().getBlock().getParameters()) {
             Parameter parameter = p.getValue();
-            if (stored.contains(parameter) && seen.put(parameter, Boolean.TRUE) == null
+            if (stored.contains(parameter)
+                    && seen.put(parameter, Boolean.TRUE) == null
                     && parameter.requiresGradient()) {
                 next.add(new TrainableParameter(p.getKey(), parameter));
             }
@@ -156,14 +157,14 @@ final class StoreBackedTrainer implements DjlTrainer {
 
     private static Field field(String type, String name) {
         try {
-            Field f = Class.forName(type, false, StoreBackedTrainer.class.getClassLoader()).getDeclaredField(name);
+            Field f = Class.forName(type, false, StoreBackedTrainer.class.getClassLoader())
+                    .getDeclaredField(name);
             f.setAccessible(true);
             return f;
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             return null;
         }
     }
-
 
     /** The {@code parameter} field of the store's private {@code ParameterData}. */
     private static final class ParameterDataAccess {
@@ -179,8 +180,8 @@ final class StoreBackedTrainer implements DjlTrainer {
                 }
                 return (Parameter) f.get(data);
             } catch (ReflectiveOperationException | RuntimeException e) {
-                throw new UnsupportedDjlException("DJL " + SupportedDjl.seen()
-                        + " has another ParameterStore shape (" + e + "); gradguard supports " + SupportedDjl.RANGE);
+                throw new UnsupportedDjlException("DJL " + SupportedDjl.seen() + " has another ParameterStore shape ("
+                        + e + "); gradguard supports " + SupportedDjl.RANGE);
             }
         }
     }

@@ -1,7 +1,6 @@
 package io.gradguard.core.guard;
 
 import ai.djl.ndarray.NDManager;
-
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.policy.ClipPolicies;
@@ -12,7 +11,6 @@ import io.gradguard.core.stats.GradientStatistics;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.PolicyDescription;
-
 import java.util.List;
 import java.util.Locale;
 
@@ -30,9 +28,16 @@ final class Clipping {
     void use(GradGuardConfig config) {
         ClipPolicy next = config.unusable(Part.PROTECTION) ? new NoClip() : ClipPolicies.create(config);
         StringBuilder settings = new StringBuilder();
-        next.settings().forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        next.settings()
+                .forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ",")
+                        .append(k)
+                        .append('=')
+                        .append(v));
         policy = next;
-        description = new PolicyDescription(next.type(), settings.toString(), next.description(),
+        description = new PolicyDescription(
+                next.type(),
+                settings.toString(),
+                next.description(),
                 config.onNonfinite().name().toLowerCase(Locale.ROOT));
     }
 

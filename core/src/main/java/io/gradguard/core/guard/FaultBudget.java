@@ -2,7 +2,6 @@ package io.gradguard.core.guard;
 
 import io.gradguard.core.console.Console;
 import io.gradguard.core.metrics.AgentErrors;
-
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -59,10 +58,14 @@ final class FaultBudget {
 
     /** Runs a part that returns nothing. */
     void run(String part, long step, Runnable body) {
-        call(part, step, () -> {
-            body.run();
-            return Boolean.TRUE;
-        }, Boolean.FALSE);
+        call(
+                part,
+                step,
+                () -> {
+                    body.run();
+                    return Boolean.TRUE;
+                },
+                Boolean.FALSE);
     }
 
     /** Makes a part throw at chosen steps (tests only). */

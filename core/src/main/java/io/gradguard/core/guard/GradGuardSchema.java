@@ -7,16 +7,19 @@ import io.gradguard.core.config.Keys;
 import io.gradguard.core.detect.DetectorConfig;
 import io.gradguard.core.policy.ClipPolicies;
 import io.gradguard.core.recovery.RecoveryKeys;
-
 import java.util.Map;
 
 /** Every configuration key of the agent: its own, the policies', the detector's. */
 public final class GradGuardSchema {
 
     /** The schema the agent loads. */
-    public static final ConfigSchema SCHEMA =
-            ClipPolicies.addTo(ConfigSchema.of(Keys.GENERAL)).and(RecoveryKeys.KEYS).and(Keys.PROTECTION)
-                    .and(DetectorConfig.KEYS).and(Keys.OUTPUTS).and(Keys.OTLP).and(Keys.INCIDENTS);
+    public static final ConfigSchema SCHEMA = ClipPolicies.addTo(ConfigSchema.of(Keys.GENERAL))
+            .and(RecoveryKeys.KEYS)
+            .and(Keys.PROTECTION)
+            .and(DetectorConfig.KEYS)
+            .and(Keys.OUTPUTS)
+            .and(Keys.OTLP)
+            .and(Keys.INCIDENTS);
 
     private GradGuardSchema() {}
 
@@ -29,7 +32,8 @@ public final class GradGuardSchema {
      * @return the configuration
      * @throws io.gradguard.core.config.ConfigException naming the key, the value and the fix
      */
-    public static GradGuardConfig load(String agentArgs, Map<String, String> systemProperties, Map<String, String> environment) {
+    public static GradGuardConfig load(
+            String agentArgs, Map<String, String> systemProperties, Map<String, String> environment) {
         return ConfigLoader.load(SCHEMA, agentArgs, systemProperties, environment);
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,7 +40,8 @@ final class LossMeter implements AutoCloseable {
         if (target.size() != 1) {
             return;
         }
-        if (device.getDeviceType().equals(Device.Type.CPU) && target.getDataType() == DataType.FLOAT32
+        if (device.getDeviceType().equals(Device.Type.CPU)
+                && target.getDataType() == DataType.FLOAT32
                 && target.getDevice().getDeviceType().equals(Device.Type.CPU)) {
             // On CPU a zero-copy view of the value costs no copy, no sync and no new handle.
             sum += target.toByteBuffer(true).getFloat(0);

@@ -6,7 +6,6 @@ import io.gradguard.core.console.Console;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.StepAction;
-
 import java.util.List;
 
 /**
@@ -78,10 +77,9 @@ final class NonFiniteRule {
 
     /** The one-line exception thrown into the job after {@link StepAction#FAILED}. */
     RuntimeException failure(long step) {
-        return new NonFiniteGradientException(
-                "gradguard: non-finite gradients at step " + step
-                        + (consecutiveSkips > 0 ? " (" + consecutiveSkips + " skipped in a row)" : "")
-                        + " and on_nonfinite=fail or fail_on_max_skips=true; lower the learning rate, add a"
-                        + " clipping policy, or set on_nonfinite=skip");
+        return new NonFiniteGradientException("gradguard: non-finite gradients at step " + step
+                + (consecutiveSkips > 0 ? " (" + consecutiveSkips + " skipped in a row)" : "")
+                + " and on_nonfinite=fail or fail_on_max_skips=true; lower the learning rate, add a"
+                + " clipping policy, or set on_nonfinite=skip");
     }
 }

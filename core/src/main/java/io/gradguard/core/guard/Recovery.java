@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
-
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.djl.DjlTrainer;
@@ -15,7 +14,6 @@ import io.gradguard.core.djl.UnsupportedDjlException;
 import io.gradguard.core.policy.AutoClip;
 import io.gradguard.core.policy.ClipPolicies;
 import io.gradguard.core.recovery.RecoveryLadder;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,8 +35,12 @@ final class Recovery implements AutoCloseable {
     private final java.util.function.Consumer<Object> restoreEngineState;
     private Object savedEngineState;
 
-    private Recovery(DjlTrainer trainer, RecoveryLadder ladder, OptimizerControl optimizer,
-            java.util.function.Supplier<Object> saveEngineState, java.util.function.Consumer<Object> restoreEngineState) {
+    private Recovery(
+            DjlTrainer trainer,
+            RecoveryLadder ladder,
+            OptimizerControl optimizer,
+            java.util.function.Supplier<Object> saveEngineState,
+            java.util.function.Consumer<Object> restoreEngineState) {
         this.saveEngineState = saveEngineState;
         this.restoreEngineState = restoreEngineState;
         this.trainer = trainer;
@@ -52,8 +54,12 @@ final class Recovery implements AutoCloseable {
      * @param saveEngineState a copy of what the engine learned (detector, policy), saved with a snapshot
      * @param restoreEngineState puts it back on a rewind
      */
-    static Recovery of(GradGuardConfig config, DjlTrainer trainer, String model,
-            java.util.function.Supplier<Object> saveEngineState, java.util.function.Consumer<Object> restoreEngineState) {
+    static Recovery of(
+            GradGuardConfig config,
+            DjlTrainer trainer,
+            String model,
+            java.util.function.Supplier<Object> saveEngineState,
+            java.util.function.Consumer<Object> restoreEngineState) {
         RecoveryLadder ladder = RecoveryLadder.of(config, AutoClip.TYPE.name().equals(config.get(ClipPolicies.TYPE)));
         if (ladder == null) {
             return null;
@@ -66,19 +72,23 @@ final class Recovery implements AutoCloseable {
             }
             return new Recovery(trainer, ladder, control, saveEngineState, restoreEngineState);
         } catch (UnsupportedDjlException e) {
-            Console.loud(model + ": " + e.getMessage(), "The recovery ladder is OFF for this trainer; clipping and"
-                    + " skipping of non-finite steps stay on.");
+            Console.loud(
+                    model + ": " + e.getMessage(),
+                    "The recovery ladder is OFF for this trainer; clipping and"
+                            + " skipping of non-finite steps stay on.");
             return null;
         }
     }
 
     /** The ladder's verdict on this step, carried out: factor set, snapshot taken or restored. */
-    RecoveryLadder.Verdict beforeUpdate(long step, double globalNorm, boolean explosion, double bound, double loss,
-            boolean healthy) {
-        String firstId = trainer.trainable().isEmpty() ? null : trainer.trainable().get(0).parameter().getId();
+    RecoveryLadder.Verdict beforeUpdate(
+            long step, double globalNorm, boolean explosion, double bound, double loss, boolean healthy) {
+        String firstId = trainer.trainable().isEmpty()
+                ? null
+                : trainer.trainable().get(0).parameter().getId();
         double nextRate = firstId == null ? Double.NaN : optimizer.nextJobRate(firstId);
-        RecoveryLadder.Verdict v = ladder.beforeUpdate(step, globalNorm, explosion, bound, loss, nextRate,
-                savedOptimizer != null);
+        RecoveryLadder.Verdict v =
+                ladder.beforeUpdate(step, globalNorm, explosion, bound, loss, nextRate, savedOptimizer != null);
         if (v.lrScale() != appliedScale && optimizer.canScaleRate()) {
             optimizer.scaleRate(v.lrScale());
             appliedScale = v.lrScale();

@@ -2,7 +2,6 @@ package io.gradguard.core.guard;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.detect.Detection;
 import io.gradguard.core.detect.DetectorConfig;
@@ -18,7 +17,6 @@ import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.StepAction;
 import io.gradguard.core.step.StepReport;
 import io.gradguard.core.step.StepSink;
-
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -62,8 +60,15 @@ public final class StepEngine {
     private Decided decided;
 
     /** What beforeStep found and decided. */
-    private record Decided(long step, StepStats stats, ClipResult clip, StepAction action, String skipReason,
-            Detection detection, RecoveryStatus recovery, long nanos) {}
+    private record Decided(
+            long step,
+            StepStats stats,
+            ClipResult clip,
+            StepAction action,
+            String skipReason,
+            Detection detection,
+            RecoveryStatus recovery,
+            long nanos) {}
 
     /**
      * Creates the engine of one trainer.
@@ -92,9 +97,8 @@ public final class StepEngine {
         this.detector = new SpikeDetector(DetectorConfig.from(config));
         this.clipping = new Clipping(config);
         this.loss = new LossMeter(trainer.manager().newSubManager(), trainer.devices()[0]);
-        this.recovery = Recovery.of(config, trainer, model,
-                () -> new Object[] {detector.saveState(), clipping.saveState()},
-                saved -> {
+        this.recovery = Recovery.of(
+                config, trainer, model, () -> new Object[] {detector.saveState(), clipping.saveState()}, saved -> {
                     detector.restoreState(((Object[]) saved)[0]);
                     clipping.restoreState(((Object[]) saved)[1]);
                 });
@@ -115,15 +119,19 @@ public final class StepEngine {
         boolean sampleWeights = every > 0 && step % every == 0;
         // max |g| costs two reductions per parameter: every step only where the policy reads it,
         // otherwise on sampled steps (the non-finite check does not need it).
-        boolean withMaxAbs = sampleWeights || clipping.needsMaxAbs() || !maxAbsSeen
+        boolean withMaxAbs = sampleWeights
+                || clipping.needsMaxAbs()
+                || !maxAbsSeen
                 || (every == 0 && step % MAX_ABS_EVERY_WITHOUT_SAMPLING == 0);
         boolean rewrite = clipping.active();
         StepGradients.Read read = faults.call("stats", step, () -> gradients.read(scratch, rewrite), null);
         List<ParameterGradient> grads = read == null ? null : read.gradients();
-        StepStats stats = read == null ? null : faults.call("stats", step, () -> measure(read, sampleWeights, withMaxAbs), null);
+        StepStats stats =
+                read == null ? null : faults.call("stats", step, () -> measure(read, sampleWeights, withMaxAbs), null);
         if (stats == null) {
             closeScratch();
-            decided = new Decided(step, null, null, StepAction.APPLIED, null, NO_DETECTION, null, System.nanoTime() - start);
+            decided = new Decided(
+                    step, null, null, StepAction.APPLIED, null, NO_DETECTION, null, System.nanoTime() - start);
             return StepOutcome.PROCEED;
         }
         maxAbsSeen |= withMaxAbs;
@@ -131,8 +139,11 @@ public final class StepEngine {
         StepAction action = StepAction.APPLIED;
         ClipResult clip = ClipResult.untouched(stats.globalNorm());
         if (stats.nonFinite()) {
-            action = faults.call("nonfinite", step,
-                    () -> nonFinite.decide(config, grads, stats, trainer.gradientsChecked()), StepAction.APPLIED);
+            action = faults.call(
+                    "nonfinite",
+                    step,
+                    () -> nonFinite.decide(config, grads, stats, trainer.gradientsChecked()),
+                    StepAction.APPLIED);
             clip = action == StepAction.SKIPPED
                     ? new ClipResult(false, 0.0, 0.0)
                     : new ClipResult(false, 1.0, Double.NaN);
@@ -145,8 +156,17 @@ public final class StepEngine {
         RuntimeException failure = null;
         if (recovery != null) {
             boolean healthy = !stats.nonFinite() && !detection.explosion();
-            RecoveryLadder.Verdict v = faults.call("recovery", step, () -> recovery.beforeUpdate(step,
-                    stats.globalNorm(), detection.explosion(), detector.lastBound(), loss.mean(), healthy), null);
+            RecoveryLadder.Verdict v = faults.call(
+                    "recovery",
+                    step,
+                    () -> recovery.beforeUpdate(
+                            step,
+                            stats.globalNorm(),
+                            detection.explosion(),
+                            detector.lastBound(),
+                            loss.mean(),
+                            healthy),
+                    null);
             if (v != null) {
                 recovered = v.status();
                 if (v.skipsUpdate() && action != StepAction.FAILED) {
@@ -155,10 +175,13 @@ public final class StepEngine {
                             GradientOps.zeroInPlace(g.gradient()); // or they would add into the next backward
                         }
                     }
-                    skipReason = v.action() == RecoveryAction.REWIND ? "rewind"
+                    skipReason = v.action() == RecoveryAction.REWIND
+                            ? "rewind"
                             : action == StepAction.SKIPPED ? skipReason : "outlier";
                     action = v.action() == RecoveryAction.FAIL ? StepAction.FAILED : StepAction.SKIPPED;
-                    failure = v.action() == RecoveryAction.FAIL ? recovery.exhausted(step, v.status().why()) : null;
+                    failure = v.action() == RecoveryAction.FAIL
+                            ? recovery.exhausted(step, v.status().why())
+                            : null;
                 }
             }
         }
@@ -206,9 +229,21 @@ public final class StepEngine {
             return; // nothing measured: nothing to report (the failure is counted)
         }
         long nanos = d.nanos() + System.nanoTime() - start + previousSinkNanos;
-        StepReport report = new StepReport(model, d.step(), System.currentTimeMillis(), d.stats(),
-                d.clip(), clipping.description(), action, action == StepAction.SKIPPED ? d.skipReason() : null,
-                d.detection(), stepLoss, ratios, d.recovery(), nonFinite.consecutiveSkips(), nanos);
+        StepReport report = new StepReport(
+                model,
+                d.step(),
+                System.currentTimeMillis(),
+                d.stats(),
+                d.clip(),
+                clipping.description(),
+                action,
+                action == StepAction.SKIPPED ? d.skipReason() : null,
+                d.detection(),
+                stepLoss,
+                ratios,
+                d.recovery(),
+                nonFinite.consecutiveSkips(),
+                nanos);
         long sinksStart = System.nanoTime();
         for (StepSink sink : sinks) {
             faults.run(sink.name(), d.step(), () -> sink.accept(report));

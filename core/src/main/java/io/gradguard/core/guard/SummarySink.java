@@ -6,7 +6,6 @@ import io.gradguard.core.recovery.RecoveryStatus;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.step.StepReport;
 import io.gradguard.core.step.StepSink;
-
 import java.util.Locale;
 
 /**
@@ -49,8 +48,13 @@ public final class SummarySink implements StepSink {
         if (r.skipped()) {
             skippedTotal++;
             if (r.consecutiveSkips() == 1) {
-                Console.info(String.format(Locale.ROOT, "%s step %d: gradients not finite (%s); update skipped (%s)",
-                        r.model(), r.step(), firstNonFinite(r), "on_nonfinite=" + r.policy().onNonfinite()));
+                Console.info(String.format(
+                        Locale.ROOT,
+                        "%s step %d: gradients not finite (%s); update skipped (%s)",
+                        r.model(),
+                        r.step(),
+                        firstNonFinite(r),
+                        "on_nonfinite=" + r.policy().onNonfinite()));
             }
         }
         if (r.clip().clipped()) {
@@ -58,8 +62,14 @@ public final class SummarySink implements StepSink {
         }
         RecoveryStatus recovery = r.recovery();
         if (recovery != null && recovery.action() != RecoveryAction.NONE) {
-            Console.info(String.format(Locale.ROOT, "%s step %d: %s (%s); learning rate x%.4g%s", r.model(), r.step(),
-                    recovery.action().name().toLowerCase(Locale.ROOT), recovery.why(), recovery.lrScale(),
+            Console.info(String.format(
+                    Locale.ROOT,
+                    "%s step %d: %s (%s); learning rate x%.4g%s",
+                    r.model(),
+                    r.step(),
+                    recovery.action().name().toLowerCase(Locale.ROOT),
+                    recovery.why(),
+                    recovery.lrScale(),
                     recovery.rewoundSteps() > 0 ? ", " + recovery.rewoundSteps() + " steps undone" : ""));
         }
         if (intervalNanos <= 0) {
@@ -71,9 +81,16 @@ public final class SummarySink implements StepSink {
             return;
         }
         double clipRate = 100.0 * clippedInWindow / stepsInWindow;
-        Console.info(String.format(Locale.ROOT,
+        Console.info(String.format(
+                Locale.ROOT,
                 "%s step %d loss %.4g global_norm %.4g clip_rate %.1f%% skipped %d spikes %d",
-                r.model(), r.step(), r.loss(), r.stats().globalNorm(), clipRate, skippedTotal, spikesTotal));
+                r.model(),
+                r.step(),
+                r.loss(),
+                r.stats().globalNorm(),
+                clipRate,
+                skippedTotal,
+                spikesTotal));
         stepsInWindow = 0;
         clippedInWindow = 0;
         nextAt = now + intervalNanos;

@@ -5,10 +5,8 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 
 /**

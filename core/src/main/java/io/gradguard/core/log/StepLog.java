@@ -1,7 +1,6 @@
 package io.gradguard.core.log;
 
 import io.gradguard.core.console.Console;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -137,7 +136,8 @@ public final class StepLog implements AutoCloseable {
         }
         if (!queue.offer(r)) {
             if (dropped.getAndIncrement() == 0) {
-                Console.warn(droppedProblem.getMessage() + "; counted in gradguard_agent_errors_total{where=\"step_log\"}");
+                Console.warn(
+                        droppedProblem.getMessage() + "; counted in gradguard_agent_errors_total{where=\"step_log\"}");
             }
             problems.accept(droppedProblem);
         }
@@ -247,8 +247,8 @@ public final class StepLog implements AutoCloseable {
     }
 
     private FileChannel openChannel() throws IOException {
-        Set<OpenOption> options = new HashSet<>(Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND));
+        Set<OpenOption> options =
+                new HashSet<>(Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
         if (!followSymlinks) {
             options.add(LinkOption.NOFOLLOW_LINKS);
         }
@@ -257,9 +257,11 @@ public final class StepLog implements AutoCloseable {
         } catch (IOException e) {
             // The JDK reports O_NOFOLLOW's ELOOP as a bare IOException: name the cause instead.
             if (!followSymlinks && Files.isSymbolicLink(file)) {
-                throw new IOException("it is a symbolic link, which the step log does not follow (a link planted in a"
-                        + " shared directory could point at a file this job must not write); log to a path without a"
-                        + " link, or set log_follow_symlinks=true", e);
+                throw new IOException(
+                        "it is a symbolic link, which the step log does not follow (a link planted in a"
+                                + " shared directory could point at a file this job must not write); log to a path without a"
+                                + " link, or set log_follow_symlinks=true",
+                        e);
             }
             throw e;
         }
@@ -412,7 +414,9 @@ public final class StepLog implements AutoCloseable {
                 } else if (c < 0x800) {
                     buf[len++] = (byte) (0xC0 | (c >> 6));
                     buf[len++] = (byte) (0x80 | (c & 0x3F));
-                } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                } else if (Character.isHighSurrogate(c)
+                        && i + 1 < s.length()
+                        && Character.isLowSurrogate(s.charAt(i + 1))) {
                     int cp = Character.toCodePoint(c, s.charAt(++i));
                     buf[len++] = (byte) (0xF0 | (cp >> 18));
                     buf[len++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
@@ -432,11 +436,26 @@ public final class StepLog implements AutoCloseable {
 
         private void escapeControl(char c) {
             switch (c) {
-                case '\n' -> { buf[len++] = '\\'; buf[len++] = 'n'; }
-                case '\r' -> { buf[len++] = '\\'; buf[len++] = 'r'; }
-                case '\t' -> { buf[len++] = '\\'; buf[len++] = 't'; }
-                case '\b' -> { buf[len++] = '\\'; buf[len++] = 'b'; }
-                case '\f' -> { buf[len++] = '\\'; buf[len++] = 'f'; }
+                case '\n' -> {
+                    buf[len++] = '\\';
+                    buf[len++] = 'n';
+                }
+                case '\r' -> {
+                    buf[len++] = '\\';
+                    buf[len++] = 'r';
+                }
+                case '\t' -> {
+                    buf[len++] = '\\';
+                    buf[len++] = 't';
+                }
+                case '\b' -> {
+                    buf[len++] = '\\';
+                    buf[len++] = 'b';
+                }
+                case '\f' -> {
+                    buf[len++] = '\\';
+                    buf[len++] = 'f';
+                }
                 default -> unicodeEscape(c);
             }
         }

@@ -25,9 +25,19 @@ public final class StepLogSink implements StepSink {
     @Override
     public void accept(StepReport r) {
         boolean skipped = r.skipped();
-        log.append(new StepRecord(r.model(), r.step(), r.wallMillis(), r.loss(), r.stats().globalNorm(),
-                r.clip().clippedGlobalNorm(), r.clip().coefficient(), skipped, r.skipReason(),
-                r.detection().explosion(), r.detection().vanishing(), r.detection().zScore(),
+        log.append(new StepRecord(
+                r.model(),
+                r.step(),
+                r.wallMillis(),
+                r.loss(),
+                r.stats().globalNorm(),
+                r.clip().clippedGlobalNorm(),
+                r.clip().coefficient(),
+                skipped,
+                r.skipReason(),
+                r.detection().explosion(),
+                r.detection().vanishing(),
+                r.detection().zScore(),
                 StepRecord.topK(r.stats().parameters(), StepRecord.DEFAULT_TOP)));
     }
 }

@@ -1,7 +1,6 @@
 package io.gradguard.core.log;
 
 import io.gradguard.core.stats.ParameterStats;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -3,7 +3,6 @@ package io.gradguard.core.metrics;
 import io.gradguard.core.console.Console;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -33,9 +32,23 @@ public final class AgentErrors {
     }
 
     /** The parts of the agent that count their failures here. */
-    public static final java.util.List<String> KNOWN_PLACES =
-            java.util.List.of("config", "stats", "detector", "nonfinite", "policy", "update_ratio", "metrics", "summary", "loss",
-                    "step_log", "step", "setup", "recovery", "save_check", "incidents", "shadow");
+    public static final java.util.List<String> KNOWN_PLACES = java.util.List.of(
+            "config",
+            "stats",
+            "detector",
+            "nonfinite",
+            "policy",
+            "update_ratio",
+            "metrics",
+            "summary",
+            "loss",
+            "step_log",
+            "step",
+            "setup",
+            "recovery",
+            "save_check",
+            "incidents",
+            "shadow");
 
     private Counter counter(String where) {
         return Counter.builder("gradguard.agent.errors")

@@ -14,7 +14,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -76,48 +75,51 @@ public final class GradGuardMetrics implements StepSink {
      * @param maxParameters cap on parameters with per-parameter series
      */
     public GradGuardMetrics(
-            MeterRegistry registry,
-            String model,
-            String run,
-            Pattern parameterFilter,
-            int maxParameters) {
+            MeterRegistry registry, String model, String run, Pattern parameterFilter, int maxParameters) {
         this.registry = registry;
         this.tags = Tags.of("model", model, "run", run);
         this.parameterFilter = parameterFilter;
         this.maxParameters = maxParameters;
         steps = counter("gradguard.steps", "optimizer steps seen", Tags.empty());
-        nonFinite =
-                counter(
-                        "gradguard.grad.nonfinite",
-                        "steps in which a parameter's gradient held NaN or Inf",
-                        Tags.empty());
+        nonFinite = counter(
+                "gradguard.grad.nonfinite", "steps in which a parameter's gradient held NaN or Inf", Tags.empty());
         skipCounter("nonfinite"); // at 0 from the start
         spikesExplosion = counter("gradguard.spikes", "detector events", Tags.of("kind", "explosion"));
         spikesVanishing = counter("gradguard.spikes", "detector events", Tags.of("kind", "vanishing"));
         gauge("gradguard.grad.global.norm", "L2 norm over all gradients, before clipping", s -> s.globalNorm);
         gauge("gradguard.grad.global.norm.clipped", "global L2 norm after the policy acted", s -> s.clippedNorm);
-        gauge("gradguard.clip.coefficient", "factor applied to the global gradient (1 = untouched)", s -> s.coefficient);
-        gauge("gradguard.grad.global.norm.zscore", "z-score of the global norm against its running mean", s -> s.zScore);
+        gauge(
+                "gradguard.clip.coefficient",
+                "factor applied to the global gradient (1 = untouched)",
+                s -> s.coefficient);
+        gauge(
+                "gradguard.grad.global.norm.zscore",
+                "z-score of the global norm against its running mean",
+                s -> s.zScore);
         gauge("gradguard.loss", "last training loss seen", s -> s.loss);
-        gauge("gradguard.lr.scale", "factor the agent applies to the job's learning rate (1 = untouched)",
+        gauge(
+                "gradguard.lr.scale",
+                "factor the agent applies to the job's learning rate (1 = untouched)",
                 s -> s.lrScale);
         for (RecoveryAction a : COUNTED) {
-            recoveries.put(a, counter("gradguard.recoveries", "recovery ladder actions",
-                    Tags.of("action", a.name().toLowerCase(java.util.Locale.ROOT))));
+            recoveries.put(
+                    a,
+                    counter(
+                            "gradguard.recoveries",
+                            "recovery ladder actions",
+                            Tags.of("action", a.name().toLowerCase(java.util.Locale.ROOT))));
         }
         rewoundSteps = counter("gradguard.rewound.steps", "optimizer steps undone by rewinds", Tags.empty());
-        globalNormDistribution =
-                DistributionSummary.builder("gradguard.grad.global.norm.distribution")
-                        .description("distribution of the pre-clip global gradient norm")
-                        .serviceLevelObjectives(NORM_BUCKETS)
-                        .tags(tags)
-                        .register(registry);
-        overhead =
-                Timer.builder("gradguard.overhead")
-                        .description("the agent's own time per step")
-                        .publishPercentiles(0.5, 0.99)
-                        .tags(tags)
-                        .register(registry);
+        globalNormDistribution = DistributionSummary.builder("gradguard.grad.global.norm.distribution")
+                .description("distribution of the pre-clip global gradient norm")
+                .serviceLevelObjectives(NORM_BUCKETS)
+                .tags(tags)
+                .register(registry);
+        overhead = Timer.builder("gradguard.overhead")
+                .description("the agent's own time per step")
+                .publishPercentiles(0.5, 0.99)
+                .tags(tags)
+                .register(registry);
     }
 
     @Override
@@ -165,8 +167,8 @@ public final class GradGuardMetrics implements StepSink {
         if (recovery != null) {
             step.lrScale = recovery.lrScale();
             // under the ladder a non-finite step's skip is its first rung
-            RecoveryAction action = recovery.action() == RecoveryAction.NONE && r.skipped()
-                    ? RecoveryAction.SKIP : recovery.action();
+            RecoveryAction action =
+                    recovery.action() == RecoveryAction.NONE && r.skipped() ? RecoveryAction.SKIP : recovery.action();
             Counter c = recoveries.get(action);
             if (c != null) {
                 c.increment();
@@ -204,10 +206,6 @@ public final class GradGuardMetrics implements StepSink {
         }
     }
 
-
-
-
-
     /** The agent's own time at one step, in the summary and in the exact exit figure. */
     private void recordOverhead(long nanos) {
         overhead.record(nanos, TimeUnit.NANOSECONDS);
@@ -222,13 +220,19 @@ public final class GradGuardMetrics implements StepSink {
             registry.remove(policyInfo);
         }
         policy = next;
-        policyInfo =
-                Gauge.builder("gradguard.policy.info", () -> 1)
-                        .description("the active policy and its settings")
-                        .tags(tags)
-                        .tags("policy", next.type(), "settings", next.settings(), "description", next.description(),
-                                "on_nonfinite", next.onNonfinite())
-                        .register(registry);
+        policyInfo = Gauge.builder("gradguard.policy.info", () -> 1)
+                .description("the active policy and its settings")
+                .tags(tags)
+                .tags(
+                        "policy",
+                        next.type(),
+                        "settings",
+                        next.settings(),
+                        "description",
+                        next.description(),
+                        "on_nonfinite",
+                        next.onNonfinite())
+                .register(registry);
     }
 
     private Counter clipCounter(String policyType) {
@@ -265,8 +269,10 @@ public final class GradGuardMetrics implements StepSink {
     private String recoveries() {
         StringBuilder out = new StringBuilder();
         for (RecoveryAction a : COUNTED) {
-            out.append(out.length() == 0 ? "recoveries: " : ", ").append(a.name().toLowerCase(java.util.Locale.ROOT))
-                    .append(' ').append(recoveryCounts[a.ordinal()]);
+            out.append(out.length() == 0 ? "recoveries: " : ", ")
+                    .append(a.name().toLowerCase(java.util.Locale.ROOT))
+                    .append(' ')
+                    .append(recoveryCounts[a.ordinal()]);
         }
         return Arrays.stream(recoveryCounts).sum() == 0 ? "" : out.append(", ").toString();
     }
@@ -299,7 +305,9 @@ public final class GradGuardMetrics implements StepSink {
         if (!allowed || parameters.size() - droppedParameters >= maxParameters) {
             if (droppedParameters++ == 0) {
                 Console.info("no per-parameter series for " + name + " and any others "
-                        + (allowed ? "past max_parameters=" + maxParameters : "not matching parameters=" + parameterFilter)
+                        + (allowed
+                                ? "past max_parameters=" + maxParameters
+                                : "not matching parameters=" + parameterFilter)
                         + " (said once); global series still count every parameter");
             }
             parameters.put(name, null);
@@ -307,16 +315,36 @@ public final class GradGuardMetrics implements StepSink {
         }
         g = new ParameterGauges();
         Tags p = tags.and("parameter", name);
-        Gauge.builder("gradguard.grad.norm", g, x -> x.gradNorm).description("L2 norm of the parameter's gradient, before clipping").tags(p).strongReference(true).register(registry);
-        Gauge.builder("gradguard.grad.max.abs", g, x -> x.maxAbs).description("max |g| of the parameter's gradient, before clipping, at the last sampled step").tags(p).strongReference(true).register(registry);
-        Gauge.builder("gradguard.param.norm", g, x -> x.weightNorm).description("L2 norm of the parameter's weights").tags(p).strongReference(true).register(registry);
-        Gauge.builder("gradguard.update.ratio", g, x -> x.updateRatio).description("||dw|| / ||w|| over the last step").tags(p).strongReference(true).register(registry);
+        Gauge.builder("gradguard.grad.norm", g, x -> x.gradNorm)
+                .description("L2 norm of the parameter's gradient, before clipping")
+                .tags(p)
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("gradguard.grad.max.abs", g, x -> x.maxAbs)
+                .description("max |g| of the parameter's gradient, before clipping, at the last sampled step")
+                .tags(p)
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("gradguard.param.norm", g, x -> x.weightNorm)
+                .description("L2 norm of the parameter's weights")
+                .tags(p)
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("gradguard.update.ratio", g, x -> x.updateRatio)
+                .description("||dw|| / ||w|| over the last step")
+                .tags(p)
+                .strongReference(true)
+                .register(registry);
         parameters.put(name, g);
         return g;
     }
 
     private void gauge(String name, String help, java.util.function.ToDoubleFunction<StepGauges> f) {
-        Gauge.builder(name, step, f).description(help).tags(tags).strongReference(true).register(registry);
+        Gauge.builder(name, step, f)
+                .description(help)
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
     }
 
     private Counter counter(String name, String help, Tags extra) {

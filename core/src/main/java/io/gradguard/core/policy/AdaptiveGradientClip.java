@@ -7,7 +7,6 @@ import io.gradguard.core.config.ValueTypes;
 import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 import java.util.Map;
 
@@ -25,14 +24,19 @@ import java.util.Map;
 public final class AdaptiveGradientClip implements ClipPolicy {
 
     /** NFNets' clipping factor. */
-    public static final ConfigKey<Double> LAMBDA = ConfigKey.of("policy.lambda",
-            ValueTypes.number(Range.POSITIVE, null), 0.01,
-            "agc: a unit's gradient norm is capped at lambda * max(||W_i||, 1e-3)").in(Part.PROTECTION);
+    public static final ConfigKey<Double> LAMBDA = ConfigKey.of(
+                    "policy.lambda",
+                    ValueTypes.number(Range.POSITIVE, null),
+                    0.01,
+                    "agc: a unit's gradient norm is capped at lambda * max(||W_i||, 1e-3)")
+            .in(Part.PROTECTION);
 
     /** Registration. */
-    public static final PolicyType TYPE = new PolicyType("agc",
+    public static final PolicyType TYPE = new PolicyType(
+            "agc",
             "adaptive gradient clipping (NFNets), per unit, factor lambda",
-            List.of(LAMBDA), c -> new AdaptiveGradientClip(c.get(LAMBDA)));
+            List.of(LAMBDA),
+            c -> new AdaptiveGradientClip(c.get(LAMBDA)));
 
     /** NFNets' floor on a unit's weight norm, so freshly zero-initialised units can still move. */
     private static final float WEIGHT_NORM_FLOOR = 1e-3f;
@@ -59,8 +63,7 @@ public final class AdaptiveGradientClip implements ClipPolicy {
     /** {@inheritDoc} */
     @Override
     public String description() {
-        return "adaptive gradient clipping per unit, lambda " + Settings.format(lambda)
-                + " (NFNets AGC)";
+        return "adaptive gradient clipping per unit, lambda " + Settings.format(lambda) + " (NFNets AGC)";
     }
 
     /** {@inheritDoc} */

@@ -3,7 +3,6 @@ package io.gradguard.core.policy;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 
 /** Pairs each gradient with its statistics: policies that act per parameter rely on the order. */
@@ -15,8 +14,7 @@ final class Alignment {
         List<ParameterStats> perParameter = stats.parameters();
         if (perParameter.size() != gradients.size()) {
             throw new IllegalArgumentException(
-                    "stats describe " + perParameter.size() + " parameters, got "
-                            + gradients.size() + " gradients");
+                    "stats describe " + perParameter.size() + " parameters, got " + gradients.size() + " gradients");
         }
         return perParameter;
     }

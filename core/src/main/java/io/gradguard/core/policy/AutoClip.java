@@ -1,7 +1,6 @@
 package io.gradguard.core.policy;
 
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 import java.util.Map;
 
@@ -25,9 +24,11 @@ public final class AutoClip implements GlobalNormPolicy {
     static final double Z_THRESHOLD = 6.0;
 
     /** Registration. */
-    public static final PolicyType TYPE = new PolicyType("auto",
+    public static final PolicyType TYPE = new PolicyType(
+            "auto",
             "no settings: adaptive clipping safe from the first step, plus the recovery ladder (recovery.*)",
-            List.of(), c -> new AutoClip());
+            List.of(),
+            c -> new AutoClip());
 
     private final ZScoreClip rule = new ZScoreClip(Z_THRESHOLD, 0.97, 25, Double.NaN, WARMUP_FACTOR);
 

@@ -6,7 +6,6 @@ import io.gradguard.core.config.ConfigSchema;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.config.ValueTypes;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -29,8 +28,9 @@ public final class ClipPolicies {
             AutoClip.TYPE);
 
     /** {@code policy.type}. */
-    public static final ConfigKey<String> TYPE = ConfigKey.of("policy.type",
-            ValueTypes.oneOf(names(), "a policy"), NoClip.TYPE.name(), "the clipping policy").in(Part.PROTECTION);
+    public static final ConfigKey<String> TYPE = ConfigKey.of(
+                    "policy.type", ValueTypes.oneOf(names(), "a policy"), NoClip.TYPE.name(), "the clipping policy")
+            .in(Part.PROTECTION);
 
     private ClipPolicies() {}
 
@@ -65,7 +65,8 @@ public final class ClipPolicies {
         for (PolicyType type : REGISTERED) {
             help.put(type.name(), type.summary());
         }
-        return schema.and(keys()).withHelpSection("Clipping policies (policy.type)", help)
+        return schema.and(keys())
+                .withHelpSection("Clipping policies (policy.type)", help)
                 .withCheck(ClipPolicies::unreadSettings);
     }
 
@@ -94,15 +95,24 @@ public final class ClipPolicies {
         List<ConfigProblem> problems = new ArrayList<>();
         for (ConfigKey<?> key : keys()) {
             if (key != TYPE && config.isSet(key) && !chosen.settings().contains(key)) {
-                problems.add(ConfigProblem.warning(key.name(), "gradguard: " + key.name() + " is set ("
-                        + config.origin(key) + ") but policy.type is " + chosen.name() + ", which does not read it;"
-                        + " set policy.type to a policy that does (" + readers(key) + ") or remove it", Part.PROTECTION));
+                problems.add(ConfigProblem.warning(
+                        key.name(),
+                        "gradguard: " + key.name() + " is set ("
+                                + config.origin(key) + ") but policy.type is " + chosen.name()
+                                + ", which does not read it;"
+                                + " set policy.type to a policy that does (" + readers(key) + ") or remove it",
+                        Part.PROTECTION));
             }
         }
         return problems;
     }
 
     private static String readers(ConfigKey<?> key) {
-        return String.join(", ", REGISTERED.stream().filter(t -> t.settings().contains(key)).map(PolicyType::name).toList());
+        return String.join(
+                ", ",
+                REGISTERED.stream()
+                        .filter(t -> t.settings().contains(key))
+                        .map(PolicyType::name)
+                        .toList());
     }
 }

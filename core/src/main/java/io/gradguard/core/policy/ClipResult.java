@@ -66,6 +66,7 @@ public record ClipResult(boolean clipped, double coefficient, double clippedGlob
      * @return a result with known figures
      */
     public ClipResult measured(double preClipNorm, double postClipNorm) {
-        return new ClipResult(postClipNorm < preClipNorm, preClipNorm > 0 ? postClipNorm / preClipNorm : 1.0, postClipNorm);
+        return new ClipResult(
+                postClipNorm < preClipNorm, preClipNorm > 0 ? postClipNorm / preClipNorm : 1.0, postClipNorm);
     }
 }

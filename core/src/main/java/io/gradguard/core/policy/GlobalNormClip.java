@@ -5,7 +5,6 @@ import io.gradguard.core.config.Part;
 import io.gradguard.core.config.ValueTypes;
 import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 import java.util.Map;
 
@@ -17,18 +16,24 @@ import java.util.Map;
 public final class GlobalNormClip implements GlobalNormPolicy {
 
     /** The norm to clip to; also per-parameter-norm's bound and zscore's optional cap. */
-    public static final ConfigKey<Double> MAX_NORM = ConfigKey.of("policy.max_norm",
-            ValueTypes.number(Range.POSITIVE, null), 1.0,
-            "global-norm, per-parameter-norm: norm to clip to; zscore: optional extra cap")
-            .withDefaultText("1.0 (zscore: no cap)").in(Part.PROTECTION);
+    public static final ConfigKey<Double> MAX_NORM = ConfigKey.of(
+                    "policy.max_norm",
+                    ValueTypes.number(Range.POSITIVE, null),
+                    1.0,
+                    "global-norm, per-parameter-norm: norm to clip to; zscore: optional extra cap")
+            .withDefaultText("1.0 (zscore: no cap)")
+            .in(Part.PROTECTION);
     /** Which norm is compared with max_norm. */
-    public static final ConfigKey<Double> NORM_TYPE = ConfigKey.of("policy.norm_type", ValueTypes.normType(), 2.0,
-            "global-norm, per-parameter-norm: the norm used").in(Part.PROTECTION);
+    public static final ConfigKey<Double> NORM_TYPE = ConfigKey.of(
+                    "policy.norm_type", ValueTypes.normType(), 2.0, "global-norm, per-parameter-norm: the norm used")
+            .in(Part.PROTECTION);
 
     /** Registration. */
-    public static final PolicyType TYPE = new PolicyType("global-norm",
+    public static final PolicyType TYPE = new PolicyType(
+            "global-norm",
             "like PyTorch clip_grad_norm_: scale all gradients so that their joint norm is at most max_norm",
-            List.of(MAX_NORM, NORM_TYPE), c -> new GlobalNormClip(c.get(MAX_NORM), c.get(NORM_TYPE)));
+            List.of(MAX_NORM, NORM_TYPE),
+            c -> new GlobalNormClip(c.get(MAX_NORM), c.get(NORM_TYPE)));
 
     private final double maxNorm;
     private final double normType;

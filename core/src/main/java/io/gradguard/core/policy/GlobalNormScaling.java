@@ -1,7 +1,6 @@
 package io.gradguard.core.policy;
 
 import io.gradguard.core.stats.ParameterGradient;
-
 import java.util.List;
 
 /**

@@ -2,7 +2,6 @@ package io.gradguard.core.policy;
 
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 import java.util.Map;
 

@@ -3,7 +3,6 @@ package io.gradguard.core.policy;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 import java.util.Map;
 
@@ -15,7 +14,8 @@ import java.util.Map;
 public final class PerParameterNormClip implements ClipPolicy {
 
     /** Registration: reads the same max_norm and norm_type as global-norm. */
-    public static final PolicyType TYPE = new PolicyType("per-parameter-norm",
+    public static final PolicyType TYPE = new PolicyType(
+            "per-parameter-norm",
             "the same rule applied to each parameter on its own",
             List.of(GlobalNormClip.MAX_NORM, GlobalNormClip.NORM_TYPE),
             c -> new PerParameterNormClip(c.get(GlobalNormClip.MAX_NORM), c.get(GlobalNormClip.NORM_TYPE)));

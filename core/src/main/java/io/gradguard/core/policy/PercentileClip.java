@@ -5,7 +5,6 @@ import io.gradguard.core.config.Part;
 import io.gradguard.core.config.ValueTypes;
 import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 import java.util.Map;
 
@@ -21,18 +20,26 @@ import java.util.Map;
 public final class PercentileClip implements GlobalNormPolicy {
 
     /** p of the p-th percentile. */
-    public static final ConfigKey<Double> PERCENTILE = ConfigKey.of("policy.percentile",
-            ValueTypes.number(Range.PERCENT, "10"), 10.0,
-            "percentile: clip to this percentile of past global norms").in(Part.PROTECTION);
+    public static final ConfigKey<Double> PERCENTILE = ConfigKey.of(
+                    "policy.percentile",
+                    ValueTypes.number(Range.PERCENT, "10"),
+                    10.0,
+                    "percentile: clip to this percentile of past global norms")
+            .in(Part.PROTECTION);
     /** How many past norms are kept. */
-    public static final ConfigKey<Integer> HISTORY = ConfigKey.of("policy.history",
-            ValueTypes.integer(1, 1_000_000, null), 1000,
-            "percentile: how many past global norms are kept").in(Part.PROTECTION);
+    public static final ConfigKey<Integer> HISTORY = ConfigKey.of(
+                    "policy.history",
+                    ValueTypes.integer(1, 1_000_000, null),
+                    1000,
+                    "percentile: how many past global norms are kept")
+            .in(Part.PROTECTION);
 
     /** Registration. */
-    public static final PolicyType TYPE = new PolicyType("percentile",
+    public static final PolicyType TYPE = new PolicyType(
+            "percentile",
             "AutoClip: max_norm = percentile-th percentile of the last history global norms",
-            List.of(PERCENTILE, HISTORY), c -> new PercentileClip(c.get(PERCENTILE), c.get(HISTORY)));
+            List.of(PERCENTILE, HISTORY),
+            c -> new PercentileClip(c.get(PERCENTILE), c.get(HISTORY)));
 
     private final double percentile;
     private final int historySize;
@@ -59,8 +66,8 @@ public final class PercentileClip implements GlobalNormPolicy {
     /** {@inheritDoc} */
     @Override
     public String description() {
-        return "clip global L2 norm to the " + Settings.format(percentile) + "th percentile of the last "
-                + historySize + " norms (AutoClip)";
+        return "clip global L2 norm to the " + Settings.format(percentile) + "th percentile of the last " + historySize
+                + " norms (AutoClip)";
     }
 
     /** {@inheritDoc} */

@@ -2,7 +2,6 @@ package io.gradguard.core.policy;
 
 import io.gradguard.core.config.ConfigKey;
 import io.gradguard.core.config.GradGuardConfig;
-
 import java.util.List;
 import java.util.function.Function;
 

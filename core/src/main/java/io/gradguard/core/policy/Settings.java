@@ -2,7 +2,6 @@ package io.gradguard.core.policy;
 
 import io.gradguard.core.config.ConfigKey;
 import io.gradguard.core.config.ValueTypes;
-
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,7 +32,9 @@ final class Settings {
         for (int i = 0; i < keysAndValues.length; i += 2) {
             ConfigKey key = (ConfigKey) keysAndValues[i];
             Object value = keysAndValues[i + 1];
-            map.put(key.leaf(), value instanceof Double d ? format(d) : key.type().format(value));
+            map.put(
+                    key.leaf(),
+                    value instanceof Double d ? format(d) : key.type().format(value));
         }
         return Collections.unmodifiableMap(map);
     }

@@ -9,7 +9,6 @@ import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 import java.util.Map;
 
@@ -24,13 +23,19 @@ import java.util.Map;
 public final class ValueClip implements ClipPolicy {
 
     /** The bound c. */
-    public static final ConfigKey<Double> CLIP_VALUE = ConfigKey.of("policy.clip_value",
-            ValueTypes.number(Range.POSITIVE, null), 1.0,
-            "value: clamp every gradient element to [-clip_value, clip_value]").in(Part.PROTECTION);
+    public static final ConfigKey<Double> CLIP_VALUE = ConfigKey.of(
+                    "policy.clip_value",
+                    ValueTypes.number(Range.POSITIVE, null),
+                    1.0,
+                    "value: clamp every gradient element to [-clip_value, clip_value]")
+            .in(Part.PROTECTION);
 
     /** Registration. */
-    public static final PolicyType TYPE = new PolicyType("value", "clamp every element to [-clip_value, clip_value]",
-            List.of(CLIP_VALUE), c -> new ValueClip(c.get(CLIP_VALUE)));
+    public static final PolicyType TYPE = new PolicyType(
+            "value",
+            "clamp every element to [-clip_value, clip_value]",
+            List.of(CLIP_VALUE),
+            c -> new ValueClip(c.get(CLIP_VALUE)));
 
     /**
      * Selects every element: {@code "..."} makes DJL take the full-slice path, a plain copy. In a

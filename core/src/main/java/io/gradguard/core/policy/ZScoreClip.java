@@ -6,7 +6,6 @@ import io.gradguard.core.config.ValueTypes;
 import io.gradguard.core.config.ValueTypes.Range;
 import io.gradguard.core.stats.NormEma;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.List;
 import java.util.Map;
 
@@ -27,22 +26,33 @@ import java.util.Map;
 public final class ZScoreClip implements GlobalNormPolicy {
 
     /** z above which the norm is clipped. */
-    public static final ConfigKey<Double> Z_THRESHOLD = ConfigKey.of("policy.z_threshold",
-            ValueTypes.number(Range.POSITIVE, null), 2.5, "zscore: z above which the norm is clipped")
+    public static final ConfigKey<Double> Z_THRESHOLD = ConfigKey.of(
+                    "policy.z_threshold",
+                    ValueTypes.number(Range.POSITIVE, null),
+                    2.5,
+                    "zscore: z above which the norm is clipped")
             .in(Part.PROTECTION);
     /** EMA smoothing. */
-    public static final ConfigKey<Double> ALPHA = ConfigKey.of("policy.alpha",
-            ValueTypes.number(Range.OPEN_UNIT, "0.97"), 0.97, "zscore: EMA smoothing factor").in(Part.PROTECTION);
+    public static final ConfigKey<Double> ALPHA = ConfigKey.of(
+                    "policy.alpha", ValueTypes.number(Range.OPEN_UNIT, "0.97"), 0.97, "zscore: EMA smoothing factor")
+            .in(Part.PROTECTION);
     /** Warm-up length. */
-    public static final ConfigKey<Integer> WARMUP_STEPS = ConfigKey.of("policy.warmup_steps",
-            ValueTypes.integer(1, Integer.MAX_VALUE, null), 25,
-            "zscore: first steps pass unclipped and seed the mean and variance").in(Part.PROTECTION);
+    public static final ConfigKey<Integer> WARMUP_STEPS = ConfigKey.of(
+                    "policy.warmup_steps",
+                    ValueTypes.integer(1, Integer.MAX_VALUE, null),
+                    25,
+                    "zscore: first steps pass unclipped and seed the mean and variance")
+            .in(Part.PROTECTION);
 
     /** Registration; max_norm is a cap only when set. */
-    public static final PolicyType TYPE = new PolicyType("zscore",
+    public static final PolicyType TYPE = new PolicyType(
+            "zscore",
             "ZClip: clip norms whose z-score against an EMA exceeds z_threshold",
             List.of(Z_THRESHOLD, ALPHA, WARMUP_STEPS, GlobalNormClip.MAX_NORM),
-            c -> new ZScoreClip(c.get(Z_THRESHOLD), c.get(ALPHA), c.get(WARMUP_STEPS),
+            c -> new ZScoreClip(
+                    c.get(Z_THRESHOLD),
+                    c.get(ALPHA),
+                    c.get(WARMUP_STEPS),
                     c.isSet(GlobalNormClip.MAX_NORM) ? c.get(GlobalNormClip.MAX_NORM) : Double.NaN));
 
     private final double zThreshold;
@@ -97,8 +107,8 @@ public final class ZScoreClip implements GlobalNormPolicy {
     /** {@inheritDoc} */
     @Override
     public Map<String, String> settings() {
-        return Settings.of(Z_THRESHOLD, zThreshold, ALPHA, alpha, WARMUP_STEPS, warmupSteps,
-                GlobalNormClip.MAX_NORM, maxNorm);
+        return Settings.of(
+                Z_THRESHOLD, zThreshold, ALPHA, alpha, WARMUP_STEPS, warmupSteps, GlobalNormClip.MAX_NORM, maxNorm);
     }
 
     /** {@inheritDoc} */

@@ -12,7 +12,6 @@ import io.gradguard.core.step.StepReport;
 import io.gradguard.core.step.StepSink;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -101,7 +100,11 @@ public final class FlightRecorder implements StepSink {
      * @param writer writes the files on its own thread
      * @param listener told of each incident file written (the live page), on the writer's thread
      */
-    public FlightRecorder(MeterRegistry registry, String model, GradGuardConfig config, IncidentWriter writer,
+    public FlightRecorder(
+            MeterRegistry registry,
+            String model,
+            GradGuardConfig config,
+            IncidentWriter writer,
             Consumer<IncidentNotice> listener) {
         this.model = model;
         this.run = config.run();
@@ -111,8 +114,10 @@ public final class FlightRecorder implements StepSink {
         this.listener = listener;
         this.config = setKeys(config);
         for (int t = 0; t < incidents.length; t++) {
-            incidents[t] = Counter.builder("gradguard.incidents").description("incidents written by the flight recorder")
-                    .tags("model", model, "run", run, "trigger", Incident.TRIGGERS.get(t)).register(registry);
+            incidents[t] = Counter.builder("gradguard.incidents")
+                    .description("incidents written by the flight recorder")
+                    .tags("model", model, "run", run, "trigger", Incident.TRIGGERS.get(t))
+                    .register(registry);
         }
     }
 
@@ -192,8 +197,19 @@ public final class FlightRecorder implements StepSink {
         if (versions == null) {
             versions = versions();
         }
-        open = new Incident(model, run, r.step(), r.wallMillis(), trigger, ring.snapshot(List.of(names)), first,
-                config, versions, null, listener, incidents[Incident.TRIGGERS.indexOf(trigger)]::increment);
+        open = new Incident(
+                model,
+                run,
+                r.step(),
+                r.wallMillis(),
+                trigger,
+                ring.snapshot(List.of(names)),
+                first,
+                config,
+                versions,
+                null,
+                listener,
+                incidents[Incident.TRIGGERS.indexOf(trigger)]::increment);
         count(r, found);
         open.summary(summary(r, true));
         writer.open(open);
@@ -245,13 +261,22 @@ public final class FlightRecorder implements StepSink {
 
     private Incident.Summary summary(StepReport r, boolean stillOpen) {
         double lr = r.recovery() == null ? 1.0 : r.recovery().lrScale();
-        return new Incident.Summary(stillOpen, r.step(), incidentSteps, events.clone(), skipped, maxNorm, maxNormStep,
-                lr, stillOpen ? 0 : r.step(), List.copyOf(followers));
+        return new Incident.Summary(
+                stillOpen,
+                r.step(),
+                incidentSteps,
+                events.clone(),
+                skipped,
+                maxNorm,
+                maxNormStep,
+                lr,
+                stillOpen ? 0 : r.step(),
+                List.copyOf(followers));
     }
 
     private Incident.Offender offender(int i) {
-        return new Incident.Offender(names[i], bands.leftAt(i), bands.leftNorm(i), bands.leftTypical(i),
-                bands.leftUpper(i));
+        return new Incident.Offender(
+                names[i], bands.leftAt(i), bands.leftNorm(i), bands.leftTypical(i), bands.leftUpper(i));
     }
 
     /**

@@ -27,6 +27,7 @@ final class Incident {
     final Consumer<IncidentNotice> listener;
     /** Counts the incident in {@code gradguard_incidents_total} once its file exists. */
     final Runnable counter;
+
     private volatile Summary summary;
 
     /** Whether the writer has it queued: a change while queued needs no second entry. */
@@ -37,9 +38,19 @@ final class Incident {
     /** Dropped or given up: never written again (set by either thread). */
     volatile boolean abandoned;
 
-    Incident(String model, String run, long step, long wallMillis, String trigger, StepRing.Recorded ring,
-            Offender firstOffender, Map<String, String> config, Map<String, String> versions, Summary summary,
-            Consumer<IncidentNotice> listener, Runnable counter) {
+    Incident(
+            String model,
+            String run,
+            long step,
+            long wallMillis,
+            String trigger,
+            StepRing.Recorded ring,
+            Offender firstOffender,
+            Map<String, String> config,
+            Map<String, String> versions,
+            Summary summary,
+            Consumer<IncidentNotice> listener,
+            Runnable counter) {
         this.model = model;
         this.run = run;
         this.step = step;
@@ -78,7 +89,9 @@ final class Incident {
          * (or one without history, which only a non-finite norm can be out of band with).
          */
         double excursion() {
-            return Double.isFinite(norm) && !Double.isNaN(typical) ? Math.log(norm / typical) : Double.POSITIVE_INFINITY;
+            return Double.isFinite(norm) && !Double.isNaN(typical)
+                    ? Math.log(norm / typical)
+                    : Double.POSITIVE_INFINITY;
         }
     }
 
@@ -96,6 +109,15 @@ final class Incident {
      * @param closedAt the step at which it closed (after calm steps), or 0
      * @param followers the parameters that left their bands after the first offender, in order
      */
-    record Summary(boolean open, long lastStep, long steps, long[] events, long skipped, double maxGlobalNorm,
-            long maxGlobalNormStep, double lrScale, long closedAt, List<Offender> followers) {}
+    record Summary(
+            boolean open,
+            long lastStep,
+            long steps,
+            long[] events,
+            long skipped,
+            double maxGlobalNorm,
+            long maxGlobalNormStep,
+            double lrScale,
+            long closedAt,
+            List<Offender> followers) {}
 }

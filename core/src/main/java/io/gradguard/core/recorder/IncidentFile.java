@@ -1,7 +1,6 @@
 package io.gradguard.core.recorder;
 
 import io.gradguard.core.json.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,8 +29,18 @@ import java.util.Map;
  * @param config the configuration keys the job set (secrets hidden)
  * @param versions gradguard's, Java's, DJL's and its engine's versions
  */
-public record IncidentFile(String model, String run, String trigger, long step, String time, Offender firstOffender,
-        List<Offender> followers, Summary summary, Steps steps, List<Parameter> parameters, Map<String, String> config,
+public record IncidentFile(
+        String model,
+        String run,
+        String trigger,
+        long step,
+        String time,
+        Offender firstOffender,
+        List<Offender> followers,
+        Summary summary,
+        Steps steps,
+        List<Parameter> parameters,
+        Map<String, String> config,
         Map<String, String> versions) {
 
     /**
@@ -58,8 +67,16 @@ public record IncidentFile(String model, String run, String trigger, long step, 
      * @param lrScale the recovery ladder's factor on the learning rate at the last step
      * @param closedAtStep the step it closed at, or 0 while open
      */
-    public record Summary(String status, long lastStep, long steps, Map<String, Long> events, long skipped,
-            double maxGlobalNorm, long maxGlobalNormStep, double lrScale, long closedAtStep) {}
+    public record Summary(
+            String status,
+            long lastStep,
+            long steps,
+            Map<String, Long> events,
+            long skipped,
+            double maxGlobalNorm,
+            long maxGlobalNormStep,
+            double lrScale,
+            long closedAtStep) {}
 
     /**
      * The recorded steps' own figures.
@@ -77,9 +94,19 @@ public record IncidentFile(String model, String run, String trigger, long step, 
      * @param recovery the recovery ladder's action, or null without a ladder
      * @param lrScale the ladder's factor on the learning rate
      */
-    public record Steps(long[] step, long[] timeMillis, double[] globalNorm, double[] clippedGlobalNorm,
-            double[] clipCoefficient, double[] loss, double[] zScore, boolean[] explosion, String[] action,
-            String[] skipReason, String[] recovery, double[] lrScale) {
+    public record Steps(
+            long[] step,
+            long[] timeMillis,
+            double[] globalNorm,
+            double[] clippedGlobalNorm,
+            double[] clipCoefficient,
+            double[] loss,
+            double[] zScore,
+            boolean[] explosion,
+            String[] action,
+            String[] skipReason,
+            String[] recovery,
+            double[] lrScale) {
 
         /** @return how many steps were recorded */
         public int size() {
@@ -113,14 +140,26 @@ public record IncidentFile(String model, String run, String trigger, long step, 
                 throw new IllegalArgumentException("format is " + m.get("format") + ", not " + IncidentJson.FORMAT);
             }
             Map<String, Object> s = object(m.get("steps"), "steps");
-            Steps steps = new Steps(longs(s, "step"), longs(s, "time_ms"), doubles(s, "global_norm"),
-                    doubles(s, "clipped_global_norm"), doubles(s, "clip_coefficient"), doubles(s, "loss"),
-                    doubles(s, "z_score"), booleans(s, "explosion"), strings(s, "action"), strings(s, "skip_reason"),
-                    strings(s, "recovery"), doubles(s, "lr_scale"));
+            Steps steps = new Steps(
+                    longs(s, "step"),
+                    longs(s, "time_ms"),
+                    doubles(s, "global_norm"),
+                    doubles(s, "clipped_global_norm"),
+                    doubles(s, "clip_coefficient"),
+                    doubles(s, "loss"),
+                    doubles(s, "z_score"),
+                    booleans(s, "explosion"),
+                    strings(s, "action"),
+                    strings(s, "skip_reason"),
+                    strings(s, "recovery"),
+                    doubles(s, "lr_scale"));
             List<Parameter> parameters = new ArrayList<>();
             for (Object p : list(m.get("parameters"), "parameters")) {
                 Map<String, Object> pm = object(p, "a parameter");
-                parameters.add(new Parameter(text(pm, "name"), doubles(pm, "grad_norm"), doubles(pm, "grad_max_abs"),
+                parameters.add(new Parameter(
+                        text(pm, "name"),
+                        doubles(pm, "grad_norm"),
+                        doubles(pm, "grad_max_abs"),
                         booleans(pm, "out_of_band")));
             }
             List<Offender> followers = new ArrayList<>();
@@ -131,13 +170,28 @@ public record IncidentFile(String model, String run, String trigger, long step, 
             Map<String, Long> events = new LinkedHashMap<>();
             object(sm.get("events"), "events").forEach((k, v) -> events.put(k, (long) number(v, k)));
             Object closed = sm.get("closed_at_step");
-            Summary summary = new Summary(text(sm, "status"), (long) number(sm, "last_step"), (long) number(sm, "steps"),
-                    events, (long) number(sm, "skipped"), number(sm, "max_global_norm"),
-                    (long) number(sm, "max_global_norm_step"), number(sm, "lr_scale"),
+            Summary summary = new Summary(
+                    text(sm, "status"),
+                    (long) number(sm, "last_step"),
+                    (long) number(sm, "steps"),
+                    events,
+                    (long) number(sm, "skipped"),
+                    number(sm, "max_global_norm"),
+                    (long) number(sm, "max_global_norm_step"),
+                    number(sm, "lr_scale"),
                     closed == null ? 0 : (long) number(closed, "closed_at_step"));
-            return new IncidentFile(text(m, "model"), text(m, "run"), text(m, "trigger"), (long) number(m, "step"),
-                    text(m, "time"), m.get("first_offender") == null ? null : offender(m.get("first_offender")),
-                    List.copyOf(followers), summary, steps, List.copyOf(parameters), texts(m.get("config")),
+            return new IncidentFile(
+                    text(m, "model"),
+                    text(m, "run"),
+                    text(m, "trigger"),
+                    (long) number(m, "step"),
+                    text(m, "time"),
+                    m.get("first_offender") == null ? null : offender(m.get("first_offender")),
+                    List.copyOf(followers),
+                    summary,
+                    steps,
+                    List.copyOf(parameters),
+                    texts(m.get("config")),
                     texts(m.get("versions")));
         } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
             throw new IOException(file + " is not a gradguard incident file: " + e.getMessage(), e);
@@ -146,8 +200,12 @@ public record IncidentFile(String model, String run, String trigger, long step, 
 
     private static Offender offender(Object o) {
         Map<String, Object> m = object(o, "an offender");
-        return new Offender(text(m, "parameter"), (long) number(m, "step"), number(m, "norm"),
-                number(m, "typical_norm"), number(m, "band_upper"));
+        return new Offender(
+                text(m, "parameter"),
+                (long) number(m, "step"),
+                number(m, "norm"),
+                number(m, "typical_norm"),
+                number(m, "band_upper"));
     }
 
     @SuppressWarnings("unchecked")

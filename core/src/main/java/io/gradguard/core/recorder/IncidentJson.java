@@ -1,7 +1,6 @@
 package io.gradguard.core.recorder;
 
 import io.gradguard.core.json.Json;
-
 import java.time.Instant;
 import java.util.Map;
 

@@ -5,7 +5,6 @@ import io.gradguard.core.config.Keys;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.metrics.AgentErrors;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +48,7 @@ public final class IncidentWriter implements AutoCloseable {
     static final int QUEUE = 16;
     /** Incident files per JVM at most. */
     static final int MAX_FILES = 100;
+
     private static final long REWRITE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long CLOSE_MILLIS = 3000;
 
@@ -92,8 +92,8 @@ public final class IncidentWriter implements AutoCloseable {
         if (configured.isEmpty()) {
             return null;
         }
-        IncidentWriter writer = new IncidentWriter(configured.get().toAbsolutePath().normalize(),
-                configured.get().toString(), errors, QUEUE);
+        IncidentWriter writer = new IncidentWriter(
+                configured.get().toAbsolutePath().normalize(), configured.get().toString(), errors, QUEUE);
         writer.thread.start();
         return writer;
     }
@@ -119,7 +119,8 @@ public final class IncidentWriter implements AutoCloseable {
             ancestor = ancestor.getParent();
         }
         if (ancestor == null || !Files.isDirectory(ancestor)) {
-            return "cannot be created (" + (ancestor == null ? "no existing parent" : ancestor + " is not a directory") + ")";
+            return "cannot be created (" + (ancestor == null ? "no existing parent" : ancestor + " is not a directory")
+                    + ")";
         }
         return Files.isWritable(ancestor) ? null : "cannot be created (" + ancestor + " is not writable)";
     }
@@ -137,8 +138,10 @@ public final class IncidentWriter implements AutoCloseable {
             return false;
         }
         if (files.incrementAndGet() > MAX_FILES) {
-            Console.once("incidents-cap", "flight recorder: " + MAX_FILES + " incident files written in this JVM; no"
-                    + " more are written (the incidents still show in the step log and the metrics)");
+            Console.once(
+                    "incidents-cap",
+                    "flight recorder: " + MAX_FILES + " incident files written in this JVM; no"
+                            + " more are written (the incidents still show in the step log and the metrics)");
             return false;
         }
         incident.queued.set(true);
@@ -168,8 +171,10 @@ public final class IncidentWriter implements AutoCloseable {
 
     private void dropped() {
         errors.count("incidents");
-        Console.once("incidents-queue", "flight recorder: " + QUEUE + " incident writes waiting; an incident or its"
-                + " update was dropped (counted in gradguard_agent_errors_total{where=\"incidents\"})");
+        Console.once(
+                "incidents-queue",
+                "flight recorder: " + QUEUE + " incident writes waiting; an incident or its"
+                        + " update was dropped (counted in gradguard_agent_errors_total{where=\"incidents\"})");
     }
 
     /** Starts a writer made by the tests' constructor. */
@@ -269,8 +274,8 @@ public final class IncidentWriter implements AutoCloseable {
         String base = "incident-" + safe(incident.model) + "-" + safe(incident.run) + "-step" + incident.step;
         for (int n = 1; ; n++) {
             Path file = dir.resolve(base + (n == 1 ? "" : "-" + n) + ".json");
-            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS)) {
+            try (OutputStream out = Files.newOutputStream(
+                    file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
                 incident.file = file;
                 out.write(bytes);
                 return;
@@ -285,13 +290,15 @@ public final class IncidentWriter implements AutoCloseable {
     private void replace(Incident incident, byte[] bytes) throws IOException {
         Path file = incident.file;
         if (Files.isSymbolicLink(file) || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new LinkFound(file + " is no longer the file the recorder wrote (a link or other file is in its place)");
+            throw new LinkFound(
+                    file + " is no longer the file the recorder wrote (a link or other file is in its place)");
         }
         Path temporary = Files.createTempFile(dir, ".incident-", ".tmp");
         try {
             Files.write(temporary, bytes);
             try {
-                Files.setPosixFilePermissions(temporary, Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
+                Files.setPosixFilePermissions(
+                        temporary, Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
             } catch (UnsupportedOperationException e) {
                 // not a POSIX file system: the temporary file's own permissions stay
             }
@@ -304,16 +311,27 @@ public final class IncidentWriter implements AutoCloseable {
     private void said(Incident incident, Incident.Summary summary) {
         Incident.Offender first = incident.firstOffender;
         int followers = summary.followers().size();
-        String offender = first == null ? "no parameter left its band"
-                : String.format(Locale.ROOT, "first offender %s (gradient norm %.4g at step %d, its band up to %.4g)",
-                        first.parameter(), first.norm(), first.step(), first.upper())
+        String offender = first == null
+                ? "no parameter left its band"
+                : String.format(
+                                Locale.ROOT,
+                                "first offender %s (gradient norm %.4g at step %d, its band up to %.4g)",
+                                first.parameter(),
+                                first.norm(),
+                                first.step(),
+                                first.upper())
                         + (followers == 0 ? "" : ", then " + followers + " more");
-        Console.info("incident: " + incident.model + " step " + incident.step + " (" + incident.trigger + "): " + offender
-                + "; written to " + incident.file + " (read it with: java -jar gradguard-agent.jar report FILE)");
+        Console.info("incident: " + incident.model + " step " + incident.step + " (" + incident.trigger + "): "
+                + offender + "; written to " + incident.file
+                + " (read it with: java -jar gradguard-agent.jar report FILE)");
         if (incident.listener != null) {
             try {
-                incident.listener.accept(new IncidentNotice(incident.model, incident.step, incident.trigger,
-                        incident.file, first == null ? null : first.parameter()));
+                incident.listener.accept(new IncidentNotice(
+                        incident.model,
+                        incident.step,
+                        incident.trigger,
+                        incident.file,
+                        first == null ? null : first.parameter()));
             } catch (RuntimeException e) {
                 errors.record("incidents", e); // the file is written; only the notice failed
             }

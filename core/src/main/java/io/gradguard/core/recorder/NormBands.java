@@ -39,11 +39,13 @@ final class NormBands {
     private final int[] outRun;
     /** The step at which each parameter last left its band (0: never), and what it was then. */
     private final long[] leftAt;
+
     private final double[] leftNorm;
     private final double[] leftMeanLn;
     private final double[] leftUpperLn;
     /** Each band's last mean and upper bound, in ln units (NaN before a first norm): exp only when reported. */
     private final double[] meanLn;
+
     private final double[] upperLn;
     private final NormEma fresh;
 

@@ -6,7 +6,6 @@ import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.StepAction;
 import io.gradguard.core.step.StepReport;
-
 import java.util.List;
 
 /**
@@ -36,10 +35,12 @@ final class StepRing {
     private final byte[] action;
     /** Recovery action ordinal, or -1 without a ladder. */
     private final byte[] recovery;
+
     private final boolean[] explosion;
     private final String[] skipReason;
     /** Slot-major: slot * parameters + parameter. */
     private final float[] norm;
+
     private final float[] maxAbs;
     private final boolean[] outOfBand;
     private int next;
@@ -146,7 +147,9 @@ final class StepRing {
             lr[j] = lrScale[slot];
             act[j] = ACTIONS[action[slot]].name().toLowerCase(java.util.Locale.ROOT);
             why[j] = skipReason[slot];
-            rec[j] = recovery[slot] < 0 ? null : RECOVERY_ACTIONS[recovery[slot]].name().toLowerCase(java.util.Locale.ROOT);
+            rec[j] = recovery[slot] < 0
+                    ? null
+                    : RECOVERY_ACTIONS[recovery[slot]].name().toLowerCase(java.util.Locale.ROOT);
             ex[j] = explosion[slot];
             int base = slot * parameters;
             for (int i = 0; i < parameters; i++) {
@@ -178,7 +181,21 @@ final class StepRing {
      * @param gradMaxAbs each parameter's max |g| (NaN where not measured)
      * @param outOfBand whether each parameter's norm was out of its band
      */
-    record Recorded(List<String> parameters, long[] step, long[] wallMillis, double[] globalNorm, double[] clippedNorm,
-            double[] coefficient, double[] loss, double[] zScore, double[] lrScale, String[] action, String[] skipReason,
-            String[] recovery, boolean[] explosion, float[][] gradNorm, float[][] gradMaxAbs, boolean[][] outOfBand) {}
+    record Recorded(
+            List<String> parameters,
+            long[] step,
+            long[] wallMillis,
+            double[] globalNorm,
+            double[] clippedNorm,
+            double[] coefficient,
+            double[] loss,
+            double[] zScore,
+            double[] lrScale,
+            String[] action,
+            String[] skipReason,
+            String[] recovery,
+            boolean[] explosion,
+            float[][] gradNorm,
+            float[][] gradMaxAbs,
+            boolean[][] outOfBand) {}
 }

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.console.Console;
 
@@ -55,7 +54,8 @@ public final class PoisonedSave {
                 abs.attach(scratch);
                 NDArray max = abs.max();
                 max.attach(scratch);
-                if (!Float.isFinite(max.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).getFloat())) {
+                if (!Float.isFinite(
+                        max.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).getFloat())) {
                     return p.getKey();
                 }
             }

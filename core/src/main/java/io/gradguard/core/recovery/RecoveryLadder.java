@@ -133,8 +133,14 @@ public final class RecoveryLadder {
      * @param canRewind whether a snapshot exists to rewind to
      * @return what to do; the caller applies {@link Verdict#lrScale()} before the update
      */
-    public Verdict beforeUpdate(long step, double globalNorm, boolean explosion, double explosionBound, double loss,
-            double nextJobRate, boolean canRewind) {
+    public Verdict beforeUpdate(
+            long step,
+            double globalNorm,
+            boolean explosion,
+            double explosionBound,
+            double loss,
+            double nextJobRate,
+            boolean canRewind) {
         if (exhausted) {
             return verdict(RecoveryAction.NONE, 0, null);
         }
@@ -161,8 +167,8 @@ public final class RecoveryLadder {
                 why = "explosions on " + persist + " of the last " + window + " steps";
             } else if (!persistent && !nonFinite && explosion && globalNorm > OUTLIER_FACTOR * explosionBound) {
                 action = RecoveryAction.SKIP;
-                why = "an isolated outlier: global norm " + format(globalNorm) + ", " + format(globalNorm / explosionBound)
-                        + "x the explosion bound";
+                why = "an isolated outlier: global norm " + format(globalNorm) + ", "
+                        + format(globalNorm / explosionBound) + "x the explosion bound";
             }
         }
         if (backoff && action == RecoveryAction.NONE && raiseMadeItWorse(step)) {
@@ -210,8 +216,8 @@ public final class RecoveryLadder {
 
     /** @return the ladder's state now */
     public RecoveryStatus status() {
-        return new RecoveryStatus(exhausted ? "exhausted" : scale < 1 ? "backed-off" : "calm", scale,
-                RecoveryAction.NONE, 0, null);
+        return new RecoveryStatus(
+                exhausted ? "exhausted" : scale < 1 ? "backed-off" : "calm", scale, RecoveryAction.NONE, 0, null);
     }
 
     private Verdict rewindNow(long step) {
@@ -230,7 +236,9 @@ public final class RecoveryLadder {
             ceiling = scale;
             lastChange = step;
         }
-        return verdict(RecoveryAction.REWIND, undone,
+        return verdict(
+                RecoveryAction.REWIND,
+                undone,
                 divergeSteps + " bad steps in a row; back to the snapshot of step " + snapshotStep);
     }
 
@@ -312,15 +320,16 @@ public final class RecoveryLadder {
         backOff(step);
         if (rewind && canRewind && snapshotStep == lastRaise) {
             badInARow = 0;
-            return verdict(RecoveryAction.REWIND, step - snapshotStep, why + "; back to the snapshot of step "
-                    + snapshotStep);
+            return verdict(
+                    RecoveryAction.REWIND, step - snapshotStep, why + "; back to the snapshot of step " + snapshotStep);
         }
         return verdict(RecoveryAction.BACKOFF, 0, why);
     }
 
     /** During a raise's trial: whether the loss band's mean has risen past the trial's limit. */
     private boolean raiseMadeItWorse(long step) {
-        return step - lastRaise <= TRIAL_STEPS && !Double.isNaN(lossAtRaise)
+        return step - lastRaise <= TRIAL_STEPS
+                && !Double.isNaN(lossAtRaise)
                 && lossBand.mean() - lossAtRaise > TRIAL_LOSS_RISE;
     }
 
@@ -345,8 +354,11 @@ public final class RecoveryLadder {
     }
 
     private Verdict verdict(RecoveryAction action, long undone, String why) {
-        return new Verdict(action, scale, new RecoveryStatus(exhausted ? "exhausted" : scale < 1 ? "backed-off" : "calm",
-                scale, action, undone, why));
+        return new Verdict(
+                action,
+                scale,
+                new RecoveryStatus(
+                        exhausted ? "exhausted" : scale < 1 ? "backed-off" : "calm", scale, action, undone, why));
     }
 
     private static String format(double v) {

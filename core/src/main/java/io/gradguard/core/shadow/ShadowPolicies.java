@@ -6,7 +6,6 @@ import io.gradguard.core.policy.ClipPolicy;
 import io.gradguard.core.policy.GlobalNormPolicy;
 import io.gradguard.core.policy.PolicyType;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -27,7 +26,8 @@ import java.util.function.Supplier;
 public final class ShadowSink implements StepSink {
 
     private final Tags tags;
-    private static final java.util.Map<MeterRegistry, java.util.Map<String, double[]>> SHARED = new java.util.WeakHashMap<>();
+    private static final java.util.Map<MeterRegistry, java.util.Map<String, double[]>> SHARED =
+            new java.util.WeakHashMap<>();
 
     private final Supplier<Optional<GradGuardConfig>> reloads;
     private GradGuardConfig config;
@@ -45,8 +45,8 @@ public final class ShadowSink implements StepSink {
      * @param reloads the trainer's accepted policy reloads; polled once now, then only after a report
      *     shows one
      */
-    public ShadowSink(MeterRegistry registry, String model, GradGuardConfig config,
-            Supplier<Optional<GradGuardConfig>> reloads) {
+    public ShadowSink(
+            MeterRegistry registry, String model, GradGuardConfig config, Supplier<Optional<GradGuardConfig>> reloads) {
         this.tags = Tags.of("model", model, "run", config.run());
         this.reloads = reloads;
         // a trainer made after a reload starts from the reloaded policy, as its engine does
@@ -58,11 +58,15 @@ public final class ShadowSink implements StepSink {
         for (int i = 0; i < clips.length; i++) {
             Tags p = tags.and("policy", names.get(i));
             clips[i] = Counter.builder("gradguard.shadow.clip")
-                    .description("steps a policy evaluated in shadow would have clipped").tags(p).register(registry);
+                    .description("steps a policy evaluated in shadow would have clipped")
+                    .tags(p)
+                    .register(registry);
             int at = i;
             Gauge.builder("gradguard.shadow.clip.coefficient", coefficients, c -> c[at])
                     .description("factor a policy evaluated in shadow would have applied at the last step")
-                    .tags(p).strongReference(true).register(registry);
+                    .tags(p)
+                    .strongReference(true)
+                    .register(registry);
         }
     }
 
@@ -72,11 +76,12 @@ public final class ShadowSink implements StepSink {
      */
     private static double[] sharedCoefficients(MeterRegistry registry, String model, int size) {
         synchronized (SHARED) {
-            return SHARED.computeIfAbsent(registry, r -> new java.util.HashMap<>()).computeIfAbsent(model, m -> {
-                double[] values = new double[size];
-                java.util.Arrays.fill(values, Double.NaN);
-                return values;
-            });
+            return SHARED.computeIfAbsent(registry, r -> new java.util.HashMap<>())
+                    .computeIfAbsent(model, m -> {
+                        double[] values = new double[size];
+                        java.util.Arrays.fill(values, Double.NaN);
+                        return values;
+                    });
         }
     }
 

@@ -1,12 +1,11 @@
 package io.gradguard.core.config;
 
-import io.gradguard.core.guard.GradGuardSchema;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.gradguard.core.guard.GradGuardSchema;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,13 +53,66 @@ class ConfigFuzzTest {
             """;
 
     private static final List<String> VALUES = List.of(
-            "", " ", "0", "1", "-1", "0.5", "1e3", "1e999", "-1e999", "99999999999999999999999", "NaN", "Infinity",
-            "inf", ".inf", "2", "auto", "true", "no", "off", "~", "null", "global-norm", "zscore", "agc", "skip",
-            "fail", "'a,b'", "\"x\"", "'", "\"", "[", "]", "{", "}", ".*", "(", "a{1,3}", "64MiB", "7KiB", "pg:9091",
-            "http://x:1", "h\u00e9llo", "\u65e5\u672c", "\ud83d\ude80", "\u0000", "\n", "\r\n", "\u2028", "=", ",",
-            "0x10", "1_000", "--", "\t", "/tmp", "ENV_NAME", "9".repeat(400));
+            "",
+            " ",
+            "0",
+            "1",
+            "-1",
+            "0.5",
+            "1e3",
+            "1e999",
+            "-1e999",
+            "99999999999999999999999",
+            "NaN",
+            "Infinity",
+            "inf",
+            ".inf",
+            "2",
+            "auto",
+            "true",
+            "no",
+            "off",
+            "~",
+            "null",
+            "global-norm",
+            "zscore",
+            "agc",
+            "skip",
+            "fail",
+            "'a,b'",
+            "\"x\"",
+            "'",
+            "\"",
+            "[",
+            "]",
+            "{",
+            "}",
+            ".*",
+            "(",
+            "a{1,3}",
+            "64MiB",
+            "7KiB",
+            "pg:9091",
+            "http://x:1",
+            "h\u00e9llo",
+            "\u65e5\u672c",
+            "\ud83d\ude80",
+            "\u0000",
+            "\n",
+            "\r\n",
+            "\u2028",
+            "=",
+            ",",
+            "0x10",
+            "1_000",
+            "--",
+            "\t",
+            "/tmp",
+            "ENV_NAME",
+            "9".repeat(400));
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private int accepted;
     private int rejected;
@@ -68,7 +120,8 @@ class ConfigFuzzTest {
     @Test
     void randomAgentArgsGiveAConfigOrAOneLineGradguardMessage() {
         Random random = new Random(SEED);
-        List<String> keys = GradGuardSchema.SCHEMA.keys().stream().map(ConfigKey::name).toList();
+        List<String> keys =
+                GradGuardSchema.SCHEMA.keys().stream().map(ConfigKey::name).toList();
         for (int i = 0; i < CASES; i++) {
             StringBuilder args = new StringBuilder();
             int pairs = random.nextInt(5);
@@ -87,14 +140,15 @@ class ConfigFuzzTest {
                 args.append(random.nextInt(4) == 0 ? garbage(random, 12) : pick(random, VALUES));
             }
             String text = random.nextInt(10) == 0 ? garbage(random, 40) : args.toString();
-            Map<String, String> props = random.nextInt(5) == 0
-                    ? Map.of("gradguard." + pick(random, keys), pick(random, VALUES)) : Map.of();
+            Map<String, String> props =
+                    random.nextInt(5) == 0 ? Map.of("gradguard." + pick(random, keys), pick(random, VALUES)) : Map.of();
             Map<String, String> env = random.nextInt(5) == 0
                     ? Map.of("GRADGUARD_" + pick(random, keys).toUpperCase().replace('.', '_'), pick(random, VALUES))
                     : Map.of();
             check("args #" + i + " " + text, () -> GradGuardSchema.load(text, props, env));
         }
-        System.out.printf("ConfigFuzzTest agent args: %d cases, %d accepted, %d rejected with a one-line message%n",
+        System.out.printf(
+                "ConfigFuzzTest agent args: %d cases, %d accepted, %d rejected with a one-line message%n",
                 CASES, accepted, rejected);
         assertEquals(CASES, accepted + rejected);
         assertTrue(accepted > CASES / 20, "the generator should also produce valid configs: " + accepted);
@@ -110,11 +164,21 @@ class ConfigFuzzTest {
                 case 3 -> garbage(random, 200);
                 case 4 -> deepNesting(random);
                 case 5 -> VALID_YAML.replace("1.0", pick(random, VALUES)).replace("skip", pick(random, VALUES));
-                case 6 -> VALID_YAML + pick(random, List.of("port: 1\n", "policy:\n  type: agc\n",
-                        "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nd: [*c, *c, *c, *c]\n",
-                        "? [complex, key]\n: 1\n", "<<: {port: 1}\n", "!!binary port: 1\n", "---\nport: 2\n"));
-                default -> "policy:\n  " + pick(random, List.of("type", "max_norm", "alpha", "history", "norm_type"))
-                        + ": " + pick(random, VALUES) + "\n";
+                case 6 ->
+                    VALID_YAML
+                            + pick(
+                                    random,
+                                    List.of(
+                                            "port: 1\n",
+                                            "policy:\n  type: agc\n",
+                                            "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nd: [*c, *c, *c, *c]\n",
+                                            "? [complex, key]\n: 1\n",
+                                            "<<: {port: 1}\n",
+                                            "!!binary port: 1\n",
+                                            "---\nport: 2\n"));
+                default ->
+                    "policy:\n  " + pick(random, List.of("type", "max_norm", "alpha", "history", "norm_type")) + ": "
+                            + pick(random, VALUES) + "\n";
             };
             if (i % 10 == 0) {
                 // Through a real file: exercises reading, UTF-8 decoding and the byte-level path.
@@ -126,12 +190,20 @@ class ConfigFuzzTest {
                 Files.write(file, bytes);
                 check("yaml file #" + i, () -> GradGuardSchema.load("config=" + file, Map.of(), Map.of()));
             } else {
-                check("yaml #" + i + "\n" + yaml, () -> ConfigLoader.merge(GradGuardSchema.SCHEMA,
-                        noOverrides, YamlConfigFile.parse(GradGuardSchema.SCHEMA, yaml, "fuzz.yml"), null, "run-fuzz",
-                        true, List.of()));
+                check(
+                        "yaml #" + i + "\n" + yaml,
+                        () -> ConfigLoader.merge(
+                                GradGuardSchema.SCHEMA,
+                                noOverrides,
+                                YamlConfigFile.parse(GradGuardSchema.SCHEMA, yaml, "fuzz.yml"),
+                                null,
+                                "run-fuzz",
+                                true,
+                                List.of()));
             }
         }
-        System.out.printf("ConfigFuzzTest YAML: %d cases, %d accepted, %d rejected with a one-line message%n",
+        System.out.printf(
+                "ConfigFuzzTest YAML: %d cases, %d accepted, %d rejected with a one-line message%n",
                 CASES, accepted, rejected);
         assertEquals(CASES, accepted + rejected);
         assertTrue(accepted > CASES / 20, "the generator should also produce valid configs: " + accepted);
@@ -140,7 +212,9 @@ class ConfigFuzzTest {
     private void check(String description, Supplier<GradGuardConfig> load) {
         try {
             GradGuardConfig config = load.get();
-            assertTrue(config.get(io.gradguard.core.policy.ClipPolicies.TYPE) != null && config.run() != null, description);
+            assertTrue(
+                    config.get(io.gradguard.core.policy.ClipPolicies.TYPE) != null && config.run() != null,
+                    description);
             accepted++;
         } catch (ConfigException e) {
             String message = e.getMessage();

@@ -14,7 +14,6 @@ import io.gradguard.core.policy.GlobalNormClip;
 import io.gradguard.core.policy.PercentileClip;
 import io.gradguard.core.policy.ValueClip;
 import io.gradguard.core.policy.ZScoreClip;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ConfigLoaderTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private static GradGuardConfig args(String agentArgs) {
         return GradGuardSchema.load(agentArgs, Map.of(), Map.of());
@@ -98,7 +98,8 @@ class ConfigLoaderTest {
                         + "detector.vanishing_threshold=1e-9,detector.vanishing_steps=7,log=/tmp/steps.jsonl,"
                         + "log_max_bytes=2MiB,pushgateway=pg.local:9091,push_interval=30,auth_file=" + auth
                         + ",tls_keystore=" + keystore + ",tls_password_env=KS_PASS",
-                Map.of(), Map.of("KS_PASS", "x"));
+                Map.of(),
+                Map.of("KS_PASS", "x"));
         assertEquals(Keys.AUTO_PORT, c.port());
         assertEquals("0.0.0.0", c.host());
         assertEquals("exp-7", c.run());
@@ -188,8 +189,8 @@ class ConfigLoaderTest {
             }
             Path used = (mask & 8) != 0 ? file : yaml("run: x\n");
             String a = agentArgs.toString().replace(file.toString(), used.toString());
-            double expected = (mask & 1) != 0 ? 0.1 : (mask & 2) != 0 ? 0.2 : (mask & 4) != 0 ? 0.3
-                    : (mask & 8) != 0 ? 0.4 : 1.0;
+            double expected =
+                    (mask & 1) != 0 ? 0.1 : (mask & 2) != 0 ? 0.2 : (mask & 4) != 0 ? 0.3 : (mask & 8) != 0 ? 0.4 : 1.0;
             assertEquals(expected, GradGuardSchema.load(a, props, env).get(GlobalNormClip.MAX_NORM), "mask " + mask);
         }
     }
@@ -198,15 +199,24 @@ class ConfigLoaderTest {
     void theConfigFileItselfMayComeFromPropertyOrEnvironment() throws IOException {
         Path fromProp = yaml("run: from-prop-file\n");
         Path fromEnv = yaml("run: from-env-file\n");
-        assertEquals("from-prop-file", GradGuardSchema.load("", Map.of("gradguard.config", fromProp.toString()),
-                Map.of("GRADGUARD_CONFIG", fromEnv.toString())).run());
-        assertEquals("from-env-file", GradGuardSchema.load("", Map.of(),
-                Map.of("GRADGUARD_CONFIG", fromEnv.toString())).run());
+        assertEquals(
+                "from-prop-file",
+                GradGuardSchema.load(
+                                "",
+                                Map.of("gradguard.config", fromProp.toString()),
+                                Map.of("GRADGUARD_CONFIG", fromEnv.toString()))
+                        .run());
+        assertEquals(
+                "from-env-file",
+                GradGuardSchema.load("", Map.of(), Map.of("GRADGUARD_CONFIG", fromEnv.toString()))
+                        .run());
     }
 
     @Test
     void dashesInKeysMeanUnderscoresAndOtherEnvironmentIsIgnored() {
-        GradGuardConfig c = GradGuardSchema.load("policy.max-norm=0.7", Map.of("java.version", "17", "gradguard.max-parameters", "3"),
+        GradGuardConfig c = GradGuardSchema.load(
+                "policy.max-norm=0.7",
+                Map.of("java.version", "17", "gradguard.max-parameters", "3"),
                 Map.of("PATH", "/bin", "GRADGUARD_UPDATE_RATIO_EVERY", "4"));
         assertEquals(0.7, c.get(GlobalNormClip.MAX_NORM));
         assertEquals(3, c.maxParameters());
@@ -219,16 +229,44 @@ class ConfigLoaderTest {
         for (ConfigKey<?> key : GradGuardSchema.SCHEMA.keys()) {
             assertTrue(help.contains("\n  " + key.name() + " "), "help lacks " + key.name());
         }
-        for (String keyInConventions : new String[] {"port", "host", "run", "parameters", "max_parameters", "summary",
-                "policy.type", "policy.max_norm", "policy.norm_type", "policy.clip_value", "policy.lambda",
-                "policy.percentile", "policy.history", "policy.z_threshold", "policy.alpha", "policy.warmup_steps",
-                "on_nonfinite", "max_consecutive_skips", "detector.spike_z", "detector.vanishing_threshold",
-                "detector.vanishing_steps", "config", "update_ratio_every", "fail_on_max_skips", "log",
-                "log_max_bytes", "pushgateway", "push_interval", "auth_file", "tls_keystore", "tls_password_env"}) {
+        for (String keyInConventions : new String[] {
+            "port",
+            "host",
+            "run",
+            "parameters",
+            "max_parameters",
+            "summary",
+            "policy.type",
+            "policy.max_norm",
+            "policy.norm_type",
+            "policy.clip_value",
+            "policy.lambda",
+            "policy.percentile",
+            "policy.history",
+            "policy.z_threshold",
+            "policy.alpha",
+            "policy.warmup_steps",
+            "on_nonfinite",
+            "max_consecutive_skips",
+            "detector.spike_z",
+            "detector.vanishing_threshold",
+            "detector.vanishing_steps",
+            "config",
+            "update_ratio_every",
+            "fail_on_max_skips",
+            "log",
+            "log_max_bytes",
+            "pushgateway",
+            "push_interval",
+            "auth_file",
+            "tls_keystore",
+            "tls_password_env"
+        }) {
             assertTrue(GradGuardSchema.SCHEMA.isKey(keyInConventions), keyInConventions);
         }
         assertTrue(help.contains("default: 9404"));
-        assertTrue(help.contains("accepts: none | value | global-norm | per-parameter-norm | agc | percentile | zscore"));
+        assertTrue(
+                help.contains("accepts: none | value | global-norm | per-parameter-norm | agc | percentile | zscore"));
         assertTrue(help.contains("GRADGUARD_POLICY_MAX_NORM"));
         assertTrue(ConfigLoader.isHelp(" help "));
         assertFalse(ConfigLoader.isHelp("port=1"));
@@ -293,45 +331,61 @@ class ConfigLoaderTest {
     @Test
     void rejectsArgsSyntaxErrors() {
         assertEquals("gradguard: port is given twice in the agent args (1 and 2); keep one", errorOf("port=1,port=2"));
-        assertEquals("gradguard: agent argument parameters has an opening ' without a closing one; close the quote",
+        assertEquals(
+                "gradguard: agent argument parameters has an opening ' without a closing one; close the quote",
                 errorOf("parameters='a,b"));
         assertEquals("gradguard: agent argument '=1' has no key; write key=value", errorOf("=1"));
-        assertEquals("gradguard: agent argument parameters has text after its closing quote; put a comma after the quoted value",
+        assertEquals(
+                "gradguard: agent argument parameters has text after its closing quote; put a comma after the quoted value",
                 errorOf("parameters='a'b"));
     }
 
     @Test
     void rejectsUnknownPropertiesAndEnvironmentWithTheirOwnSpelling() {
-        assertEquals("gradguard: system property gradguard.policy.max_nrom is not a gradguard key; did you mean "
+        assertEquals(
+                "gradguard: system property gradguard.policy.max_nrom is not a gradguard key; did you mean "
                         + "gradguard.policy.max_norm?",
-                assertThrows(ConfigException.class, () -> GradGuardSchema.load(
-                        null, Map.of("gradguard.policy.max_nrom", "1"), Map.of())).getMessage());
-        assertEquals("gradguard: environment variable GRADGUARD_POLICY_MAXNORM is not a gradguard key; did you mean "
+                assertThrows(
+                                ConfigException.class,
+                                () -> GradGuardSchema.load(null, Map.of("gradguard.policy.max_nrom", "1"), Map.of()))
+                        .getMessage());
+        assertEquals(
+                "gradguard: environment variable GRADGUARD_POLICY_MAXNORM is not a gradguard key; did you mean "
                         + "GRADGUARD_POLICY_MAX_NORM?",
-                assertThrows(ConfigException.class, () -> GradGuardSchema.load(
-                        null, Map.of(), Map.of("GRADGUARD_POLICY_MAXNORM", "1"))).getMessage());
-        assertEquals("gradguard: policy.max_norm=big is not a number; use a number > 0 (from environment "
+                assertThrows(
+                                ConfigException.class,
+                                () -> GradGuardSchema.load(null, Map.of(), Map.of("GRADGUARD_POLICY_MAXNORM", "1")))
+                        .getMessage());
+        assertEquals(
+                "gradguard: policy.max_norm=big is not a number; use a number > 0 (from environment "
                         + "GRADGUARD_POLICY_MAX_NORM)",
-                assertThrows(ConfigException.class, () -> GradGuardSchema.load(
-                        null, Map.of(), Map.of("GRADGUARD_POLICY_MAX_NORM", "big"))).getMessage());
-        assertEquals("gradguard: port=x is not a number; use 0..65535, or auto (9404 or the next free port) (from "
+                assertThrows(
+                                ConfigException.class,
+                                () -> GradGuardSchema.load(null, Map.of(), Map.of("GRADGUARD_POLICY_MAX_NORM", "big")))
+                        .getMessage());
+        assertEquals(
+                "gradguard: port=x is not a number; use 0..65535, or auto (9404 or the next free port) (from "
                         + "system property gradguard.port)",
-                assertThrows(ConfigException.class, () -> GradGuardSchema.load(
-                        null, Map.of("gradguard.port", "x"), Map.of())).getMessage());
+                assertThrows(
+                                ConfigException.class,
+                                () -> GradGuardSchema.load(null, Map.of("gradguard.port", "x"), Map.of()))
+                        .getMessage());
     }
 
     @Test
     void keystorePasswordComesOnlyFromAnEnvironmentVariableThatIsSet() throws IOException {
         Path keystore = yaml("x");
-        assertEquals("gradguard: tls_keystore=" + keystore + " needs tls_password_env, the name of the environment "
+        assertEquals(
+                "gradguard: tls_keystore=" + keystore + " needs tls_password_env, the name of the environment "
                         + "variable that holds its password (from agent args)",
                 errorOf("tls_keystore=" + keystore));
-        assertEquals("gradguard: tls_password_env=KS_PASS names an environment variable that is not set; export it "
+        assertEquals(
+                "gradguard: tls_password_env=KS_PASS names an environment variable that is not set; export it "
                         + "with the keystore password (from agent args)",
                 errorOf("tls_keystore=" + keystore + ",tls_password_env=KS_PASS"));
         // The password variable may carry the GRADGUARD_ prefix without being taken for a typo.
-        GradGuardConfig c = GradGuardSchema.load("tls_keystore=" + keystore + ",tls_password_env=GRADGUARD_KS",
-                Map.of(), Map.of("GRADGUARD_KS", "pw"));
+        GradGuardConfig c = GradGuardSchema.load(
+                "tls_keystore=" + keystore + ",tls_password_env=GRADGUARD_KS", Map.of(), Map.of("GRADGUARD_KS", "pw"));
         assertEquals("GRADGUARD_KS", c.tlsPasswordEnv());
     }
 
@@ -340,23 +394,34 @@ class ConfigLoaderTest {
         String e = yamlErrorOf("port: 9404\npolicy:\n  type: global-norm\n  max_norm: -1\n");
         assertTrue(e.matches("gradguard: policy\\.max_norm=-1 must be > 0 \\(from .*\\.yml line 4\\)"), e);
         e = yamlErrorOf("policy:\n  typ: agc\n");
-        assertTrue(e.matches("gradguard: policy\\.typ in .*\\.yml line 2 is not a gradguard key; did you mean policy\\.type\\?"), e);
+        assertTrue(
+                e.matches(
+                        "gradguard: policy\\.typ in .*\\.yml line 2 is not a gradguard key; did you mean policy\\.type\\?"),
+                e);
         e = yamlErrorOf("polcy:\n  type: agc\n");
         assertTrue(e.matches("gradguard: polcy in .*\\.yml line 1 is not a gradguard key; did you mean policy\\?"), e);
         e = yamlErrorOf("port: [1, 2]\n");
         assertTrue(e.matches("gradguard: port in .*\\.yml line 1 must be a single value, not a list"), e);
         e = yamlErrorOf("policy: global-norm\n");
-        assertTrue(e.matches("gradguard: policy in .*\\.yml line 1 is a section, not a value; nest its keys under it.*"), e);
+        assertTrue(
+                e.matches("gradguard: policy in .*\\.yml line 1 is a section, not a value; nest its keys under it.*"),
+                e);
         e = yamlErrorOf("port: 1\nport: 2\n");
-        assertTrue(e.matches("gradguard: port in .*\\.yml line 2 is set twice \\(also .*\\.yml line 1\\); keep one"), e);
+        assertTrue(
+                e.matches("gradguard: port in .*\\.yml line 2 is set twice \\(also .*\\.yml line 1\\); keep one"), e);
         e = yamlErrorOf("policy:\n  type: agc\n   lambda: 1\n");
         assertTrue(e.matches("gradguard: .*\\.yml line 3 is not valid YAML: .*; fix the syntax"), e);
         e = yamlErrorOf("- port\n- 9404\n");
-        assertTrue(e.matches("gradguard: .*\\.yml line 1 must be a mapping of keys such as 'port: 9404', not a list"), e);
+        assertTrue(
+                e.matches("gradguard: .*\\.yml line 1 must be a mapping of keys such as 'port: 9404', not a list"), e);
         e = yamlErrorOf("config: other.yml\n");
         assertTrue(e.startsWith("gradguard: config in "), e);
-        e = assertThrows(ConfigException.class, () -> args("config=" + dir.resolve("missing.yml"))).getMessage();
-        assertTrue(e.matches("gradguard: config=.*missing\\.yml cannot be read \\(NoSuchFileException\\); check the path and its permissions"), e);
+        e = assertThrows(ConfigException.class, () -> args("config=" + dir.resolve("missing.yml")))
+                .getMessage();
+        assertTrue(
+                e.matches(
+                        "gradguard: config=.*missing\\.yml cannot be read \\(NoSuchFileException\\); check the path and its permissions"),
+                e);
         Path latin1 = dir.resolve("latin1.yml");
         Files.write(latin1, new byte[] {'r', 'u', 'n', ':', ' ', (byte) 0xE9});
         e = assertThrows(ConfigException.class, () -> args("config=" + latin1)).getMessage();
@@ -374,7 +439,8 @@ class ConfigLoaderTest {
     }
 
     private static GradGuardConfig atStart(String agentArgs, Map<String, String> env) {
-        return ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, ConfigSources.of(GradGuardSchema.SCHEMA, agentArgs, Map.of(), env));
+        return ConfigLoader.loadForStart(
+                GradGuardSchema.SCHEMA, ConfigSources.of(GradGuardSchema.SCHEMA, agentArgs, Map.of(), env));
     }
 
     @Test
@@ -411,16 +477,20 @@ class ConfigLoaderTest {
         assertTrue(c.protectionAsWrittenFails(), "max_norm without a policy means no clipping: said loudly");
         assertFalse(c.unusable(Part.PROTECTION));
         assertTrue(c.problems().get(0).warning());
-        assertTrue(c.problems().get(0).message().contains("policy.type is none, which does not read it"),
+        assertTrue(
+                c.problems().get(0).message().contains("policy.type is none, which does not read it"),
                 c.problems().get(0).message());
         assertEquals(0.1, args("policy.max_norm=0.1").get(GlobalNormClip.MAX_NORM), "a strict load still accepts it");
     }
 
     @Test
     void aBrokenFileAtStartLeavesTheJobUnprotectedNotUnmonitored() throws IOException {
-        GradGuardConfig c = atStart("config=" + yaml("policy:\n  type: global-norm\n   max_norm: 1\n") + ",port=0", Map.of());
+        GradGuardConfig c =
+                atStart("config=" + yaml("policy:\n  type: global-norm\n   max_norm: 1\n") + ",port=0", Map.of());
         assertTrue(c.unusable(Part.PROTECTION));
         assertEquals(0, c.port());
-        assertTrue(c.problems().get(0).message().contains("is not valid YAML"), c.problems().get(0).message());
+        assertTrue(
+                c.problems().get(0).message().contains("is not valid YAML"),
+                c.problems().get(0).message());
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradguard.core.guard.GradGuardSchema;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,11 +19,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class OtlpKeysTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private static GradGuardConfig start(String agentArgs, Map<String, String> environment) {
-        return ConfigLoader.loadForStart(GradGuardSchema.SCHEMA,
-                ConfigSources.of(GradGuardSchema.SCHEMA, agentArgs, Map.of(), environment));
+        return ConfigLoader.loadForStart(
+                GradGuardSchema.SCHEMA, ConfigSources.of(GradGuardSchema.SCHEMA, agentArgs, Map.of(), environment));
     }
 
     private static String errorOf(String agentArgs, Map<String, String> environment) {
@@ -57,7 +57,10 @@ class OtlpKeysTest {
         https://gateway.example/otlp/v1/metrics | https://gateway.example/otlp/v1/metrics
         """)
     void endpointWithoutAPathGetsTheOtlpMetricsPath(String written, String used) {
-        assertEquals(used, GradGuardSchema.load("otlp.endpoint=" + written, Map.of(), Map.of()).get(Keys.OTLP_ENDPOINT));
+        assertEquals(
+                used,
+                GradGuardSchema.load("otlp.endpoint=" + written, Map.of(), Map.of())
+                        .get(Keys.OTLP_ENDPOINT));
     }
 
     @ParameterizedTest
@@ -94,15 +97,19 @@ class OtlpKeysTest {
     @Test
     void credentialsInTheUrlAreRefusedWithoutBeingShown() {
         String message = errorOf("otlp.endpoint=https://user:s3cret@c:4318/v1/metrics", Map.of());
-        assertEquals("gradguard: otlp.endpoint (value not shown) holds a user name or password; send credentials as a"
-                + " header from the environment instead (otlp.headers_env) (from agent args)", message);
+        assertEquals(
+                "gradguard: otlp.endpoint (value not shown) holds a user name or password; send credentials as a"
+                        + " header from the environment instead (otlp.headers_env) (from agent args)",
+                message);
     }
 
     @Test
     void headersComeInOrderFromTheSettingThenTheVariable() {
         Map<String, String> env = Map.of("OTLP_AUTH", "Authorization=Bearer abc+/=;X-Other = b ");
         GradGuardConfig c = GradGuardSchema.load(
-                "otlp.endpoint=http://c:4318,otlp.headers=X-Scope-OrgID=tenant-1,otlp.headers_env=OTLP_AUTH", Map.of(), env);
+                "otlp.endpoint=http://c:4318,otlp.headers=X-Scope-OrgID=tenant-1,otlp.headers_env=OTLP_AUTH",
+                Map.of(),
+                env);
         Map<String, String> headers = Keys.otlpHeaders(c, env);
         // values literal: a token's '+', '/' and '=' survive (no URL decoding)
         assertEquals(List.of("X-Scope-OrgID", "Authorization", "X-Other"), List.copyOf(headers.keySet()));
@@ -111,20 +118,25 @@ class OtlpKeysTest {
         assertEquals("b", headers.get("X-Other"));
         // OpenTelemetry's own comma-separated form reads the same way
         Map<String, String> otel = Map.of("OTEL_EXPORTER_OTLP_HEADERS", "a=1,b=2");
-        GradGuardConfig o = GradGuardSchema.load("otlp.endpoint=http://c:4318,otlp.headers_env=OTEL_EXPORTER_OTLP_HEADERS",
-                Map.of(), otel);
+        GradGuardConfig o = GradGuardSchema.load(
+                "otlp.endpoint=http://c:4318,otlp.headers_env=OTEL_EXPORTER_OTLP_HEADERS", Map.of(), otel);
         assertEquals(Map.of("a", "1", "b", "2"), Keys.otlpHeaders(o, otel));
     }
 
     @Test
     void theHeadersVariableMustBeSetAndHoldHeaders() {
         String base = "otlp.endpoint=http://c:4318,otlp.headers_env=OTLP_AUTH";
-        assertEquals("gradguard: otlp.headers_env=OTLP_AUTH names an environment variable that is not set; export it"
-                + " with the headers, e.g. Authorization=Bearer ... (from agent args)", errorOf(base, Map.of()));
+        assertEquals(
+                "gradguard: otlp.headers_env=OTLP_AUTH names an environment variable that is not set; export it"
+                        + " with the headers, e.g. Authorization=Bearer ... (from agent args)",
+                errorOf(base, Map.of()));
         String bad = errorOf(base, Map.of("OTLP_AUTH", "Bearer s3cret"));
-        assertEquals("gradguard: otlp.headers_env variable OTLP_AUTH (value not shown) has entry 1 that is not"
-                + " Name=value; write Name=value pairs separated by ; such as X-Scope-OrgID=tenant-1 (from agent args)", bad);
-        assertEquals("gradguard: otlp.headers_env=OTLP_AUTH holds header x-scope-orgid, which otlp.headers sets too;"
+        assertEquals(
+                "gradguard: otlp.headers_env variable OTLP_AUTH (value not shown) has entry 1 that is not"
+                        + " Name=value; write Name=value pairs separated by ; such as X-Scope-OrgID=tenant-1 (from agent args)",
+                bad);
+        assertEquals(
+                "gradguard: otlp.headers_env=OTLP_AUTH holds header x-scope-orgid, which otlp.headers sets too;"
                         + " keep one (from agent args)",
                 errorOf(base + ",otlp.headers=X-Scope-OrgID=a", Map.of("OTLP_AUTH", "x-scope-orgid=b")));
         // A variable with the GRADGUARD_ prefix is not taken for a misspelt key.
@@ -136,8 +148,9 @@ class OtlpKeysTest {
 
     @Test
     void anUnusableOtlpSettingSwitchesOffOnlyTheOtlpExport() {
-        GradGuardConfig c = start("otlp.endpoint=http://c:4318,otlp.headers_env=MISSING,policy.type=global-norm,"
-                + "pushgateway=pg:9091", Map.of());
+        GradGuardConfig c = start(
+                "otlp.endpoint=http://c:4318,otlp.headers_env=MISSING,policy.type=global-norm," + "pushgateway=pg:9091",
+                Map.of());
         assertEquals(1, c.problems().size(), c.problems().toString());
         assertEquals(Part.OTLP, c.problems().get(0).part());
         assertTrue(c.unusable(Part.OTLP));
@@ -160,18 +173,23 @@ class OtlpKeysTest {
         assertEquals(1, c.problems().size());
         ConfigProblem p = c.problems().get(0);
         assertTrue(p.warning());
-        assertEquals("gradguard: otlp.headers sets Authorization (agent args), which looks like a credential and shows"
-                + " in the process list; put it in an environment variable named by otlp.headers_env", p.message());
+        assertEquals(
+                "gradguard: otlp.headers sets Authorization (agent args), which looks like a credential and shows"
+                        + " in the process list; put it in an environment variable named by otlp.headers_env",
+                p.message());
         GradGuardConfig idle = start("otlp.interval=5", Map.of());
-        assertEquals(List.of("gradguard: otlp.interval is set (agent args) but otlp.endpoint is not: nothing is sent"
-                + " over OTLP"), idle.problems().stream().map(ConfigProblem::message).toList());
+        assertEquals(
+                List.of("gradguard: otlp.interval is set (agent args) but otlp.endpoint is not: nothing is sent"
+                        + " over OTLP"),
+                idle.problems().stream().map(ConfigProblem::message).toList());
         assertFalse(idle.unusable(Part.OTLP));
     }
 
     @Test
     void yamlNestsTheKeysUnderOtlp() throws IOException {
         Path file = dir.resolve("g.yml");
-        Files.writeString(file, "otlp:\n  endpoint: http://collector:4318\n  interval: 5\n  headers: X-Scope-OrgID=t1\n");
+        Files.writeString(
+                file, "otlp:\n  endpoint: http://collector:4318\n  interval: 5\n  headers: X-Scope-OrgID=t1\n");
         GradGuardConfig c = GradGuardSchema.load("config=" + file, Map.of(), Map.of());
         assertEquals("http://collector:4318/v1/metrics", c.get(Keys.OTLP_ENDPOINT));
         assertEquals(5, c.get(Keys.OTLP_INTERVAL));

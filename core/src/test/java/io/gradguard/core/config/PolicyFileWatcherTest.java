@@ -1,15 +1,14 @@
 package io.gradguard.core.config;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.gradguard.core.guard.GradGuardSchema;
 import io.gradguard.core.policy.AdaptiveGradientClip;
 import io.gradguard.core.policy.ClipPolicies;
 import io.gradguard.core.policy.GlobalNormClip;
 import io.gradguard.core.policy.ValueClip;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -25,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PolicyFileWatcherTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private final AtomicLong clockNanos = new AtomicLong(1_000_000_000L);
@@ -38,8 +38,12 @@ class PolicyFileWatcherTest {
         Files.writeString(file, yaml);
         String args = "config=" + file + (agentArgs.isEmpty() ? "" : "," + agentArgs);
         initial = GradGuardSchema.load(args, Map.of(), Map.of());
-        return new PolicyFileWatcher(initial, ConfigSources.of(GradGuardSchema.SCHEMA, args, Map.of(), Map.of()), intervalMillis,
-                clockNanos::get, new PrintStream(stderr, true, StandardCharsets.UTF_8));
+        return new PolicyFileWatcher(
+                initial,
+                ConfigSources.of(GradGuardSchema.SCHEMA, args, Map.of(), Map.of()),
+                intervalMillis,
+                clockNanos::get,
+                new PrintStream(stderr, true, StandardCharsets.UTF_8));
     }
 
     /** Writes new content and moves the mtime on, so the test does not depend on clock granularity. */
@@ -65,8 +69,8 @@ class PolicyFileWatcherTest {
         ConfigSources sources = ConfigSources.of(GradGuardSchema.SCHEMA, args, Map.of(), Map.of());
         initial = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources);
         assertTrue(initial.unusable(Part.ENDPOINT));
-        PolicyFileWatcher w = new PolicyFileWatcher(initial, sources, 500, clockNanos::get,
-                new PrintStream(stderr, true, StandardCharsets.UTF_8));
+        PolicyFileWatcher w = new PolicyFileWatcher(
+                initial, sources, 500, clockNanos::get, new PrintStream(stderr, true, StandardCharsets.UTF_8));
         edit("policy:\n  type: value\n  clip_value: 0.3\n");
         advanceMillis(500);
         assertEquals("value", w.poll().orElseThrow().get(ClipPolicies.TYPE), stderr.toString(StandardCharsets.UTF_8));
@@ -102,8 +106,10 @@ class PolicyFileWatcherTest {
         assertEquals(0, w.acceptedReloads());
         assertSame(initial, w.current());
         assertEquals(0.02, w.current().get(AdaptiveGradientClip.LAMBDA));
-        assertEquals("[gradguard] config reload rejected: policy.lambda=-0.02 must be > 0 (from " + file
-                + " line 3); keeping the previous policy" + System.lineSeparator(), stderr.toString(StandardCharsets.UTF_8));
+        assertEquals(
+                "[gradguard] config reload rejected: policy.lambda=-0.02 must be > 0 (from " + file
+                        + " line 3); keeping the previous policy" + System.lineSeparator(),
+                stderr.toString(StandardCharsets.UTF_8));
         // The same broken file is not re-parsed or re-reported at every step.
         for (int i = 0; i < 10; i++) {
             assertTrue(w.poll().isEmpty());
@@ -126,10 +132,14 @@ class PolicyFileWatcherTest {
         assertEquals(2, w.rejectedReloads());
         String[] lines = stderr.toString(StandardCharsets.UTF_8).split(System.lineSeparator());
         assertEquals(2, lines.length);
-        assertTrue(lines[0].matches("\\[gradguard] config reload rejected: .*gradguard\\.yml line 3 is not valid YAML: "
-                + ".*; keeping the previous policy"), lines[0]);
-        assertTrue(lines[1].matches("\\[gradguard] config reload rejected: config=.*gradguard\\.yml cannot be read "
-                + "\\(NoSuchFileException\\); check the path and its permissions; keeping the previous policy"), lines[1]);
+        assertTrue(
+                lines[0].matches("\\[gradguard] config reload rejected: .*gradguard\\.yml line 3 is not valid YAML: "
+                        + ".*; keeping the previous policy"),
+                lines[0]);
+        assertTrue(
+                lines[1].matches("\\[gradguard] config reload rejected: config=.*gradguard\\.yml cannot be read "
+                        + "\\(NoSuchFileException\\); check the path and its permissions; keeping the previous policy"),
+                lines[1]);
         Files.writeString(file, "policy:\n  type: value\n  clip_value: 0.3\n");
         assertEquals(0.3, w.poll().orElseThrow().get(ValueClip.CLIP_VALUE));
     }
@@ -179,7 +189,8 @@ class PolicyFileWatcherTest {
         file = dir.resolve("g.yml");
         Files.writeString(file, "policy:\n  type: none\n");
         GradGuardConfig config = GradGuardSchema.load("config=" + file, Map.of(), Map.of());
-        PolicyFileWatcher w = new PolicyFileWatcher(config, ConfigSources.of(GradGuardSchema.SCHEMA, "config=" + file, Map.of(), Map.of()));
+        PolicyFileWatcher w = new PolicyFileWatcher(
+                config, ConfigSources.of(GradGuardSchema.SCHEMA, "config=" + file, Map.of(), Map.of()));
         int polls = 2_000_000;
         long start = System.nanoTime();
         int present = 0;
@@ -187,7 +198,8 @@ class PolicyFileWatcherTest {
             present += w.poll().isPresent() ? 1 : 0;
         }
         long nanos = System.nanoTime() - start;
-        System.out.printf("PolicyFileWatcher.poll(): %d polls in %.1f ms, %.1f ns/poll, %d file parses%n",
+        System.out.printf(
+                "PolicyFileWatcher.poll(): %d polls in %.1f ms, %.1f ns/poll, %d file parses%n",
                 polls, nanos / 1e6, (double) nanos / polls, w.parses());
         assertEquals(0, present);
         assertEquals(0, w.parses());
@@ -211,7 +223,8 @@ class PolicyFileWatcherTest {
     void aFifoOrAnOversizeFileRenamedOverTheFileIsRefusedWithoutBlockingAndAFixIsApplied() throws Exception {
         PolicyFileWatcher w = watcher("", "policy:\n  type: none\n", 0);
         Path fifo = dir.resolve("fifo");
-        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        Process mkfifo =
+                new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
         assertEquals(0, mkfifo.waitFor());
         Files.move(fifo, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         // A poll that opened the FIFO would wait for a writer forever; this one returns.
@@ -225,7 +238,8 @@ class PolicyFileWatcherTest {
         String[] lines = stderr.toString(StandardCharsets.UTF_8).split(System.lineSeparator());
         assertEquals(2, lines.length, String.join("\n", lines));
         assertTrue(lines[0].contains("gradguard.yml is a FIFO, socket or device, not a regular file"), lines[0]);
-        assertTrue(lines[1].contains("gradguard.yml is " + (ConfigFileReader.MAX_BYTES + 1) + " bytes or more"), lines[1]);
+        assertTrue(
+                lines[1].contains("gradguard.yml is " + (ConfigFileReader.MAX_BYTES + 1) + " bytes or more"), lines[1]);
         Path fixed = dir.resolve("fixed.yml");
         Files.writeString(fixed, "policy:\n  type: value\n");
         Files.move(fixed, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -234,10 +248,12 @@ class PolicyFileWatcherTest {
 
     @Test
     void aDeviceIsRefusedAtStartInOneLine() {
-        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
-                () -> GradGuardSchema.load("config=/dev/zero", Map.of(), Map.of()));
-        assertEquals("gradguard: config=/dev/zero is a FIFO, socket or device, not a regular file; point config at a"
-                + " YAML file", e.getMessage());
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                ConfigException.class, () -> GradGuardSchema.load("config=/dev/zero", Map.of(), Map.of()));
+        assertEquals(
+                "gradguard: config=/dev/zero is a FIFO, socket or device, not a regular file; point config at a"
+                        + " YAML file",
+                e.getMessage());
     }
 
     @Test
@@ -252,7 +268,9 @@ class PolicyFileWatcherTest {
         assertEquals(0, w.rejectedReloads());
         String out = stderr.toString(StandardCharsets.UTF_8);
         assertTrue(out.contains("[gradguard] config reload: auth_file=" + auth + " is not a readable file"), out);
-        assertTrue(out.contains("auth_file is not applied while the job runs (only policy.* is), so the reload goes on"), out);
+        assertTrue(
+                out.contains("auth_file is not applied while the job runs (only policy.* is), so the reload goes on"),
+                out);
     }
 
     @Test
@@ -262,8 +280,9 @@ class PolicyFileWatcherTest {
         assertEquals("value", w.poll().orElseThrow().get(ClipPolicies.TYPE));
         edit("port: 9600\npolicy:\n  type: agc\n");
         assertEquals("agc", w.poll().orElseThrow().get(ClipPolicies.TYPE));
-        assertEquals("[gradguard] config reload: port is now 9600 in " + file + " (in force: 9500); only policy.* changes"
-                + " while the job runs, port applies at the next start" + System.lineSeparator(),
+        assertEquals(
+                "[gradguard] config reload: port is now 9600 in " + file + " (in force: 9500); only policy.* changes"
+                        + " while the job runs, port applies at the next start" + System.lineSeparator(),
                 stderr.toString(StandardCharsets.UTF_8));
     }
 
@@ -279,21 +298,33 @@ class PolicyFileWatcherTest {
             Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             Path yml = shared.resolve("g.yml");
             Files.writeString(yml, "policy:\n  type: none\n");
-            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("setpriv", "--reuid=65534",
-                    "--regid=65534", "--clear-groups", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", readableClassPath(shared), WatcherAsOtherUserMain.class.getName(), yml.toString()));
-            Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8)); PrintStream to = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8)) {
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                    "setpriv",
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp",
+                    readableClassPath(shared),
+                    WatcherAsOtherUserMain.class.getName(),
+                    yml.toString()));
+            Process child = new ProcessBuilder(cmd)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
+            try (java.io.BufferedReader out = new java.io.BufferedReader(
+                            new java.io.InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+                    PrintStream to = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8)) {
                 assertEquals("ready none", out.readLine());
-                Files.setPosixFilePermissions(yml, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
+                Files.setPosixFilePermissions(
+                        yml, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
                 Files.writeString(yml, "policy:\n  type: value\n");
                 to.println("poll");
                 assertEquals("- rejected=1", out.readLine(), "unreadable: rejected once");
                 to.println("poll");
                 assertEquals("- rejected=1", out.readLine(), "still unreadable: not said again");
                 FileTime edited = Files.getLastModifiedTime(yml);
-                Files.setPosixFilePermissions(yml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                Files.setPosixFilePermissions(
+                        yml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
                 assertEquals(edited, Files.getLastModifiedTime(yml), "chmod leaves the modification time");
                 to.println("poll");
                 assertEquals("value rejected=1", out.readLine());
@@ -303,7 +334,8 @@ class PolicyFileWatcherTest {
             }
         } finally {
             try (var walk = Files.walk(shared)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                walk.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
             }
         }
     }
@@ -318,7 +350,8 @@ class PolicyFileWatcherTest {
             if (Files.isRegularFile(p)) {
                 Path copy = dir.resolve((n++) + "-" + p.getFileName());
                 Files.copy(p, copy);
-                Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                Files.setPosixFilePermissions(
+                        copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
                 out.add(copy.toString());
             } else {
                 out.add(entry); // the build's class directories, readable by everyone

@@ -2,7 +2,6 @@ package io.gradguard.core.config;
 
 import io.gradguard.core.guard.GradGuardSchema;
 import io.gradguard.core.policy.ClipPolicies;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -21,13 +20,18 @@ public final class WatcherAsOtherUserMain {
     public static void main(String[] args) throws Exception {
         String agentArgs = "config=" + args[0];
         GradGuardConfig start = GradGuardSchema.load(agentArgs, Map.of(), Map.of());
-        PolicyFileWatcher watcher = new PolicyFileWatcher(start, ConfigSources.of(GradGuardSchema.SCHEMA, agentArgs,
-                Map.of(), Map.of()), 0, System::nanoTime, System.err);
+        PolicyFileWatcher watcher = new PolicyFileWatcher(
+                start,
+                ConfigSources.of(GradGuardSchema.SCHEMA, agentArgs, Map.of(), Map.of()),
+                0,
+                System::nanoTime,
+                System.err);
         System.out.println("ready " + start.get(ClipPolicies.TYPE));
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line = in.readLine(); line != null; line = in.readLine()) {
             Optional<GradGuardConfig> next = watcher.poll();
-            System.out.println(next.map(c -> c.get(ClipPolicies.TYPE)).orElse("-") + " rejected=" + watcher.rejectedReloads());
+            System.out.println(
+                    next.map(c -> c.get(ClipPolicies.TYPE)).orElse("-") + " rejected=" + watcher.rejectedReloads());
         }
     }
 }

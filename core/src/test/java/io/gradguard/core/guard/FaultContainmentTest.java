@@ -4,15 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Faults injected into every part of the guard never change what the job trains. */
 class FaultContainmentTest {
@@ -30,13 +29,12 @@ class FaultContainmentTest {
     void monitoringWithFaultsEverywhereTrainsBitForBitAsWithout() throws Exception {
         Map<String, Integer> injected = new HashMap<>();
         Random random = new Random(11);
-        FaultBudget.injector =
-                (part, step) -> {
-                    if (PARTS.contains(part) && random.nextDouble() < 0.25) {
-                        injected.merge(part, 1, Integer::sum);
-                        throw new IllegalStateException("injected fault in " + part + " at step " + step);
-                    }
-                };
+        FaultBudget.injector = (part, step) -> {
+            if (PARTS.contains(part) && random.nextDouble() < 0.25) {
+                injected.merge(part, 1, Integer::sum);
+                throw new IllegalStateException("injected fault in " + part + " at step " + step);
+            }
+        };
         Map<String, float[]> guarded;
         double errorsCounted = 0;
         try (GuardedTraining t = new GuardedTraining("policy.type=none,update_ratio_every=1", 0.1f)) {
@@ -48,7 +46,8 @@ class FaultContainmentTest {
             for (String part : PARTS) {
                 double c = t.counter("gradguard.agent.errors", "where", part);
                 errorsCounted += Double.isNaN(c) ? 0 : c;
-                assertTrue(injected.getOrDefault(part, 0) > 0, "no fault reached " + part + ": the check would be 0 == 0");
+                assertTrue(
+                        injected.getOrDefault(part, 0) > 0, "no fault reached " + part + ": the check would be 0 == 0");
                 assertEquals(injected.getOrDefault(part, 0), Double.isNaN(c) ? 0 : (int) c, part);
             }
         }
@@ -66,12 +65,11 @@ class FaultContainmentTest {
     @Test
     void policyFaultsLeaveThoseStepsUnclippedAndTheRestClipped() throws Exception {
         Set<Long> failing = new TreeSet<>(List.of(3L, 4L, 9L, 17L));
-        FaultBudget.injector =
-                (part, step) -> {
-                    if (part.equals("policy") && failing.contains(step)) {
-                        throw new IllegalStateException("injected");
-                    }
-                };
+        FaultBudget.injector = (part, step) -> {
+            if (part.equals("policy") && failing.contains(step)) {
+                throw new IllegalStateException("injected");
+            }
+        };
         Map<String, float[]> withFaults;
         try (GuardedTraining t = new GuardedTraining("policy.type=global-norm,policy.max_norm=0.05", 0.5f)) {
             for (int i = 0; i < 20; i++) {
@@ -102,12 +100,11 @@ class FaultContainmentTest {
 
     @Test
     void aPartFailingEveryStepIsDisabledAfterTheLimit() throws Exception {
-        FaultBudget.injector =
-                (part, step) -> {
-                    if (part.equals("detector")) {
-                        throw new IllegalStateException("injected");
-                    }
-                };
+        FaultBudget.injector = (part, step) -> {
+            if (part.equals("detector")) {
+                throw new IllegalStateException("injected");
+            }
+        };
         try (GuardedTraining t = new GuardedTraining("policy.type=none", 0.1f)) {
             for (int i = 0; i < 50; i++) {
                 t.backward(1f);

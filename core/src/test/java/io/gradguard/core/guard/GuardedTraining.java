@@ -18,14 +18,11 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
-
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.metrics.GradGuardMetrics;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-
 import io.gradguard.core.step.StepReport;
-
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,26 +45,42 @@ final class GuardedTraining implements AutoCloseable {
 
     /** Every report the engine handed to its sinks, in order. */
     private final io.gradguard.core.jobs.ReportCapture capture = new io.gradguard.core.jobs.ReportCapture();
+
     final List<StepReport> reports = capture.reports;
 
     GuardedTraining(String agentArgs, float lr) {
-        this(agentArgs, lr, new SequentialBlock()
-                .add(Linear.builder().setUnits(16).build())
-                .add(Activation::relu)
-                .add(Linear.builder().setUnits(3).build()), 5, 3);
+        this(
+                agentArgs,
+                lr,
+                new SequentialBlock()
+                        .add(Linear.builder().setUnits(16).build())
+                        .add(Activation::relu)
+                        .add(Linear.builder().setUnits(3).build()),
+                5,
+                3);
     }
 
     /** A job of this block, fed batches of 8 rows of {@code inputs} columns, fitted to {@code outputs}. */
     GuardedTraining(String agentArgs, float lr, Block block, int inputs, int outputs) {
-        this(agentArgs, Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build(), block, inputs, outputs);
+        this(
+                agentArgs,
+                Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build(),
+                block,
+                inputs,
+                outputs);
     }
 
     /** The default MLP trained by this optimizer. */
     GuardedTraining(String agentArgs, Optimizer optimizer) {
-        this(agentArgs, optimizer, new SequentialBlock()
-                .add(Linear.builder().setUnits(16).build())
-                .add(Activation::relu)
-                .add(Linear.builder().setUnits(3).build()), 5, 3);
+        this(
+                agentArgs,
+                optimizer,
+                new SequentialBlock()
+                        .add(Linear.builder().setUnits(16).build())
+                        .add(Activation::relu)
+                        .add(Linear.builder().setUnits(3).build()),
+                5,
+                3);
     }
 
     GuardedTraining(String agentArgs, Optimizer optimizer, Block block, int inputs, int outputs) {
@@ -82,8 +95,13 @@ final class GuardedTraining implements AutoCloseable {
         y = data.randomNormal(new Shape(8, outputs));
         var cfg = GradGuardSchema.load("summary=0,port=0," + agentArgs, Map.of(), Map.of());
         metrics = new GradGuardMetrics(registry, "guarded", cfg.run(), cfg.parameters(), cfg.maxParameters());
-        guard = new StepEngine(DjlTrainer.of(trainer), "guarded", cfg, Optional::empty,
-                List.of(metrics, new SummarySink(0), capture), new AgentErrors(registry, cfg.run()));
+        guard = new StepEngine(
+                DjlTrainer.of(trainer),
+                "guarded",
+                cfg,
+                Optional::empty,
+                List.of(metrics, new SummarySink(0), capture),
+                new AgentErrors(registry, cfg.run()));
     }
 
     /** Forward and backward on the fixed batch; {@code scale} multiplies the inputs (NaN poisons). */

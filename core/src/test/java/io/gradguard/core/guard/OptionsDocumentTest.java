@@ -3,12 +3,11 @@ package io.gradguard.core.guard;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 
 /**
  * The users' table of every configuration key, {@code docs/options.md}, is the declarations': it
@@ -18,7 +17,8 @@ import java.nio.file.Path;
 class OptionsDocumentTest {
 
     private static final Path DOCUMENT = Path.of("..", "docs", "options.md");
-    private static final String BEGIN = "<!-- options table: made from the key declarations; see OptionsDocumentTest -->\n";
+    private static final String BEGIN =
+            "<!-- options table: made from the key declarations; see OptionsDocumentTest -->\n";
     private static final String END = "<!-- end of options table -->\n";
 
     @Test
@@ -30,11 +30,16 @@ class OptionsDocumentTest {
         String expected = GradGuardSchema.SCHEMA.markdownTable();
         String actual = text.substring(begin + BEGIN.length(), end);
         if (Boolean.getBoolean("gradguard.docs.write") && !expected.equals(actual)) {
-            Files.writeString(DOCUMENT, text.substring(0, begin + BEGIN.length()) + expected + text.substring(end),
+            Files.writeString(
+                    DOCUMENT,
+                    text.substring(0, begin + BEGIN.length()) + expected + text.substring(end),
                     StandardCharsets.UTF_8);
             actual = expected;
         }
-        assertEquals(expected, actual, DOCUMENT + " differs from the key declarations; rewrite it with"
-                + " mvn -pl core test -Dtest=OptionsDocumentTest -Dgradguard.docs.write=true");
+        assertEquals(
+                expected,
+                actual,
+                DOCUMENT + " differs from the key declarations; rewrite it with"
+                        + " mvn -pl core test -Dtest=OptionsDocumentTest -Dgradguard.docs.write=true");
     }
 }

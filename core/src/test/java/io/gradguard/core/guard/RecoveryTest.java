@@ -8,17 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.djl.OptimizerControl;
 import io.gradguard.core.recovery.RecoveryAction;
 import io.gradguard.core.step.StepAction;
 import io.gradguard.core.step.StepReport;
-
-import org.junit.jupiter.api.Test;
-
 import java.lang.reflect.Field;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /**
  * The recovery ladder's actions on a real DJL trainer: the learning-rate factor changes the applied
@@ -54,10 +51,26 @@ class RecoveryTest {
     @Test
     void theFactorIsTheJobsRateTimesItForSgdWithMomentumAndForAdam() {
         for (boolean adam : new boolean[] {false, true}) {
-            Map<String, float[]> scaled = trainTen(adam ? Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.01f)).build()
-                    : Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.1f)).optMomentum(0.9f).build(), 0.5);
-            Map<String, float[]> twin = trainTen(adam ? Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.005f)).build()
-                    : Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).optMomentum(0.9f).build(), 1.0);
+            Map<String, float[]> scaled = trainTen(
+                    adam
+                            ? Optimizer.adam()
+                                    .optLearningRateTracker(Tracker.fixed(0.01f))
+                                    .build()
+                            : Optimizer.sgd()
+                                    .setLearningRateTracker(Tracker.fixed(0.1f))
+                                    .optMomentum(0.9f)
+                                    .build(),
+                    0.5);
+            Map<String, float[]> twin = trainTen(
+                    adam
+                            ? Optimizer.adam()
+                                    .optLearningRateTracker(Tracker.fixed(0.005f))
+                                    .build()
+                            : Optimizer.sgd()
+                                    .setLearningRateTracker(Tracker.fixed(0.05f))
+                                    .optMomentum(0.9f)
+                                    .build(),
+                    1.0);
             for (String name : twin.keySet()) {
                 assertArrayEquals(twin.get(name), scaled.get(name), 1e-6f, (adam ? "adam " : "sgd ") + name);
             }
@@ -81,7 +94,8 @@ class RecoveryTest {
      */
     @Test
     void aRewindRestoresWeightsAndOptimizerStateBitForBit() throws Exception {
-        Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.01f)).build();
+        Optimizer adam =
+                Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.01f)).build();
         try (GuardedTraining t = new GuardedTraining(
                 "policy.type=none,recovery.rewind=on,recovery.backoff=on,recovery.snapshot_every=5,recovery.diverge_steps=3",
                 adam)) {
@@ -122,7 +136,8 @@ class RecoveryTest {
                     return;
                 }
             }
-            throw new AssertionError("no rewind after three non-finite steps in a row: " + t.reports.size() + " reports");
+            throw new AssertionError(
+                    "no rewind after three non-finite steps in a row: " + t.reports.size() + " reports");
         }
     }
 
@@ -147,7 +162,8 @@ class RecoveryTest {
         f.setAccessible(true);
         Map<String, Map<?, ai.djl.ndarray.NDArray>> means = (Map<String, Map<?, ai.djl.ndarray.NDArray>>) f.get(adam);
         Map<String, float[]> out = new java.util.TreeMap<>();
-        means.forEach((id, perDevice) -> out.put(id, perDevice.values().iterator().next().toFloatArray()));
+        means.forEach((id, perDevice) ->
+                out.put(id, perDevice.values().iterator().next().toFloatArray()));
         return out;
     }
 }

@@ -9,16 +9,13 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
-
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.step.StepAction;
 import io.gradguard.core.step.StepReport;
-
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /**
  * The parameters measured and clipped are exactly those the optimizer updates at each step: across
@@ -38,9 +35,12 @@ class TrainableSetTest {
     @Test
     void freezeAndUnfreezeDuringTrainingKeepMeasurementClippingAndSkippingExact() {
         Linear backbone = Linear.builder().setUnits(16).build();
-        Block block = new SequentialBlock().add(backbone).add(Activation::relu).add(Linear.builder().setUnits(3).build());
-        try (GuardedTraining t = new GuardedTraining(
-                "policy.type=global-norm,policy.max_norm=" + MAX_NORM, 1f, block, 5, 3)) {
+        Block block = new SequentialBlock()
+                .add(backbone)
+                .add(Activation::relu)
+                .add(Linear.builder().setUnits(3).build());
+        try (GuardedTraining t =
+                new GuardedTraining("policy.type=global-norm,policy.max_norm=" + MAX_NORM, 1f, block, 5, 3)) {
             List<String> phases = new ArrayList<>();
             for (int step = 1; step <= 24; step++) {
                 if (step == 9) {
@@ -75,7 +75,10 @@ class TrainableSetTest {
                     float[] g = own.get(name);
                     for (int i = 0; i < before.get(name).length; i++) {
                         double applied = before.get(name)[i] - after.get(name)[i];
-                        assertEquals(g == null ? 0 : g[i] * coef, applied, 1e-6,
+                        assertEquals(
+                                g == null ? 0 : g[i] * coef,
+                                applied,
+                                1e-6,
                                 name + "[" + i + "] at step " + step + (g == null ? " (frozen)" : ""));
                     }
                 }
@@ -96,8 +99,8 @@ class TrainableSetTest {
     void aBlockUsedTwiceIsCountedAndClippedOnce() {
         Linear shared = Linear.builder().setUnits(8).build();
         Block block = new SequentialBlock().add(shared).add(Activation::relu).add(shared);
-        try (GuardedTraining t = new GuardedTraining(
-                "policy.type=global-norm,policy.max_norm=" + MAX_NORM, 1f, block, 8, 8)) {
+        try (GuardedTraining t =
+                new GuardedTraining("policy.type=global-norm,policy.max_norm=" + MAX_NORM, 1f, block, 8, 8)) {
             assertEquals(4, t.model.getBlock().getParameters().size(), "the block tree lists the shared block twice");
             t.backward(1f);
             Map<String, float[]> own = t.trainableGradients();
@@ -139,6 +142,8 @@ class TrainableSetTest {
     }
 
     private static double sumErrors(GuardedTraining t) {
-        return t.registry.find("gradguard.agent.errors").counters().stream().mapToDouble(c -> c.count()).sum();
+        return t.registry.find("gradguard.agent.errors").counters().stream()
+                .mapToDouble(c -> c.count())
+                .sum();
     }
 }

@@ -18,7 +18,6 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
-
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.guard.GradGuardSchema;
@@ -31,7 +30,6 @@ import io.gradguard.core.shadow.ShadowSink;
 import io.gradguard.core.step.StepReport;
 import io.gradguard.core.step.StepSink;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,8 +48,15 @@ import java.util.Random;
 public final class MlpJob implements AutoCloseable {
 
     /** The parameter names of the job's block, as DJL names them. */
-    public static final List<String> PARAMETERS = List.of("01Linear_weight", "01Linear_bias", "03Linear_weight",
-            "03Linear_bias", "05Linear_weight", "05Linear_bias", "07Linear_weight", "07Linear_bias");
+    public static final List<String> PARAMETERS = List.of(
+            "01Linear_weight",
+            "01Linear_bias",
+            "03Linear_weight",
+            "03Linear_bias",
+            "05Linear_weight",
+            "05Linear_bias",
+            "07Linear_weight",
+            "07Linear_bias");
 
     public final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     public final GradGuardConfig config;
@@ -88,7 +93,9 @@ public final class MlpJob implements AutoCloseable {
         model = Model.newInstance("recorded");
         model.setBlock(block);
         trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss())
-                .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.02f)).build()));
+                .optOptimizer(Optimizer.sgd()
+                        .setLearningRateTracker(Tracker.fixed(0.02f))
+                        .build()));
         trainer.initialize(new Shape(16, 16));
         data = model.getNDManager().newSubManager();
         x = data.randomNormal(new Shape(512, 16));
@@ -99,7 +106,8 @@ public final class MlpJob implements AutoCloseable {
         AgentErrors errors = new AgentErrors(registry, config.run());
         writer = IncidentWriter.open(config, errors);
         List<StepSink> sinks = new ArrayList<>();
-        sinks.add(new GradGuardMetrics(registry, "recorded", config.run(), config.parameters(), config.maxParameters()));
+        sinks.add(
+                new GradGuardMetrics(registry, "recorded", config.run(), config.parameters(), config.maxParameters()));
         if (config.get(io.gradguard.core.config.Keys.SHADOW_POLICIES)) {
             sinks.add(new ShadowSink(registry, "recorded", config, Optional::empty));
         }
@@ -124,7 +132,8 @@ public final class MlpJob implements AutoCloseable {
      * @return the step's report
      */
     public StepReport step(String spiked, float spike, boolean poisoned) {
-        try (NDManager step = data.newSubManager(); GradientCollector gc = trainer.newGradientCollector()) {
+        try (NDManager step = data.newSubManager();
+                GradientCollector gc = trainer.newGradientCollector()) {
             int from = batches.nextInt(512 - 16);
             NDArray in = x.get(new NDIndex(from + ":" + (from + 16)));
             NDArray target = y.get(new NDIndex(from + ":" + (from + 16)));

@@ -2,7 +2,6 @@ package io.gradguard.core.jobs;
 
 import io.gradguard.core.step.StepReport;
 import io.gradguard.core.step.StepSink;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,7 +1,6 @@
 package io.gradguard.core.log;
 
 import io.gradguard.core.json.Json;
-
 import java.util.Map;
 
 /**

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradguard.core.stats.ParameterStats;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
@@ -22,13 +18,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StepLogTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private static StepRecord record(long step, double norm, List<StepRecord.ParameterNorm> top) {
-        return new StepRecord("m", step, 1_700_000_000_000L + step, 0.125, norm, norm / 2, 0.5, false, null, false, false, 1.5, top);
+        return new StepRecord(
+                "m", step, 1_700_000_000_000L + step, 0.125, norm, norm / 2, 0.5, false, null, false, false, 1.5, top);
     }
 
     private static List<Map<String, Object>> read(Path file) throws Exception {
@@ -54,9 +54,24 @@ class StepLogTest {
     void recordsRoundTripOneJsonObjectPerLine() throws Exception {
         Path file = dir.resolve("steps.jsonl");
         try (StepLog log = StepLog.open(file, 1 << 20)) {
-            log.append(new StepRecord("m", 1, 1_700_000_000_123L, 2.5, 12.0, 1.0, 1.0 / 12.000001, false, null, true, false, 7.25,
-                    List.of(new StepRecord.ParameterNorm("01Linear_weight", 11.0), new StepRecord.ParameterNorm("01Linear_bias", 1e-9))));
-            log.append(new StepRecord("m", 2, 1_700_000_000_456L, 0.75, 0.5, 0.0, 0.0, true, "nonfinite", false, true, -0.5, List.of()));
+            log.append(new StepRecord(
+                    "m",
+                    1,
+                    1_700_000_000_123L,
+                    2.5,
+                    12.0,
+                    1.0,
+                    1.0 / 12.000001,
+                    false,
+                    null,
+                    true,
+                    false,
+                    7.25,
+                    List.of(
+                            new StepRecord.ParameterNorm("01Linear_weight", 11.0),
+                            new StepRecord.ParameterNorm("01Linear_bias", 1e-9))));
+            log.append(new StepRecord(
+                    "m", 2, 1_700_000_000_456L, 0.75, 0.5, 0.0, 0.0, true, "nonfinite", false, true, -0.5, List.of()));
             // Handed to the OS by the writer thread: readable before close.
             awaitWritten(log, 2);
             List<Map<String, Object>> rows = read(file);
@@ -94,8 +109,22 @@ class StepLogTest {
     void nonFiniteNumbersAreWrittenAsNull() throws Exception {
         Path file = dir.resolve("nan.jsonl");
         try (StepLog log = StepLog.open(file, 1 << 20)) {
-            log.append(new StepRecord("m", 3, 0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1.0, true, "nonfinite", false, false, Double.NaN,
-                    List.of(new StepRecord.ParameterNorm("w", Double.NaN), new StepRecord.ParameterNorm("b", Double.POSITIVE_INFINITY))));
+            log.append(new StepRecord(
+                    "m",
+                    3,
+                    0,
+                    Double.NaN,
+                    Double.POSITIVE_INFINITY,
+                    Double.NEGATIVE_INFINITY,
+                    1.0,
+                    true,
+                    "nonfinite",
+                    false,
+                    false,
+                    Double.NaN,
+                    List.of(
+                            new StepRecord.ParameterNorm("w", Double.NaN),
+                            new StepRecord.ParameterNorm("b", Double.POSITIVE_INFINITY))));
         }
         String line = Files.readString(file);
         assertFalse(line.contains("NaN") || line.contains("Infinity"), line);
@@ -115,8 +144,15 @@ class StepLogTest {
     @Test
     void escapesQuotesBackslashesControlsAndUnicodeInNames() throws Exception {
         String[] names = {
-            "say \"hi\"", "C:\\path\\w", "tab\there\nnew\rline\b\f", "\u0001\u001f", "gewichte_ä_€", "emoji_\uD83D\uDE00",
-            "lone_\uD800_surrogate", "slash/ok", ""
+            "say \"hi\"",
+            "C:\\path\\w",
+            "tab\there\nnew\rline\b\f",
+            "\u0001\u001f",
+            "gewichte_ä_€",
+            "emoji_\uD83D\uDE00",
+            "lone_\uD800_surrogate",
+            "slash/ok",
+            ""
         };
         List<StepRecord.ParameterNorm> top = new ArrayList<>();
         for (int i = 0; i < names.length; i++) {
@@ -124,7 +160,8 @@ class StepLogTest {
         }
         Path file = dir.resolve("esc.jsonl");
         try (StepLog log = StepLog.open(file, 1 << 20)) {
-            log.append(new StepRecord("m", 1, 0, 0, 0, 0, 1, true, "reason \"quoted\" \\ \u2028", false, false, 0, top));
+            log.append(
+                    new StepRecord("m", 1, 0, 0, 0, 0, 1, true, "reason \"quoted\" \\ \u2028", false, false, 0, top));
         }
         byte[] bytes = Files.readAllBytes(file);
         String text = new String(bytes, StandardCharsets.UTF_8);
@@ -157,10 +194,16 @@ class StepLogTest {
                 new ParameterStats("g", 0.5, 1, false, Double.NaN),
                 new ParameterStats("h", 4.0, 1, false, Double.NaN));
         List<StepRecord.ParameterNorm> top = StepRecord.topK(stats, 5);
-        assertEquals(List.of("f", "c", "b", "e", "h"), top.stream().map(StepRecord.ParameterNorm::name).toList());
+        assertEquals(
+                List.of("f", "c", "b", "e", "h"),
+                top.stream().map(StepRecord.ParameterNorm::name).toList());
         assertEquals(5.0, top.get(2).norm());
         assertEquals(4.0, top.get(4).norm());
-        assertEquals(List.of("b", "a"), StepRecord.topK(stats.subList(0, 2), 5).stream().map(StepRecord.ParameterNorm::name).toList());
+        assertEquals(
+                List.of("b", "a"),
+                StepRecord.topK(stats.subList(0, 2), 5).stream()
+                        .map(StepRecord.ParameterNorm::name)
+                        .toList());
         assertEquals(List.of(), StepRecord.topK(stats, 0));
         assertEquals(List.of(), StepRecord.topK(List.of(), 5));
     }
@@ -177,7 +220,9 @@ class StepLogTest {
             }
         }
         try (var listing = Files.list(dir)) {
-            assertEquals(List.of("rot.jsonl", "rot.jsonl.1", "rot.jsonl.2"), listing.map(p -> p.getFileName().toString()).sorted().toList());
+            assertEquals(
+                    List.of("rot.jsonl", "rot.jsonl.1", "rot.jsonl.2"),
+                    listing.map(p -> p.getFileName().toString()).sorted().toList());
         }
         long total = 0;
         int longestLine = 0;
@@ -256,17 +301,19 @@ class StepLogTest {
     @Test
     void aFifoWhoseReaderStopsNeverBlocksTheCallerAndDropsAreCounted() throws Exception {
         Path fifo = dir.resolve("steps.fifo");
-        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        Process mkfifo =
+                new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
         assertEquals(0, mkfifo.waitFor());
         // The reader opens the FIFO and never reads: it keeps it open, the pipe fills and every
         // further write(2) blocks.
-        java.util.concurrent.CompletableFuture<java.io.InputStream> reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            try {
-                return Files.newInputStream(fifo);
-            } catch (java.io.IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        java.util.concurrent.CompletableFuture<java.io.InputStream> reader =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return Files.newInputStream(fifo);
+                    } catch (java.io.IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
         java.util.concurrent.atomic.AtomicLong heard = new java.util.concurrent.atomic.AtomicLong();
         StepLog log = StepLog.open(fifo, 1 << 20, false, e -> heard.incrementAndGet());
         List<StepRecord.ParameterNorm> top = List.of(new StepRecord.ParameterNorm("01Linear_weight", 1.0));
@@ -283,7 +330,8 @@ class StepLogTest {
                 while (log.written() + StepLog.QUEUE_CAPACITY + log.dropped() < appends && System.nanoTime() < end) {
                     Thread.sleep(1);
                 }
-                assertTrue(log.dropped() >= appends - StepLog.QUEUE_CAPACITY - log.written() - 1,
+                assertTrue(
+                        log.dropped() >= appends - StepLog.QUEUE_CAPACITY - log.written() - 1,
                         "dropped " + log.dropped() + ", written " + log.written());
                 assertTrue(log.dropped() > 0);
                 assertEquals(log.dropped(), heard.get());
@@ -293,7 +341,8 @@ class StepLogTest {
                 log.close();
                 long closeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 assertTrue(closeMs < StepLog.CLOSE_WAIT_MILLIS + 5_000, "close took " + closeMs + " ms");
-                System.out.printf("[StepLogTest] stalled FIFO: %d appends, %d written, %d dropped; close returned after %d ms%n",
+                System.out.printf(
+                        "[StepLogTest] stalled FIFO: %d appends, %d written, %d dropped; close returned after %d ms%n",
                         appends, log.written(), log.dropped(), closeMs);
             } finally {
                 in.close(); // the writer's blocked write now fails with a broken pipe and the thread ends
@@ -366,7 +415,8 @@ class StepLogTest {
             }
         }
         java.util.Arrays.sort(batchMicros);
-        System.out.printf("[StepLogTest] append (queue a record for the writer thread): best batch %.2f us, median %.2f us, worst %.2f us per record%n",
+        System.out.printf(
+                "[StepLogTest] append (queue a record for the writer thread): best batch %.2f us, median %.2f us, worst %.2f us per record%n",
                 batchMicros[0], batchMicros[batches / 2], batchMicros[batches - 1]);
         // The best batch is the cost with the CPU to ourselves (5 builds share 2 cores here); the
         // aim is well under 20 us.
@@ -379,12 +429,18 @@ class StepLogTest {
         Path file = dir.resolve("killed.jsonl");
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:auto", "-XX:TieredStopAtLevel=1",
-                        "-cp", cp, StepLogWriterMain.class.getName(), file.toString())
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xshare:auto",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        cp,
+                        StepLogWriterMain.class.getName(),
+                        file.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         long lastReported = 0;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII))) {
             String line;
             while ((line = out.readLine()) != null) {
                 lastReported = Long.parseLong(line.strip());
@@ -410,7 +466,8 @@ class StepLogTest {
         }
         // Every step the child's log reported as written is in the file, complete.
         assertTrue(complete >= lastReported, complete + " complete lines, child reported step " + lastReported);
-        System.out.printf("[StepLogTest] killed after reported step %d; file has %d complete lines%s%n",
+        System.out.printf(
+                "[StepLogTest] killed after reported step %d; file has %d complete lines%s%n",
                 lastReported, complete, complete == lines.size() ? "" : " and a partial one");
     }
 }

@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.gradguard.core.stats.ParameterGradient;
-
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.util.List;
 
 class AdaptiveGradientClipTest {
 
@@ -36,9 +34,15 @@ class AdaptiveGradientClipTest {
             0, 3, 4 // ||W|| = 5 -> max 0.5
         };
         float[] gradient = {
-            1, 0, 0, // ||G|| = 1 > 0.3: scaled by 0.3
-            0, 2e-4f, 0, // ||G|| = 2e-4 > 1e-4: scaled by 0.5
-            0.1f, 0.2f, 0.2f // ||G|| = 0.3 <= 0.5: untouched
+            1,
+            0,
+            0, // ||G|| = 1 > 0.3: scaled by 0.3
+            0,
+            2e-4f,
+            0, // ||G|| = 2e-4 > 1e-4: scaled by 0.5
+            0.1f,
+            0.2f,
+            0.2f // ||G|| = 0.3 <= 0.5: untouched
         };
         List<ParameterGradient> gradients =
                 List.of(GradientFixtures.parameter(manager, "fc_weight", weight, gradient, new Shape(3, 3)));
@@ -60,14 +64,17 @@ class AdaptiveGradientClipTest {
 
         new AdaptiveGradientClip(0.1).apply(gradients, statsOf(gradients));
 
-        assertArrayEquals(new float[] {0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0, 0, 0},
-                gradients.get(0).gradient().toFloatArray(), 1e-7f);
+        assertArrayEquals(
+                new float[] {0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0, 0, 0},
+                gradients.get(0).gradient().toFloatArray(),
+                1e-7f);
     }
 
     @Test
     void matchesAPerUnitLoopOnRandomConvLinearAndBias() {
         List<ParameterGradient> gradients = GradientFixtures.random(manager, 42, 0.5);
-        List<float[]> weights = gradients.stream().map(p -> p.weight().toFloatArray()).toList();
+        List<float[]> weights =
+                gradients.stream().map(p -> p.weight().toFloatArray()).toList();
         List<float[]> before = GradientFixtures.snapshot(gradients);
 
         new AdaptiveGradientClip(0.05).apply(gradients, statsOf(gradients));
@@ -76,7 +83,10 @@ class AdaptiveGradientClipTest {
         for (int i = 0; i < gradients.size(); i++) {
             Shape shape = gradients.get(i).gradient().getShape();
             int units = shape.dimension() <= 1 ? 1 : Math.toIntExact(shape.get(0));
-            assertArrayEquals(agcReference(weights.get(i), before.get(i), units, 0.05), after.get(i), 1e-6f,
+            assertArrayEquals(
+                    agcReference(weights.get(i), before.get(i), units, 0.05),
+                    after.get(i),
+                    1e-6f,
                     "parameter " + shape);
         }
     }

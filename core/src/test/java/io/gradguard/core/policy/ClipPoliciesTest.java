@@ -4,14 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-
-
-import org.junit.jupiter.api.Test;
-
 import io.gradguard.core.config.ConfigException;
-
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class ClipPoliciesTest {
 
@@ -31,17 +27,28 @@ class ClipPoliciesTest {
 
     @Test
     void exportsSettingsInOrderUnderConfigKeys() {
-        assertEquals(List.of(Map.entry("max_norm", "1.0"), Map.entry("norm_type", "2.0")),
-                List.copyOf(ClipPolicies.create(PolicyConfigs.defaults("global-norm")).settings().entrySet()));
-        assertEquals(Map.of("max_norm", "0.5", "norm_type", "inf"),
+        assertEquals(
+                List.of(Map.entry("max_norm", "1.0"), Map.entry("norm_type", "2.0")),
+                List.copyOf(ClipPolicies.create(PolicyConfigs.defaults("global-norm"))
+                        .settings()
+                        .entrySet()));
+        assertEquals(
+                Map.of("max_norm", "0.5", "norm_type", "inf"),
                 ClipPolicies.create(ClipPolicyContractTest.norm("per-parameter-norm", 0.5, Double.POSITIVE_INFINITY))
                         .settings());
-        assertEquals(List.of("z_threshold", "alpha", "warmup_steps", "max_norm"),
-                List.copyOf(ClipPolicies.create(PolicyConfigs.defaults("zscore")).settings().keySet()));
-        assertEquals("none", ClipPolicies.create(PolicyConfigs.defaults("zscore")).settings().get("max_norm"));
-        assertEquals(Map.of("percentile", "10.0", "history", "1000"),
+        assertEquals(
+                List.of("z_threshold", "alpha", "warmup_steps", "max_norm"),
+                List.copyOf(ClipPolicies.create(PolicyConfigs.defaults("zscore"))
+                        .settings()
+                        .keySet()));
+        assertEquals(
+                "none",
+                ClipPolicies.create(PolicyConfigs.defaults("zscore")).settings().get("max_norm"));
+        assertEquals(
+                Map.of("percentile", "10.0", "history", "1000"),
                 ClipPolicies.create(PolicyConfigs.defaults("percentile")).settings());
-        assertEquals("clip global L2 norm to 1.0 (torch clip_grad_norm_)",
+        assertEquals(
+                "clip global L2 norm to 1.0 (torch clip_grad_norm_)",
                 ClipPolicies.create(PolicyConfigs.defaults("global-norm")).description());
     }
 

@@ -1,6 +1,5 @@
 package io.gradguard.core.policy;
 
-import static io.gradguard.core.policy.GradientFixtures.l2;
 import static io.gradguard.core.policy.GradientFixtures.random;
 import static io.gradguard.core.policy.GradientFixtures.snapshot;
 import static io.gradguard.core.policy.GradientFixtures.statsOf;
@@ -13,14 +12,12 @@ import ai.djl.ndarray.NDManager;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
-
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The contract every {@link ClipPolicy} passes, over a spread of configurations created through
@@ -83,12 +80,17 @@ class ClipPolicyContractTest {
                 for (int i = 0; i < gradients.size(); i++) {
                     double pre = before.parameters().get(i).gradNorm();
                     double post = after.parameters().get(i).gradNorm();
-                    assertTrue(post <= pre * (1 + 1e-7), PolicyConfigs.typeOf(config) + " raised a parameter norm " + pre + " -> " + post);
+                    assertTrue(
+                            post <= pre * (1 + 1e-7),
+                            PolicyConfigs.typeOf(config) + " raised a parameter norm " + pre + " -> " + post);
                 }
                 assertTrue(after.globalNorm() <= before.globalNorm() * (1 + 1e-7));
                 assertTrue(Double.isFinite(after.globalNorm()), "finite in, finite out");
                 if (!Double.isNaN(result.clippedGlobalNorm())) {
-                    assertEquals(after.globalNorm(), result.clippedGlobalNorm(), 1e-5 * before.globalNorm(),
+                    assertEquals(
+                            after.globalNorm(),
+                            result.clippedGlobalNorm(),
+                            1e-5 * before.globalNorm(),
                             PolicyConfigs.typeOf(config) + " reported a wrong post-clip norm at step " + step);
                 }
                 if (!Double.isNaN(result.coefficient())) {
@@ -110,7 +112,8 @@ class ClipPolicyContractTest {
 
         List<float[]> after = snapshot(small);
         for (int i = 0; i < before.size(); i++) {
-            assertArrayEquals(before.get(i), after.get(i), 0f, PolicyConfigs.typeOf(config) + " touched a small gradient");
+            assertArrayEquals(
+                    before.get(i), after.get(i), 0f, PolicyConfigs.typeOf(config) + " touched a small gradient");
         }
         if (!Double.isNaN(result.coefficient())) {
             assertFalse(result.clipped());
@@ -158,7 +161,8 @@ class ClipPolicyContractTest {
     /** A policy added to the registry is in this contract without anyone listing it here. */
     @org.junit.jupiter.api.Test
     void everyRegisteredPolicyIsExercised() {
-        List<String> exercised = allPolicies().map(PolicyConfigs::typeOf).distinct().toList();
+        List<String> exercised =
+                allPolicies().map(PolicyConfigs::typeOf).distinct().toList();
         for (PolicyType type : ClipPolicies.REGISTERED) {
             assertTrue(exercised.contains(type.name()), type.name() + " is not in the contract test");
         }
@@ -196,7 +200,10 @@ class ClipPolicyContractTest {
     }
 
     static GradGuardConfig norm(String type, double maxNorm, double normType) {
-        return PolicyConfigs.of(type, "policy.max_norm=" + maxNorm + ",policy.norm_type=" + (Double.isInfinite(normType) ? "inf" : String.valueOf(normType)));
+        return PolicyConfigs.of(
+                type,
+                "policy.max_norm=" + maxNorm + ",policy.norm_type="
+                        + (Double.isInfinite(normType) ? "inf" : String.valueOf(normType)));
     }
 
     static GradGuardConfig agc(double lambda) {
@@ -208,7 +215,9 @@ class ClipPolicyContractTest {
     }
 
     static GradGuardConfig zscore(double zThreshold, double alpha, int warmupSteps, double maxNorm) {
-        return PolicyConfigs.of("zscore", "policy.z_threshold=" + zThreshold + ",policy.alpha=" + alpha
-                + ",policy.warmup_steps=" + warmupSteps + (Double.isNaN(maxNorm) ? "" : ",policy.max_norm=" + maxNorm));
+        return PolicyConfigs.of(
+                "zscore",
+                "policy.z_threshold=" + zThreshold + ",policy.alpha=" + alpha + ",policy.warmup_steps=" + warmupSteps
+                        + (Double.isNaN(maxNorm) ? "" : ",policy.max_norm=" + maxNorm));
     }
 }

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -15,8 +14,7 @@ import java.util.Random;
 final class GradientFixtures {
 
     /** A 1-D bias, a 2-D linear weight [out, in] and a 4-D conv kernel [out, in, kh, kw]. */
-    static final List<Shape> SHAPES =
-            List.of(new Shape(8), new Shape(4, 8), new Shape(3, 2, 3, 3));
+    static final List<Shape> SHAPES = List.of(new Shape(8), new Shape(4, 8), new Shape(3, 2, 3, 3));
 
     private GradientFixtures() {}
 
@@ -59,7 +57,8 @@ final class GradientFixtures {
             double norm = l2(g);
             double max = maxAbs(g);
             boolean bad = !Double.isFinite(norm);
-            parameters.add(new ParameterStats(p.name(), norm, max, bad, l2(p.weight().toFloatArray())));
+            parameters.add(
+                    new ParameterStats(p.name(), norm, max, bad, l2(p.weight().toFloatArray())));
             squares += norm * norm;
             maxAbs = Math.max(maxAbs, max);
             nonFinite |= bad;

@@ -8,10 +8,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.stats.ParameterGradient;
-
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
  * Proof that policies change the gradient the optimizer reads: a real parameter gets its gradient
@@ -25,8 +23,7 @@ class InPlaceClippingTest {
 
     @Test
     void valueClipChangesTheRealGradient() {
-        assertArrayEquals(new float[] {-1, 0.5f, 1, -0.25f},
-                clipRealGradient(ClipPolicyContractTest.value(1.0)), 0f);
+        assertArrayEquals(new float[] {-1, 0.5f, 1, -0.25f}, clipRealGradient(ClipPolicyContractTest.value(1.0)), 0f);
     }
 
     @Test
@@ -46,7 +43,8 @@ class InPlaceClippingTest {
         for (int i = 0; i < K.length; i++) {
             expected[i] = (float) (K[i] * coef);
         }
-        assertArrayEquals(expected,
+        assertArrayEquals(
+                expected,
                 clipRealGradient(ClipPolicyContractTest.norm("per-parameter-norm", 2.0, Double.POSITIVE_INFINITY)),
                 1e-6f);
     }

@@ -8,12 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.gradguard.core.stats.ParameterGradient;
-
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.util.List;
 
 class PerParameterNormClipTest {
 
@@ -38,8 +36,10 @@ class PerParameterNormClipTest {
         ClipResult result = new PerParameterNormClip(1.0, 2).apply(gradients, statsOf(gradients));
 
         double coef = 1.0 / (5 + 1e-6);
-        assertArrayEquals(new float[] {(float) (3 * coef), (float) (4 * coef)},
-                gradients.get(0).gradient().toFloatArray(), 1e-6f);
+        assertArrayEquals(
+                new float[] {(float) (3 * coef), (float) (4 * coef)},
+                gradients.get(0).gradient().toFloatArray(),
+                1e-6f);
         assertArrayEquals(new float[] {0.3f, 0.4f}, gradients.get(1).gradient().toFloatArray(), 0f);
         double smallNorm = GradientFixtures.l2(new float[] {0.3f, 0.4f});
         double expectedGlobal = Math.hypot(5 * coef, smallNorm);
@@ -55,9 +55,13 @@ class PerParameterNormClipTest {
 
         double large = 0.35 / (4 + 1e-6);
         double small = 0.35 / (0.4f + 1e-6);
-        assertArrayEquals(new float[] {(float) (3 * large), (float) (4 * large)},
-                gradients.get(0).gradient().toFloatArray(), 1e-6f);
-        assertArrayEquals(new float[] {(float) (0.3f * small), (float) (0.4f * small)},
-                gradients.get(1).gradient().toFloatArray(), 1e-6f);
+        assertArrayEquals(
+                new float[] {(float) (3 * large), (float) (4 * large)},
+                gradients.get(0).gradient().toFloatArray(),
+                1e-6f);
+        assertArrayEquals(
+                new float[] {(float) (0.3f * small), (float) (0.4f * small)},
+                gradients.get(1).gradient().toFloatArray(),
+                1e-6f);
     }
 }

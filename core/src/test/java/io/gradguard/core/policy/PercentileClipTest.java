@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.gradguard.core.stats.ParameterGradient;
-
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.util.List;
 
 class PercentileClipTest {
 
@@ -64,8 +62,8 @@ class PercentileClipTest {
 
         for (int step = 0; step < norms.length; step++) {
             float g = (float) norms[step];
-            List<ParameterGradient> gradients = List.of(GradientFixtures.parameter(
-                    manager, "p", new float[2], new float[] {g, 0}, new Shape(2)));
+            List<ParameterGradient> gradients =
+                    List.of(GradientFixtures.parameter(manager, "p", new float[2], new float[] {g, 0}, new Shape(2)));
 
             ClipResult result = policy.apply(gradients, GradientFixtures.statsOf(gradients));
 
@@ -73,20 +71,27 @@ class PercentileClipTest {
             assertEquals(maxNorms[step], policy.currentMaxNorm(), 1e-6, "step " + step);
             assertEquals(clipped[step], result.clipped(), "step " + step);
             assertEquals(clipped[step] ? (double) g * coef : g, result.clippedGlobalNorm(), 1e-6);
-            assertEquals(clipped[step] ? (float) (g * coef) : g, gradients.get(0).gradient().getFloat(0), 1e-6f);
+            assertEquals(
+                    clipped[step] ? (float) (g * coef) : g,
+                    gradients.get(0).gradient().getFloat(0),
+                    1e-6f);
         }
     }
 
     @Test
     void ignoresNonFiniteNormsInItsHistory() {
         PercentileClip policy = new PercentileClip(50, 4);
-        List<ParameterGradient> gradients = List.of(GradientFixtures.parameter(
-                manager, "p", new float[2], new float[] {1, 0}, new Shape(2)));
+        List<ParameterGradient> gradients =
+                List.of(GradientFixtures.parameter(manager, "p", new float[2], new float[] {1, 0}, new Shape(2)));
         policy.apply(gradients, GradientFixtures.statsOf(gradients));
 
-        ClipResult nan = policy.apply(gradients, new io.gradguard.core.stats.StepStats(
-                List.of(new io.gradguard.core.stats.ParameterStats("p", Double.NaN, Double.NaN, true, 0)),
-                Double.NaN, Double.NaN, true));
+        ClipResult nan = policy.apply(
+                gradients,
+                new io.gradguard.core.stats.StepStats(
+                        List.of(new io.gradguard.core.stats.ParameterStats("p", Double.NaN, Double.NaN, true, 0)),
+                        Double.NaN,
+                        Double.NaN,
+                        true));
 
         assertFalse(nan.clipped());
         assertTrue(Double.isFinite(policy.currentMaxNorm()));

@@ -2,7 +2,6 @@ package io.gradguard.core.policy;
 
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.guard.GradGuardSchema;
-
 import java.util.Map;
 
 /** Configurations of one policy, built through the real loader as a user's agent args would be. */
@@ -17,7 +16,8 @@ final class PolicyConfigs {
 
     /** {@code policy.type=TYPE} plus settings such as {@code "policy.max_norm=0.5"}. */
     static GradGuardConfig of(String type, String settings) {
-        return GradGuardSchema.load("policy.type=" + type + (settings.isEmpty() ? "" : "," + settings), Map.of(), Map.of());
+        return GradGuardSchema.load(
+                "policy.type=" + type + (settings.isEmpty() ? "" : "," + settings), Map.of(), Map.of());
     }
 
     static String typeOf(GradGuardConfig config) {

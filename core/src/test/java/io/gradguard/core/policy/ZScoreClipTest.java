@@ -9,12 +9,10 @@ import ai.djl.ndarray.types.Shape;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
-
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.util.List;
 
 /**
  * ZClip (warm-up 4, alpha 0.5, z_threshold 2) over the global norms 1, 3, 1, 3, 2, 10, 3, worked
@@ -89,8 +87,8 @@ class ZScoreClipTest {
         ZScoreClip policy = new ZScoreClip(2.0, 0.5, 2, Double.NaN);
         step(policy, 1);
         step(policy, 3);
-        StepStats nan = new StepStats(List.of(new ParameterStats("p", Double.NaN, Double.NaN, true, 0)),
-                Double.NaN, Double.NaN, true);
+        StepStats nan = new StepStats(
+                List.of(new ParameterStats("p", Double.NaN, Double.NaN, true, 0)), Double.NaN, Double.NaN, true);
 
         ClipResult result = policy.apply(List.of(), nan);
 
@@ -101,11 +99,14 @@ class ZScoreClipTest {
 
     /** One step on a single gradient [g, 0], whose L2 norm is exactly g. */
     private ClipResult step(ZScoreClip policy, double g) {
-        List<ParameterGradient> gradients = List.of(GradientFixtures.parameter(
-                manager, "p", new float[2], new float[] {(float) g, 0}, new Shape(2)));
+        List<ParameterGradient> gradients = List.of(
+                GradientFixtures.parameter(manager, "p", new float[2], new float[] {(float) g, 0}, new Shape(2)));
         ClipResult result = policy.apply(gradients, GradientFixtures.statsOf(gradients));
         if (result.clipped()) {
-            assertEquals((float) (g * result.coefficient()), gradients.get(0).gradient().getFloat(0), 1e-6f);
+            assertEquals(
+                    (float) (g * result.coefficient()),
+                    gradients.get(0).gradient().getFloat(0),
+                    1e-6f);
         }
         return result;
     }

@@ -2,9 +2,8 @@ package io.gradguard.core.recorder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 class FastLogTest {
 
@@ -17,7 +16,8 @@ class FastLogTest {
             double x = Math.pow(10, random.nextDouble() * 600 - 300);
             worst = Math.max(worst, Math.abs(FastLog.ln(x) - Math.log(x)));
         }
-        for (double x : new double[] {Double.MIN_VALUE, 1e-310, 0.5, 1, 2, 1024, Double.MAX_VALUE, Math.nextDown(2.0)}) {
+        for (double x :
+                new double[] {Double.MIN_VALUE, 1e-310, 0.5, 1, 2, 1024, Double.MAX_VALUE, Math.nextDown(2.0)}) {
             worst = Math.max(worst, Math.abs(FastLog.ln(x) - Math.log(x)));
         }
         assertEquals(0, worst, 2e-7);

@@ -9,10 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.jobs.MlpJob;
 import io.gradguard.core.step.StepReport;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -24,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The flight recorder on real DJL jobs (PyTorch engine): one parameter's gradient is made to
@@ -58,7 +56,10 @@ class FlightRecorderTest {
             assertNotNull(incident.firstOffender());
             assertEquals(TARGET, incident.firstOffender().parameter());
             assertEquals(n, incident.firstOffender().step());
-            assertTrue(incident.firstOffender().norm() > 10 * incident.firstOffender().bandUpper(), "far out of its band");
+            assertTrue(
+                    incident.firstOffender().norm()
+                            > 10 * incident.firstOffender().bandUpper(),
+                    "far out of its band");
             assertCountedOnce(job, "explosion");
 
             IncidentFile.Steps steps = incident.steps();
@@ -73,7 +74,8 @@ class FlightRecorderTest {
                     assertEquals(mine, p.gradNorm()[j], mine * 1e-5, p.name() + " at step " + step);
                     squares += mine * mine;
                 }
-                assertEquals(Math.sqrt(squares), steps.globalNorm()[j], Math.sqrt(squares) * 1e-5, "global norm at " + step);
+                assertEquals(
+                        Math.sqrt(squares), steps.globalNorm()[j], Math.sqrt(squares) * 1e-5, "global norm at " + step);
                 double loss = job.ownLoss.get((int) step - 1);
                 assertEquals(loss, steps.loss()[j], Math.abs(loss) * 1e-6, "loss at " + step);
                 assertEquals(job.reports.get((int) step - 1).detection().zScore(), steps.zScore()[j], 0.0);
@@ -81,8 +83,10 @@ class FlightRecorderTest {
                 assertEquals(1.0, steps.clipCoefficient()[j], 0.0);
             }
             assertTrue(steps.explosion()[k - 1], "the trigger step is the detector's explosion");
-            IncidentFile.Parameter target = incident.parameters().stream().filter(p -> p.name().equals(TARGET))
-                    .findFirst().orElseThrow();
+            IncidentFile.Parameter target = incident.parameters().stream()
+                    .filter(p -> p.name().equals(TARGET))
+                    .findFirst()
+                    .orElseThrow();
             assertTrue(target.outOfBand()[k - 1]);
             for (int j = 0; j < k - 1; j++) {
                 assertFalse(target.outOfBand()[j], "in band before the spike, step " + steps.step()[j]);
@@ -105,9 +109,13 @@ class FlightRecorderTest {
             assertEquals("closed", incident.summary().status(), "50 calm steps closed it");
             assertTrue(incident.summary().events().get("explosion") >= 1);
             assertEquals(incident.summary().closedAtStep(), incident.summary().lastStep());
-            System.out.printf("first offender %s at step %d (norm %.4g, band up to %.4g); followers %s; closed at %d%n",
-                    incident.firstOffender().parameter(), n, incident.firstOffender().norm(),
-                    incident.firstOffender().bandUpper(), followers.stream().map(f -> f.parameter() + "@" + f.step()).toList(),
+            System.out.printf(
+                    "first offender %s at step %d (norm %.4g, band up to %.4g); followers %s; closed at %d%n",
+                    incident.firstOffender().parameter(),
+                    n,
+                    incident.firstOffender().norm(),
+                    incident.firstOffender().bandUpper(),
+                    followers.stream().map(f -> f.parameter() + "@" + f.step()).toList(),
                     incident.summary().closedAtStep());
         }
     }
@@ -130,9 +138,11 @@ class FlightRecorderTest {
             assertEquals(40, incident.step());
             assertEquals(40, incident.firstOffender().step());
             assertTrue(Double.isNaN(incident.firstOffender().norm()));
-            assertTrue(Double.isNaN(incident.steps().globalNorm()[incident.steps().size() - 1]));
+            assertTrue(
+                    Double.isNaN(incident.steps().globalNorm()[incident.steps().size() - 1]));
             assertEquals("skipped", incident.steps().action()[incident.steps().size() - 1]);
-            assertEquals("nonfinite", incident.steps().skipReason()[incident.steps().size() - 1]);
+            assertEquals(
+                    "nonfinite", incident.steps().skipReason()[incident.steps().size() - 1]);
             assertEquals(3L, incident.summary().events().get("nonfinite"));
             assertEquals(1L, incident.summary().events().get("skip_streak"));
             assertEquals(3L, incident.summary().skipped());
@@ -140,7 +150,9 @@ class FlightRecorderTest {
             assertCountedOnce(job, "nonfinite");
             String said = console.toString(StandardCharsets.UTF_8);
             assertEquals(1, said.lines().filter(l -> l.contains("incident:")).count(), said);
-            assertTrue(said.contains("incident: recorded step 40 (nonfinite): first offender ") && said.contains(files.get(0).toString()),
+            assertTrue(
+                    said.contains("incident: recorded step 40 (nonfinite): first offender ")
+                            && said.contains(files.get(0).toString()),
                     said);
         } finally {
             Console.redirect(null);
@@ -188,7 +200,9 @@ class FlightRecorderTest {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(".json"))
+                    .sorted()
+                    .toList();
         }
     }
 }

@@ -9,12 +9,6 @@ import io.gradguard.core.console.Console;
 import io.gradguard.core.guard.GradGuardSchema;
 import io.gradguard.core.metrics.AgentErrors;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -25,6 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The incident files on a real file system: symbolic links are never followed, a full queue drops
@@ -53,17 +51,26 @@ class IncidentWriterTest {
         Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
         GradGuardConfig config = config("incidents.dir=" + link);
         IncidentWriter writer = IncidentWriter.open(config, errors());
-        new FlightRecorder(registry, "m", config, writer, null).accept(new Reports(2).step(1, new double[] {Double.NaN, 1}, false));
+        new FlightRecorder(registry, "m", config, writer, null)
+                .accept(new Reports(2).step(1, new double[] {Double.NaN, 1}, false));
         writer.close();
-        assertEquals(List.of("[gradguard] incidents.dir " + link + " is a symbolic link, which the flight recorder does not"
-                + " follow; name the directory itself; no incident files (set incidents.dir to a writable directory, or"
-                + " incidents.dir=off)"), lines());
+        assertEquals(
+                List.of("[gradguard] incidents.dir " + link + " is a symbolic link, which the flight recorder does not"
+                        + " follow; name the directory itself; no incident files (set incidents.dir to a writable directory, or"
+                        + " incidents.dir=off)"),
+                lines());
         assertEquals(List.of(), FlightRecorderTest.files(real));
         assertEquals(1.0, errorCount(), "the incident is lost and counted");
-        assertEquals(0.0, registry.find("gradguard.incidents").tags("trigger", "nonfinite").counter().count());
+        assertEquals(
+                0.0,
+                registry.find("gradguard.incidents")
+                        .tags("trigger", "nonfinite")
+                        .counter()
+                        .count());
         Path file = Files.writeString(tmp.resolve("plain"), "x");
         IncidentWriter.open(config("incidents.dir=" + file), errors()).close();
-        IncidentWriter.open(config("incidents.dir=" + file.resolve("below")), errors()).close();
+        IncidentWriter.open(config("incidents.dir=" + file.resolve("below")), errors())
+                .close();
         assertTrue(lines().get(1).contains(" is not a directory;"), lines().toString());
         assertTrue(lines().get(2).contains(" cannot be created (" + file + " is not a directory)"), lines().toString());
     }
@@ -78,8 +85,8 @@ class IncidentWriterTest {
         AgentErrors errors = errors();
         IncidentWriter writer = IncidentWriter.open(config("run=r1,incidents.dir=" + dir), errors);
         CountDownLatch written = new CountDownLatch(1);
-        FlightRecorder recorder = new FlightRecorder(registry, "synthetic", config("run=r1,incidents.dir=" + dir), writer,
-                n -> written.countDown());
+        FlightRecorder recorder = new FlightRecorder(
+                registry, "synthetic", config("run=r1,incidents.dir=" + dir), writer, n -> written.countDown());
         Reports reports = new Reports(4);
         for (long s = 1; s < 30; s++) {
             recorder.accept(reports.step(s, Reports.healthy(4, s), false));
@@ -97,7 +104,9 @@ class IncidentWriterTest {
         writer.close();
         assertEquals("keep me", Files.readString(victim));
         assertTrue(Files.isSymbolicLink(file));
-        assertTrue(lines().stream().anyMatch(l -> l.contains("is no longer the file the recorder wrote")), lines().toString());
+        assertTrue(
+                lines().stream().anyMatch(l -> l.contains("is no longer the file the recorder wrote")),
+                lines().toString());
         assertEquals(1.0, errorCount());
     }
 
@@ -113,14 +122,21 @@ class IncidentWriterTest {
         Reports reports = new Reports(2);
         double[] nan = {Double.NaN, 1};
         for (int m = 0; m < 3; m++) {
-            FlightRecorder recorder = new FlightRecorder(registry, "m" + m, config, writer, m > 0 ? null : n -> {
-                held.countDown();
-                try {
-                    release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            FlightRecorder recorder = new FlightRecorder(
+                    registry,
+                    "m" + m,
+                    config,
+                    writer,
+                    m > 0
+                            ? null
+                            : n -> {
+                                held.countDown();
+                                try {
+                                    release.await(10, TimeUnit.SECONDS);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            });
             recorder.accept(reports.step(1, nan, false));
             if (m == 0) {
                 assertTrue(held.await(10, TimeUnit.SECONDS));
@@ -129,11 +145,25 @@ class IncidentWriterTest {
         assertEquals(1.0, errorCount(), "the third incident was dropped");
         release.countDown();
         writer.close();
-        assertEquals(1.0, registry.find("gradguard.incidents").tags("model", "m1", "trigger", "nonfinite").counter().count());
-        assertEquals(0.0, registry.find("gradguard.incidents").tags("model", "m2", "trigger", "nonfinite").counter().count());
+        assertEquals(
+                1.0,
+                registry.find("gradguard.incidents")
+                        .tags("model", "m1", "trigger", "nonfinite")
+                        .counter()
+                        .count());
+        assertEquals(
+                0.0,
+                registry.find("gradguard.incidents")
+                        .tags("model", "m2", "trigger", "nonfinite")
+                        .counter()
+                        .count());
         assertEquals(2, FlightRecorderTest.files(dir).size());
-        assertEquals(1, lines().stream().filter(l -> l.contains("incident writes waiting; an incident or its update was"
-                + " dropped")).count(), lines().toString());
+        assertEquals(
+                1,
+                lines().stream()
+                        .filter(l -> l.contains("incident writes waiting; an incident or its update was" + " dropped"))
+                        .count(),
+                lines().toString());
     }
 
     /** A directory that works, then turns into a file: one line, counted, then nothing more is tried. */
@@ -154,11 +184,16 @@ class IncidentWriterTest {
         Files.delete(dir);
         Files.writeString(dir, "not a directory");
         for (int m = 1; m <= 3; m++) {
-            new FlightRecorder(registry, "m" + m, config, writer, null).accept(reports.step(1, new double[] {Double.NaN, 1}, false));
+            new FlightRecorder(registry, "m" + m, config, writer, null)
+                    .accept(reports.step(1, new double[] {Double.NaN, 1}, false));
         }
         writer.close();
-        assertEquals(1, lines().stream().filter(l -> l.startsWith("[gradguard] flight recorder: cannot write incident files in "
-                + dir)).count(), lines().toString());
+        assertEquals(
+                1,
+                lines().stream()
+                        .filter(l -> l.startsWith("[gradguard] flight recorder: cannot write incident files in " + dir))
+                        .count(),
+                lines().toString());
         assertEquals(1, lines().size(), lines().toString());
         assertEquals(3.0, errorCount(), "every lost incident counted");
     }
@@ -189,7 +224,9 @@ class IncidentWriterTest {
         IncidentFile last = IncidentFile.read(file);
         assertEquals(41, last.step());
         assertEquals("00Linear_weight", last.firstOffender().parameter());
-        assertEquals(List.of("01Linear_weight"), last.followers().stream().map(IncidentFile.Offender::parameter).toList());
+        assertEquals(
+                List.of("01Linear_weight"),
+                last.followers().stream().map(IncidentFile.Offender::parameter).toList());
         assertEquals(42, last.followers().get(0).step());
         assertEquals("closed", last.summary().status());
         assertEquals(42 + FlightRecorder.CALM_STEPS, last.summary().closedAtStep());
@@ -211,13 +248,20 @@ class IncidentWriterTest {
         }
         writer.close();
         assertFalse(Files.exists(dir));
-        assertEquals(0.0, registry.find("gradguard.incidents").tags("trigger", "explosion").counter().count());
+        assertEquals(
+                0.0,
+                registry.find("gradguard.incidents")
+                        .tags("trigger", "explosion")
+                        .counter()
+                        .count());
     }
 
     @Test
     void theConfigurationIsListedWithoutSecrets() {
-        GradGuardConfig config = GradGuardSchema.load("policy.type=zscore,otlp.endpoint=http://collector:4318/v1/metrics,"
-                + "otlp.headers=X-Scope-OrgID=tenant-1", Map.of("gradguard.detector.spike_z", "5"),
+        GradGuardConfig config = GradGuardSchema.load(
+                "policy.type=zscore,otlp.endpoint=http://collector:4318/v1/metrics,"
+                        + "otlp.headers=X-Scope-OrgID=tenant-1",
+                Map.of("gradguard.detector.spike_z", "5"),
                 Map.of("GRADGUARD_OTLP_HEADERS_ENV", "OTLP_SECRET", "OTLP_SECRET", "Authorization=Bearer s3cret"));
         Map<String, String> listed = FlightRecorder.setKeys(config);
         assertEquals("zscore", listed.get("policy.type"));
@@ -237,10 +281,16 @@ class IncidentWriterTest {
     }
 
     private double errorCount() {
-        return registry.find("gradguard.agent.errors").tags("where", "incidents").counter().count();
+        return registry.find("gradguard.agent.errors")
+                .tags("where", "incidents")
+                .counter()
+                .count();
     }
 
     private List<String> lines() {
-        return console.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.contains("incident: ")).toList();
+        return console.toString(StandardCharsets.UTF_8)
+                .lines()
+                .filter(l -> !l.contains("incident: "))
+                .toList();
     }
 }

@@ -7,13 +7,11 @@ import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.guard.GradGuardSchema;
 import io.gradguard.core.step.StepReport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What recording costs in memory, measured by the JVM's own per-thread allocation counter (no
@@ -29,8 +27,8 @@ class RecordingCostTest {
     void recordingAStepAllocatesNothingAndTheArraysAreBounded(@TempDir Path dir) {
         int parameters = 500;
         GradGuardConfig config = GradGuardSchema.load("summary=0,port=0,incidents.dir=" + dir, Map.of(), Map.of());
-        FlightRecorder recorder = new FlightRecorder(new SimpleMeterRegistry(), "cost", config,
-                IncidentWriter.open(config, null), null);
+        FlightRecorder recorder =
+                new FlightRecorder(new SimpleMeterRegistry(), "cost", config, IncidentWriter.open(config, null), null);
         Reports reports = new Reports(parameters);
         StepReport[] steps = new StepReport[64];
         for (int s = 0; s < steps.length; s++) {
@@ -48,9 +46,12 @@ class RecordingCostTest {
             recorder.accept(steps[s % steps.length]);
         }
         long perSteps = THREADS.getCurrentThreadAllocatedBytes() - before;
-        System.out.printf("flight recorder, %d parameters x 64 steps: arrays made at the first step %,d bytes;"
-                + " %d steps recorded after it allocated %d bytes%n", parameters, firstStep, measured, perSteps);
-        assertTrue(perSteps < measured, "less than one byte per step: " + perSteps + " bytes for " + measured + " steps");
+        System.out.printf(
+                "flight recorder, %d parameters x 64 steps: arrays made at the first step %,d bytes;"
+                        + " %d steps recorded after it allocated %d bytes%n",
+                parameters, firstStep, measured, perSteps);
+        assertTrue(
+                perSteps < measured, "less than one byte per step: " + perSteps + " bytes for " + measured + " steps");
         // ring 9 bytes per parameter and step, bands about 400 bytes per parameter, and the rest
         assertTrue(firstStep < 9L * parameters * 64 + 400L * parameters + 64 * 1024, "bounded: " + firstStep);
         assertTrue(firstStep > 9L * parameters * 64, "the ring itself is in the figure: " + firstStep);

@@ -7,7 +7,6 @@ import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.PolicyDescription;
 import io.gradguard.core.step.StepAction;
 import io.gradguard.core.step.StepReport;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,11 +44,21 @@ final class Reports {
         }
         double global = nonFinite ? Double.NaN : Math.sqrt(squares);
         StepStats stats = new StepStats(ps, global, Double.NaN, nonFinite);
-        return new StepReport("synthetic", step, 1_700_000_000_000L + step, stats,
-                nonFinite ? new ClipResult(false, 0.0, 0.0) : ClipResult.untouched(global), NONE,
-                nonFinite ? StepAction.SKIPPED : StepAction.APPLIED, nonFinite ? "nonfinite" : null,
-                new Detection(nonFinite ? Double.NaN : explosion ? 9.0 : 0.5, explosion, false), 1.0, null, null,
-                nonFinite ? 1 : 0, 1000);
+        return new StepReport(
+                "synthetic",
+                step,
+                1_700_000_000_000L + step,
+                stats,
+                nonFinite ? new ClipResult(false, 0.0, 0.0) : ClipResult.untouched(global),
+                NONE,
+                nonFinite ? StepAction.SKIPPED : StepAction.APPLIED,
+                nonFinite ? "nonfinite" : null,
+                new Detection(nonFinite ? Double.NaN : explosion ? 9.0 : 0.5, explosion, false),
+                1.0,
+                null,
+                null,
+                nonFinite ? 1 : 0,
+                1000);
     }
 
     /** Healthy norms around 1 with a little spread, seeded by the step. */

@@ -104,7 +104,10 @@ class RecoveryLadderTest {
         for (long step = 1; step <= 100; step++) {
             // a warm-up schedule doubling the rate every 10 steps is no jump
             double rate = RATE * Math.pow(2, step / 10.0);
-            assertEquals(RecoveryAction.NONE, warmup.beforeUpdate(step, NORM, false, BOUND, 1.0, rate, true).action());
+            assertEquals(
+                    RecoveryAction.NONE,
+                    warmup.beforeUpdate(step, NORM, false, BOUND, 1.0, rate, true)
+                            .action());
         }
     }
 
@@ -118,7 +121,10 @@ class RecoveryLadderTest {
         for (long step = 1; step <= 50; step++) {
             calm(ladder, step);
         }
-        assertEquals(RecoveryAction.BACKOFF, ladder.beforeUpdate(51, NORM, false, BOUND, 0.14, 60 * RATE, true).action());
+        assertEquals(
+                RecoveryAction.BACKOFF,
+                ladder.beforeUpdate(51, NORM, false, BOUND, 0.14, 60 * RATE, true)
+                        .action());
         long step = 52;
         Verdict v;
         do {
@@ -163,6 +169,9 @@ class RecoveryLadderTest {
             assertEquals(rewind <= 3 ? RecoveryAction.REWIND : RecoveryAction.FAIL, v.action(), "rewind " + rewind);
         }
         assertEquals("exhausted", ladder.status().state());
-        assertEquals(RecoveryAction.NONE, ladder.beforeUpdate(step, Double.NaN, false, BOUND, Double.NaN, RATE, true).action());
+        assertEquals(
+                RecoveryAction.NONE,
+                ladder.beforeUpdate(step, Double.NaN, false, BOUND, Double.NaN, RATE, true)
+                        .action());
     }
 }

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradguard.core.jobs.MlpJob;
 import io.gradguard.core.step.StepReport;
-
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
 
 /**
  * A policy in shadow does what the same policy does when it is the active one: on a real DJL job
