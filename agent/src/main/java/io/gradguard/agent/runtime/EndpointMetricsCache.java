@@ -2,6 +2,7 @@ package io.gradguard.agent.runtime;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.gradguard.core.metrics.GradGuardMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -57,6 +58,7 @@ final class EndpointMetricsCache implements HttpHandler {
                 Rendered r = fresh(om);
                 body = gzip ? r.gzipped() : r.body();
             } else {
+                GradGuardMetrics.recordPending();
                 byte[] plain = registry.scrape(type, names).getBytes(StandardCharsets.UTF_8);
                 body = gzip ? gzip(plain) : plain;
             }
@@ -88,6 +90,7 @@ final class EndpointMetricsCache implements HttpHandler {
                 return r; // another scraper rendered it while this one waited
             }
             String type = om ? OPEN_METRICS : TEXT;
+            GradGuardMetrics.recordPending();
             r = new Rendered(System.nanoTime(), registry.scrape(type).getBytes(StandardCharsets.UTF_8));
             if (om) {
                 openMetrics = r;

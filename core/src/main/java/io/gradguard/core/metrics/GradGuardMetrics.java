@@ -47,6 +47,7 @@ public final class GradGuardMetrics implements StepSink {
     private final Counter spikesVanishing;
     private final DistributionSummary globalNormDistribution;
     private final Timer overhead;
+    private final DeferredRecords deferred;
     private final Map<String, Counter> clipCounters = new HashMap<>();
     private final Map<String, Counter> skipCounters = new HashMap<>();
     private final long[] recentOverhead = new long[4096];
@@ -120,6 +121,12 @@ public final class GradGuardMetrics implements StepSink {
                 .publishPercentiles(0.5, 0.99)
                 .tags(tags)
                 .register(registry);
+        deferred = new DeferredRecords(overhead, globalNormDistribution);
+    }
+
+    /** Records the steps' pending timer and histogram values of every model: call before rendering a scrape. */
+    public static void recordPending() {
+        DeferredRecords.drainAll();
     }
 
     @Override
@@ -137,11 +144,12 @@ public final class GradGuardMetrics implements StepSink {
         if (r.policy() != policy) {
             setPolicyInfo(r.policy());
         }
-        recordOverhead(r.agentNanos());
+        StepStats stats = r.stats();
+        recordOverhead(
+                r.agentNanos(), r.counted() && Double.isFinite(stats.globalNorm()) ? stats.globalNorm() : Double.NaN);
         if (!r.counted()) {
             return;
         }
-        StepStats stats = r.stats();
         steps.increment();
         step.globalNorm = stats.globalNorm();
         step.clippedNorm = r.clip().clippedGlobalNorm();
@@ -149,9 +157,6 @@ public final class GradGuardMetrics implements StepSink {
         step.zScore = r.detection().zScore();
         if (!Double.isNaN(r.loss())) {
             step.loss = r.loss();
-        }
-        if (Double.isFinite(stats.globalNorm())) {
-            globalNormDistribution.record(stats.globalNorm());
         }
         if (stats.nonFinite()) {
             nonFinite.increment();
@@ -206,9 +211,9 @@ public final class GradGuardMetrics implements StepSink {
         }
     }
 
-    /** The agent's own time at one step, in the summary and in the exact exit figure. */
-    private void recordOverhead(long nanos) {
-        overhead.record(nanos, TimeUnit.NANOSECONDS);
+    /** The agent's own time at one step (in the summary and the exact exit figure), and its norm for the histogram. */
+    private void recordOverhead(long nanos, double histogramNorm) {
+        deferred.add(nanos, histogramNorm);
         recentOverhead[(int) (recentCount++ % recentOverhead.length)] = nanos;
     }
 
@@ -246,6 +251,7 @@ public final class GradGuardMetrics implements StepSink {
      * @return e.g. {@code 938 steps, agent overhead per step median 41.2 us, mean 45.0 us}
      */
     public String exitSummary() {
+        deferred.drain();
         // exact, from the raw times: the summary's percentiles are histogram-bucket estimates
         long[] recent = java.util.Arrays.copyOf(recentOverhead, (int) Math.min(recentCount, recentOverhead.length));
         java.util.Arrays.sort(recent);
@@ -261,10 +267,6 @@ public final class GradGuardMetrics implements StepSink {
                 overhead.mean(TimeUnit.MICROSECONDS));
     }
 
-    /**
-     * The gauges of a step's parameters, in order. The names of one trainable set are the same
-     * String instances at every step, so the last lookup is reused without hashing a name.
-     */
     /** {@code recoveries: skip 1, backoff 4, rewind 1, } when the ladder acted, else empty. */
     private String recoveries() {
         StringBuilder out = new StringBuilder();
@@ -277,6 +279,10 @@ public final class GradGuardMetrics implements StepSink {
         return Arrays.stream(recoveryCounts).sum() == 0 ? "" : out.append(", ").toString();
     }
 
+    /**
+     * The gauges of a step's parameters, in order. The names of one trainable set are the same
+     * String instances at every step, so the last lookup is reused without hashing a name.
+     */
     private ParameterGauges[] gaugesFor(List<ParameterStats> parameters) {
         String[] names = lastNames;
         boolean same = names.length == parameters.size();
