@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoublePredicate;
 import org.junit.jupiter.api.Test;
@@ -56,8 +57,6 @@ final class PrometheusEndToEndIT {
     private static final Duration MIN_OBSERVATION = Duration.ofSeconds(45);
 
     private static final Duration MAX_OBSERVATION = Duration.ofSeconds(75);
-    /** Time for a trainer JVM to start and take its first step. */
-    private static final Duration STARTUP = Duration.ofSeconds(90);
     /** Enough epochs to outlive the observation window; the jobs are destroyed once the checks are done. */
     private static final String DEFAULT_TRAINER_ARGS = "--epochs 5000 --limit-train 3200 --limit-test 64";
     /**
@@ -89,16 +88,14 @@ final class PrometheusEndToEndIT {
         try {
             prometheus = PrometheusServer.start(workDir, config(ports));
             double observedFrom = System.currentTimeMillis() / 1000.0;
-            for (Map.Entry<Trainer, Integer> job : ports.entrySet()) {
-                if (job.getKey() == RECOVERING) {
-                    // Three JVMs starting at once on a small machine hold the healthy run's first step back for
-                    // seconds, and its global-norm gauge reads NaN until that step: the explosion alert's
-                    // non-finite branch would go pending for it. The third starts once the others train.
-                    awaitFirstSteps(prometheus, ports.get(HEALTHY), ports.get(EXPLODING));
-                }
-                jobs.add(startTrainer(agentJar, examplesJar, job.getKey(), job.getValue()));
+            for (Trainer trainer : List.of(HEALTHY, EXPLODING)) {
+                jobs.add(startTrainer(agentJar, examplesJar, trainer, ports.get(trainer)));
             }
-            Map<String, Map<String, AlertSighting>> sightings = observe(prometheus, ports, jobs);
+            Map<String, Map<String, AlertSighting>> sightings = observe(
+                    prometheus,
+                    ports,
+                    jobs,
+                    () -> startTrainer(agentJar, examplesJar, RECOVERING, ports.get(RECOVERING)));
 
             // Per-run instances: the alert's instance label tells the runs apart whatever `run` the agent used.
             String healthyInstance = "127.0.0.1:" + ports.get(HEALTHY);
@@ -145,14 +142,30 @@ final class PrometheusEndToEndIT {
     /** When an alert was first seen pending (Prometheus' activeAt) and first seen firing (our poll), unix seconds. */
     record AlertSighting(double activeAt, double firingSeenAt) {}
 
+    /**
+     * Polls the alerts once a second until the explosion alerts and a rewind were seen and the minimum observation
+     * has passed. {@code startRecovering} runs once the healthy and the exploding run have taken a step: three JVMs
+     * starting at once on a small machine hold the healthy run's first step back for seconds, and its global-norm
+     * gauge reads NaN until that step, which the explosion alert's non-finite branch takes for an explosion.
+     */
     private Map<String, Map<String, AlertSighting>> observe(
-            PrometheusServer prometheus, Map<Trainer, Integer> ports, List<Process> jobs)
-            throws IOException, InterruptedException {
+            PrometheusServer prometheus,
+            Map<Trainer, Integer> ports,
+            List<Process> jobs,
+            Callable<Process> startRecovering)
+            throws Exception {
         Map<String, Map<String, AlertSighting>> sightings = new LinkedHashMap<>();
         ports.values().forEach(port -> sightings.put("127.0.0.1:" + port, new LinkedHashMap<>()));
         long start = System.nanoTime();
+        boolean recoveringStarted = false;
         while (true) {
             long elapsed = System.nanoTime() - start;
+            if (!recoveringStarted
+                    && stepped(prometheus, ports.get(HEALTHY))
+                    && stepped(prometheus, ports.get(EXPLODING))) {
+                jobs.add(startRecovering.call());
+                recoveringStarted = true;
+            }
             for (Process job : jobs) {
                 assertTrue(
                         job.isAlive(),
@@ -187,6 +200,7 @@ final class PrometheusEndToEndIT {
                     .isEmpty();
             if (elapsed > MAX_OBSERVATION.toNanos()
                     || (explosionSeen && rewindSeen && elapsed > MIN_OBSERVATION.toNanos())) {
+                assertTrue(recoveringStarted, "the healthy or the exploding run took no step in " + MAX_OBSERVATION);
                 return sightings;
             }
             Thread.sleep(1000);
@@ -210,17 +224,10 @@ final class PrometheusEndToEndIT {
         assertEquals(List.of(), empty, "panel queries without data");
     }
 
-    /** Waits until Prometheus has scraped a counted step from each of these ports' trainers. */
-    private static void awaitFirstSteps(PrometheusServer prometheus, int... ports)
-            throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + STARTUP.toNanos();
-        for (int port : ports) {
-            String expr = "gradguard_steps_total{instance=\"127.0.0.1:%d\"} > 0".formatted(port);
-            while (prometheus.query(expr).path("data").path("result").isEmpty()) {
-                assertTrue(System.nanoTime() < deadline, "no step scraped from 127.0.0.1:" + port + " in " + STARTUP);
-                Thread.sleep(500);
-            }
-        }
+    /** Whether Prometheus has scraped a counted step from the trainer on this port. */
+    private static boolean stepped(PrometheusServer prometheus, int port) throws IOException, InterruptedException {
+        String expr = "gradguard_steps_total{instance=\"127.0.0.1:%d\"} > 0".formatted(port);
+        return !prometheus.query(expr).path("data").path("result").isEmpty();
     }
 
     /**
