@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,6 +29,7 @@ final class DashboardJsonTest {
     private static final String DATASOURCE_UID = "${datasource}";
     private static final Pattern RATE_CALL = Pattern.compile("\\b(rate|irate|increase)\\s*\\(");
     private static final Pattern RANGE = Pattern.compile("\\[([^\\]]*)]");
+    private static final Pattern METRIC = Pattern.compile("\\bgradguard_\\w+");
 
     @TempDir
     static Path workDir;
@@ -127,6 +130,92 @@ final class DashboardJsonTest {
             }
         }
         assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void rowsGroupThePanelsBelowThemAndShowNoData() {
+        Set<Integer> ids = new HashSet<>();
+        dashboard.panels().forEach(panel -> ids.add(panel.path("id").asInt()));
+        List<String> problems = new ArrayList<>();
+        Map<String, List<String>> metricsByRow = new LinkedHashMap<>();
+        String row = null;
+        int rowY = -1;
+        for (JsonNode panel : dashboard.root.path("panels")) {
+            JsonNode pos = panel.path("gridPos");
+            if (!"row".equals(panel.path("type").asText())) {
+                if (row != null) {
+                    if (pos.path("y").asInt() <= rowY) {
+                        problems.add(panel.path("title").asText() + " is not below row " + row);
+                    }
+                    for (JsonNode target : panel.path("targets")) {
+                        Matcher m = METRIC.matcher(target.path("expr").asText());
+                        while (m.find()) {
+                            metricsByRow.get(row).add(m.group());
+                        }
+                    }
+                }
+                continue;
+            }
+            row = panel.path("title").asText();
+            rowY = pos.path("y").asInt();
+            metricsByRow.put(row, new ArrayList<>());
+            if (row.isBlank()) {
+                problems.add("row " + panel.path("id") + " has no title");
+            }
+            if (!ids.add(panel.path("id").asInt())) {
+                problems.add("row " + row + ": duplicate id " + panel.path("id"));
+            }
+            if (pos.path("x").asInt() != 0
+                    || pos.path("w").asInt() != 24
+                    || pos.path("h").asInt() != 1) {
+                problems.add("row " + row + ": gridPos " + pos);
+            }
+            if (panel.has("targets")) {
+                problems.add("row " + row + " has targets");
+            }
+            // open: its panels follow it in the list, and one nested as well would be shown twice
+            if (!panel.path("collapsed").asBoolean(false)
+                    && !panel.path("panels").isEmpty()) {
+                problems.add("open row " + row + " nests panels");
+            }
+        }
+        assertEquals(List.of(), problems);
+        assertEquals(List.of("Recovery", "Incidents and shadow policies"), List.copyOf(metricsByRow.keySet()));
+        assertTrue(
+                metricsByRow
+                        .get("Recovery")
+                        .containsAll(List.of(
+                                "gradguard_recoveries_total", "gradguard_lr_scale", "gradguard_rewound_steps_total")),
+                metricsByRow.toString());
+        assertTrue(
+                metricsByRow
+                        .get("Incidents and shadow policies")
+                        .containsAll(List.of(
+                                "gradguard_incidents_total",
+                                "gradguard_shadow_clip_total",
+                                "gradguard_shadow_clip_coefficient")),
+                metricsByRow.toString());
+    }
+
+    @Test
+    void everyExportedSeriesIsOnAPanel() {
+        Set<String> shown = new HashSet<>();
+        for (GrafanaDashboard.Query query : dashboard.panelQueries()) {
+            Matcher m = METRIC.matcher(query.expr());
+            while (m.find()) {
+                shown.add(m.group());
+            }
+        }
+        // The histogram's own count, sum and max add nothing to the quantile that its buckets give.
+        Set<String> notShown = Set.of(
+                "gradguard_grad_global_norm_distribution_count",
+                "gradguard_grad_global_norm_distribution_sum",
+                "gradguard_grad_global_norm_distribution_max");
+        List<String> missing = MetricContract.SCRAPED.stream()
+                .filter(name -> !shown.contains(name) && !notShown.contains(name))
+                .sorted()
+                .toList();
+        assertEquals(List.of(), missing, "exported series no panel shows");
     }
 
     @Test

@@ -32,10 +32,33 @@ final class GrafanaDashboard {
         return new GrafanaDashboard(new ObjectMapper().readTree(FILE.toFile()));
     }
 
+    /** The panels that show data, in file order: rows left out, the panels of a collapsed row included. */
     List<JsonNode> panels() {
         List<JsonNode> panels = new ArrayList<>();
-        root.path("panels").forEach(panels::add);
+        for (JsonNode panel : root.path("panels")) {
+            if (isRow(panel)) {
+                // a collapsed row holds its panels; an open one is followed by them
+                panel.path("panels").forEach(panels::add);
+            } else {
+                panels.add(panel);
+            }
+        }
         return panels;
+    }
+
+    /** The rows, which only group the panels after them. */
+    List<JsonNode> rows() {
+        List<JsonNode> rows = new ArrayList<>();
+        for (JsonNode panel : root.path("panels")) {
+            if (isRow(panel)) {
+                rows.add(panel);
+            }
+        }
+        return rows;
+    }
+
+    private static boolean isRow(JsonNode panel) {
+        return "row".equals(panel.path("type").asText());
     }
 
     /** Every panel target's expression. */
