@@ -69,7 +69,10 @@ class ReferenceTrainerIT {
         }
         try (ChildJvm job = trainer("port=" + port + ",summary=0,update_ratio_every=1,run=it-" + loop, args)) {
             job.awaitOutput("lingering", 120);
-            Map<String, Double> s = ChildJvm.parse(ChildJvm.get("http://127.0.0.1:" + port + "/metrics"));
+            String scrape = ChildJvm.get("http://127.0.0.1:" + port + "/metrics");
+            Map<String, Double> s = ChildJvm.parse(scrape);
+            // the README's metrics table lists exactly what is exported
+            assertEquals(ReadmeMetricsTable.scrapedNames(), ReadmeMetricsTable.namesIn(scrape));
             for (String name : CONTRACT) {
                 assertFalse(
                         Double.isNaN(ChildJvm.value(s, name)) && !hasSeries(s, name), name + " missing from /metrics");
