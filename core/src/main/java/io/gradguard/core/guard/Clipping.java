@@ -62,6 +62,10 @@ final class Clipping {
         return policy.needsMaxAbs();
     }
 
+    boolean needsWeightNorms() {
+        return policy.needsWeightNorms();
+    }
+
     /** Applies the policy; for element-wise policies the post-clip norm is measured (one host read). */
     ClipResult clip(List<ParameterGradient> grads, StepStats stats, NDManager scratch) {
         ClipResult result = policy.apply(grads, stats);

@@ -126,8 +126,13 @@ public final class StepEngine {
         boolean rewrite = clipping.active();
         StepGradients.Read read = faults.call("stats", step, () -> gradients.read(scratch, rewrite), null);
         List<ParameterGradient> grads = read == null ? null : read.gradients();
-        StepStats stats =
-                read == null ? null : faults.call("stats", step, () -> measure(read, sampleWeights, withMaxAbs), null);
+        StepStats stats = read == null
+                ? null
+                : faults.call(
+                        "stats",
+                        step,
+                        () -> measure(read, sampleWeights || clipping.needsWeightNorms(), withMaxAbs),
+                        null);
         if (stats == null) {
             closeScratch();
             decided = new Decided(
@@ -262,10 +267,10 @@ public final class StepEngine {
     }
 
     /** The statistics, with the step's losses read in the same read. */
-    private StepStats measure(StepGradients.Read read, boolean sampleWeights, boolean withMaxAbs) {
+    private StepStats measure(StepGradients.Read read, boolean withWeightNorms, boolean withMaxAbs) {
         List<NDArray> losses = loss.pending();
         double[] values = new double[losses.size()];
-        StepStats stats = read.plan().compute(read.gradients(), scratch, sampleWeights, withMaxAbs, losses, values);
+        StepStats stats = read.plan().compute(read.gradients(), scratch, withWeightNorms, withMaxAbs, losses, values);
         loss.read(values);
         return stats;
     }

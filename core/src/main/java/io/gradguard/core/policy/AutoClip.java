@@ -1,5 +1,6 @@
 package io.gradguard.core.policy;
 
+import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ public final class AutoClip implements GlobalNormPolicy {
             c -> new AutoClip());
 
     private final ZScoreClip rule = new ZScoreClip(Z_THRESHOLD, 0.97, 25, Double.NaN, WARMUP_FACTOR);
+    private boolean started;
 
     /** Creates the policy. */
     public AutoClip() {}
@@ -57,18 +59,50 @@ public final class AutoClip implements GlobalNormPolicy {
     /** {@inheritDoc} */
     @Override
     public Object saveState() {
-        return rule.saveState();
+        return new Object[] {rule.saveState(), started};
     }
 
     /** {@inheritDoc} */
     @Override
     public void restoreState(Object state) {
-        rule.restoreState(state);
+        if (state instanceof Object[] saved && saved.length == 2 && saved[1] instanceof Boolean s) {
+            rule.restoreState(saved[0]);
+            started = s;
+        }
+    }
+
+    /** Until the first step is decided: that step's weight norms are what it is compared with. */
+    @Override
+    public boolean needsWeightNorms() {
+        return !started;
     }
 
     /** {@inheritDoc} */
     @Override
     public double decide(StepStats stats) {
-        return rule.decide(stats);
+        double norm = stats.globalNorm();
+        if (started || !Double.isFinite(norm)) {
+            return rule.decide(stats);
+        }
+        started = true;
+        // The first step has no past norm to compare with. A gradient whose norm exceeds that of
+        // the weights it updates is no start of a healthy run (at initialisation healthy ones are
+        // a small fraction of it): it is clipped to the weights' norm, and the warm-up starts from
+        // that bound instead of from the explosion.
+        double weights = weightNorm(stats);
+        if (!(norm > weights)) {
+            return rule.decide(norm);
+        }
+        rule.decide(weights);
+        return GlobalNormScaling.coefficient(norm, weights);
+    }
+
+    /** The L2 norm of all weights, or NaN when a parameter's was not measured at this step. */
+    private static double weightNorm(StepStats stats) {
+        double sum = 0;
+        for (ParameterStats p : stats.parameters()) {
+            sum += p.weightNorm() * p.weightNorm();
+        }
+        return Math.sqrt(sum);
     }
 }

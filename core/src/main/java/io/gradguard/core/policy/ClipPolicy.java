@@ -38,6 +38,16 @@ public interface ClipPolicy {
     Map<String, String> settings();
 
     /**
+     * Whether the policy reads the weights' norms at the coming step: the engine then measures them
+     * even on a step that {@code update_ratio_every} does not sample.
+     *
+     * @return true when {@link io.gradguard.core.stats.ParameterStats#weightNorm} must be measured
+     */
+    default boolean needsWeightNorms() {
+        return false;
+    }
+
+    /**
      * Whether the policy reads max |g| of every parameter at every step (value clipping, inf-norm
      * clipping). It costs two more reductions per parameter, so the engine measures it only for
      * the policies that say so.

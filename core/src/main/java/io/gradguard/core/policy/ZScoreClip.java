@@ -128,7 +128,11 @@ public final class ZScoreClip implements GlobalNormPolicy {
     /** {@inheritDoc} */
     @Override
     public double decide(StepStats stats) {
-        double norm = stats.globalNorm();
+        return decide(stats.globalNorm());
+    }
+
+    /** {@link #decide(StepStats)} on a global norm alone. */
+    double decide(double norm) {
         if (!Double.isFinite(norm)) {
             return 1.0;
         }
