@@ -4,8 +4,6 @@ import static io.gradguard.core.stats.TorchReductions.owned;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -40,9 +38,7 @@ public final class StatisticsPlan {
 
     private final List<String> names;
     private final boolean cpu;
-    private final int[][] groups;
-    private final boolean[] groupIsMatrix;
-    private final boolean[] grouped;
+    private final ShapeGroups groups;
     private final boolean[] byRows;
     private final boolean[] byDot;
     private final long[] rowLength;
@@ -54,9 +50,7 @@ public final class StatisticsPlan {
     private StatisticsPlan(
             List<String> names,
             boolean cpu,
-            int[][] groups,
-            boolean[] groupIsMatrix,
-            boolean[] grouped,
+            ShapeGroups groups,
             boolean[] byRows,
             boolean[] byDot,
             long[] rowLength,
@@ -65,8 +59,6 @@ public final class StatisticsPlan {
         this.names = names;
         this.cpu = cpu;
         this.groups = groups;
-        this.groupIsMatrix = groupIsMatrix;
-        this.grouped = grouped;
         this.byRows = byRows;
         this.byDot = byDot;
         this.rowLength = rowLength;
@@ -120,42 +112,15 @@ public final class StatisticsPlan {
             byDot[i] = float32 && !byRows[i] && shape.size() > 0;
             rowLength[i] = TorchReductions.rowLength(shape);
         }
-        boolean[] grouped = new boolean[n];
-        List<int[]> groups = new ArrayList<>();
-        List<Boolean> matrix = new ArrayList<>();
-        for (Map.Entry<Shape, List<Integer>> e : byShape.entrySet()) {
-            if (e.getValue().size() >= 2) {
-                int[] members =
-                        e.getValue().stream().mapToInt(Integer::intValue).toArray();
-                for (int m : members) {
-                    grouped[m] = true;
-                }
-                groups.add(members);
-                matrix.add(e.getKey().dimension() > 1);
-            }
-        }
-        boolean[] groupIsMatrix = new boolean[matrix.size()];
-        for (int k = 0; k < groupIsMatrix.length; k++) {
-            groupIsMatrix[k] = matrix.get(k);
-        }
+        ShapeGroups groups = ShapeGroups.of(n, byShape);
         NDArray[] flat = new NDArray[n];
         for (int i = 0; views != null && i < n; i++) {
             NDArray g = gradients.get(i).gradient();
-            if (byDot[i] && !grouped[i] && host[i] == null) {
+            if (byDot[i] && !groups.contains(i) && host[i] == null) {
                 flat[i] = g.getShape().dimension() == 1 ? g : owned(g.reshape(-1), views);
             }
         }
-        return new StatisticsPlan(
-                List.copyOf(names),
-                cpu,
-                groups.toArray(new int[0][]),
-                groupIsMatrix,
-                grouped,
-                byRows,
-                byDot,
-                rowLength,
-                flat,
-                host);
+        return new StatisticsPlan(List.copyOf(names), cpu, groups, byRows, byDot, rowLength, flat, host);
     }
 
     /**
@@ -218,14 +183,14 @@ public final class StatisticsPlan {
         boolean[] squared = new boolean[n];
         double[] hostSquares = new double[n];
         double[] hostMaxAbs = new double[n];
-        reduceGroups(gradients, scratch, withMaxAbs, readBack, normAt, maxAbsAt);
+        groups.reduce(gradients, scratch, withMaxAbs, readBack, normAt, maxAbsAt);
         for (int i = 0; i < n; i++) {
             ParameterGradient p = gradients.get(i);
             NDArray g = p.gradient();
             if (host[i] != null && !torchNorms) {
                 hostSquares[i] = HostSums.sumOfSquares(host[i]);
                 hostMaxAbs[i] = withMaxAbs ? HostSums.maxAbs(host[i]) : Double.NaN;
-            } else if (!grouped[i]) {
+            } else if (!groups.contains(i)) {
                 squared[i] = byDot[i] && !torchNorms;
                 normAt[i] = readBack.scalar(
                         squared[i]
@@ -274,36 +239,5 @@ public final class StatisticsPlan {
         }
         double globalNorm = anyNonFinite ? Double.NaN : Math.sqrt(sumSquares);
         return new StepStats(stats, globalNorm, anyNonFinite ? Double.NaN : globalMaxAbs, anyNonFinite);
-    }
-
-    /** Off CPU: one stack and one row-wise reduction per shape group, instead of one call per member. */
-    private void reduceGroups(
-            List<ParameterGradient> gradients,
-            NDManager scratch,
-            boolean withMaxAbs,
-            ResultReadBack readBack,
-            int[] normAt,
-            int[] maxAbsAt) {
-        for (int k = 0; k < groups.length; k++) {
-            int[] members = groups[k];
-            NDList stackable = new NDList(members.length);
-            for (int i : members) {
-                stackable.add(gradients.get(i).gradient());
-            }
-            NDArray stacked = owned(NDArrays.stack(stackable), scratch);
-            if (groupIsMatrix[k]) {
-                // one row per member (PyTorch's max reduces one axis at a time)
-                stacked = owned(stacked.reshape(members.length, -1), scratch);
-            }
-            int norms = readBack.vector(owned(stacked.norm(TorchReductions.ROW_AXIS, false), scratch), members.length);
-            int maxima = withMaxAbs
-                    ? readBack.vector(
-                            owned(owned(stacked.abs(), scratch).max(TorchReductions.ROW_AXIS), scratch), members.length)
-                    : -1;
-            for (int m = 0; m < members.length; m++) {
-                normAt[members[m]] = norms + m;
-                maxAbsAt[members[m]] = maxima + m;
-            }
-        }
     }
 }
