@@ -21,20 +21,20 @@ public final class Keys {
     /** The YAML file. */
     public static final ConfigKey<Path> CONFIG = ConfigKey.optional(
                     "config",
-                    ValueTypes.path("path of a YAML file"),
+                    LocationValueTypes.path("path of a YAML file"),
                     "(none)",
                     "file with any of these keys as a nested mapping; re-read when it changes (policy hot reload)")
             .in(Part.PROTECTION);
     /** Scrape endpoint port. */
     public static final ConfigKey<Integer> PORT = ConfigKey.of(
                     "port",
-                    ValueTypes.port(AUTO_PORT, "9404 or the next free port"),
+                    NetworkValueTypes.port(AUTO_PORT, "9404 or the next free port"),
                     9404,
                     "port of the Prometheus scrape endpoint and the live page; 0 = no endpoint")
             .in(Part.ENDPOINT);
     /** Bind address. */
     public static final ConfigKey<String> HOST = ConfigKey.of(
-                    "host", ValueTypes.host(), "127.0.0.1", "address the scrape endpoint binds")
+                    "host", NetworkValueTypes.host(), "127.0.0.1", "address the scrape endpoint binds")
             .in(Part.ENDPOINT);
     /** DNS-rebinding protection of the endpoint. */
     public static final ConfigKey<Boolean> HOST_CHECK = ConfigKey.of(
@@ -47,12 +47,12 @@ public final class Keys {
             .in(Part.ENDPOINT);
     /** The run label; the default is generated at start. */
     public static final ConfigKey<String> RUN = ConfigKey.of(
-                    "run", ValueTypes.text(128, "1..128 characters"), "", "value of the run label on every series")
+                    "run", TextValueTypes.text(128, "1..128 characters"), "", "value of the run label on every series")
             .withDefaultText("run-<yyyyMMdd-HHmmss>-<4 hex>");
     /** Allow-list of per-parameter series. */
     public static final ConfigKey<Pattern> PARAMETERS = ConfigKey.of(
             "parameters",
-            ValueTypes.regex(),
+            TextValueTypes.regex(),
             Pattern.compile(".*"),
             "allow-list of parameter names that get per-parameter series");
     /** Cap of per-parameter series. */
@@ -104,7 +104,10 @@ public final class Keys {
             .in(Part.PROTECTION);
     /** The step log. */
     public static final ConfigKey<Path> LOG = ConfigKey.optional(
-                    "log", ValueTypes.path("path of a file"), "(off)", "JSON Lines log with one record per step")
+                    "log",
+                    LocationValueTypes.path("path of a file"),
+                    "(off)",
+                    "JSON Lines log with one record per step")
             .in(Part.STEP_LOG);
     /** Step log rotation size. */
     public static final ConfigKey<Long> LOG_MAX_BYTES = ConfigKey.of(
@@ -121,7 +124,7 @@ public final class Keys {
     /** Pushgateway address. */
     public static final ConfigKey<String> PUSHGATEWAY = ConfigKey.optional(
                     "pushgateway",
-                    ValueTypes.hostAndPort(),
+                    NetworkValueTypes.hostAndPort(),
                     "(off)",
                     "push metrics to this Prometheus Pushgateway as well")
             .in(Part.PUSH);
@@ -140,21 +143,21 @@ public final class Keys {
     /** Basic auth credentials file. */
     public static final ConfigKey<Path> AUTH_FILE = ConfigKey.optional(
                     "auth_file",
-                    ValueTypes.path("path of a readable file"),
+                    LocationValueTypes.path("path of a readable file"),
                     "(no auth)",
                     "file holding user:password; the endpoint then asks for HTTP basic auth")
             .in(Part.ENDPOINT);
     /** TLS keystore. */
     public static final ConfigKey<Path> TLS_KEYSTORE = ConfigKey.optional(
                     "tls_keystore",
-                    ValueTypes.path("path of a readable PKCS12 file"),
+                    LocationValueTypes.path("path of a readable PKCS12 file"),
                     "(plain HTTP)",
                     "serve the endpoint over HTTPS with this keystore")
             .in(Part.ENDPOINT);
     /** The environment variable holding the keystore password. */
     public static final ConfigKey<String> TLS_PASSWORD_ENV = ConfigKey.optional(
                     "tls_password_env",
-                    ValueTypes.environmentName(),
+                    TextValueTypes.environmentName(),
                     "(none)",
                     "variable holding the keystore password (never pass secrets as arguments)")
             .in(Part.ENDPOINT);
@@ -162,7 +165,7 @@ public final class Keys {
     /** OTLP/HTTP metrics receiver. */
     public static final ConfigKey<String> OTLP_ENDPOINT = ConfigKey.optional(
                     "otlp.endpoint",
-                    ValueTypes.httpUrl("/v1/metrics", "http://collector:4318/v1/metrics"),
+                    NetworkValueTypes.httpUrl("/v1/metrics", "http://collector:4318/v1/metrics"),
                     "(off)",
                     "send the metrics to this OTLP/HTTP receiver (protobuf), e.g. an OpenTelemetry Collector's"
                             + " http://collector:4318/v1/metrics")
@@ -170,14 +173,14 @@ public final class Keys {
     /** Headers of every OTLP request, as written in the configuration. */
     public static final ConfigKey<Map<String, String>> OTLP_HEADERS = ConfigKey.optional(
                     "otlp.headers",
-                    ValueTypes.httpHeaders(),
+                    NetworkValueTypes.httpHeaders(),
                     "(none)",
                     "HTTP headers sent with every OTLP export, e.g. X-Scope-OrgID=tenant-1 (no secrets: see otlp.headers_env)")
             .in(Part.OTLP);
     /** The environment variable holding further (secret) OTLP headers. */
     public static final ConfigKey<String> OTLP_HEADERS_ENV = ConfigKey.optional(
                     "otlp.headers_env",
-                    ValueTypes.environmentName(),
+                    TextValueTypes.environmentName(),
                     "(none)",
                     "variable holding more OTLP headers in the same form, for secrets such as Authorization=Bearer ...")
             .in(Part.OTLP);
@@ -192,7 +195,7 @@ public final class Keys {
     /** Directory of the flight recorder's incident files. */
     public static final ConfigKey<Optional<Path>> INCIDENTS_DIR = ConfigKey.of(
                     "incidents.dir",
-                    ValueTypes.pathOrOff("path of a directory"),
+                    LocationValueTypes.pathOrOff("path of a directory"),
                     Optional.of(Path.of("./gradguard-incidents")),
                     "flight recorder: directory of the incident files (one JSON file per incident); off = none")
             .in(Part.INCIDENTS);
