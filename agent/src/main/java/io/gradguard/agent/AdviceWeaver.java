@@ -5,7 +5,6 @@ import java.util.List;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
-import org.objectweb.asm.Handle;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
@@ -31,9 +30,9 @@ import org.objectweb.asm.Type;
 final class AdviceWeaver {
 
     static final String BRIDGE = "io/gradguard/bootstrap/GradGuardBridge";
-    private static final String OBJECT_ARG = "(Ljava/lang/Object;)V";
-    private static final String TWO_OBJECTS = "(Ljava/lang/Object;Ljava/lang/Object;)V";
-    private static final String THROWABLE = "java/lang/Throwable";
+    static final String OBJECT_ARG = "(Ljava/lang/Object;)V";
+    static final String TWO_OBJECTS = "(Ljava/lang/Object;Ljava/lang/Object;)V";
+    static final String THROWABLE = "java/lang/Throwable";
 
     /** What a class receives. */
     enum Advice {
@@ -113,172 +112,6 @@ final class AdviceWeaver {
             return new ExitCall(mv, owner, List.of(args[0].getInternalName()), 1, "backward");
         }
         return mv;
-    }
-
-    /**
-     * Sees every instruction before it is written: {@link #beforeCode} runs once, before the
-     * method's first label, frame or instruction (after its exception table, so that handlers added
-     * there come after the method's own), and {@code return}s are handed to {@link #onReturn}.
-     */
-    private abstract static class CodeHook extends MethodVisitor {
-        protected final String owner;
-        private boolean started;
-
-        CodeHook(MethodVisitor mv, String owner) {
-            super(Opcodes.ASM9, mv);
-            this.owner = owner;
-        }
-
-        abstract void beforeCode();
-
-        abstract void onReturn();
-
-        abstract void afterCode();
-
-        /** Locals of a frame still to be written at the next instruction, unless the method's own frame comes first. */
-        private List<String> pendingFrame;
-
-        /**
-         * A label just placed is a branch target: it needs a frame, unless the method's own first
-         * instruction already carries one (a loop back to it). Written at the next instruction.
-         */
-        void frameBeforeNextInstruction(List<String> locals) {
-            pendingFrame = locals;
-        }
-
-        private void start() {
-            if (!started) {
-                started = true;
-                beforeCode();
-            }
-        }
-
-        private void instruction() {
-            start();
-            if (pendingFrame != null) {
-                List<String> locals = pendingFrame;
-                pendingFrame = null;
-                frame(locals);
-            }
-        }
-
-        @Override
-        public void visitLabel(Label label) {
-            start();
-            super.visitLabel(label);
-        }
-
-        @Override
-        public void visitLineNumber(int line, Label start) {
-            start();
-            super.visitLineNumber(line, start);
-        }
-
-        @Override
-        public void visitFrame(int type, int numLocal, Object[] local, int numStack, Object[] stack) {
-            start();
-            pendingFrame = null;
-            super.visitFrame(type, numLocal, local, numStack, stack);
-        }
-
-        @Override
-        public void visitInsn(int opcode) {
-            instruction();
-            if (opcode == Opcodes.RETURN) {
-                onReturn();
-            } else {
-                super.visitInsn(opcode);
-            }
-        }
-
-        @Override
-        public void visitIntInsn(int opcode, int operand) {
-            instruction();
-            super.visitIntInsn(opcode, operand);
-        }
-
-        @Override
-        public void visitVarInsn(int opcode, int varIndex) {
-            instruction();
-            super.visitVarInsn(opcode, varIndex);
-        }
-
-        @Override
-        public void visitTypeInsn(int opcode, String type) {
-            instruction();
-            super.visitTypeInsn(opcode, type);
-        }
-
-        @Override
-        public void visitFieldInsn(int opcode, String fieldOwner, String name, String descriptor) {
-            instruction();
-            super.visitFieldInsn(opcode, fieldOwner, name, descriptor);
-        }
-
-        @Override
-        public void visitMethodInsn(
-                int opcode, String methodOwner, String name, String descriptor, boolean isInterface) {
-            instruction();
-            super.visitMethodInsn(opcode, methodOwner, name, descriptor, isInterface);
-        }
-
-        @Override
-        public void visitInvokeDynamicInsn(String name, String descriptor, Handle bootstrap, Object... arguments) {
-            instruction();
-            super.visitInvokeDynamicInsn(name, descriptor, bootstrap, arguments);
-        }
-
-        @Override
-        public void visitJumpInsn(int opcode, Label label) {
-            instruction();
-            super.visitJumpInsn(opcode, label);
-        }
-
-        @Override
-        public void visitLdcInsn(Object value) {
-            instruction();
-            super.visitLdcInsn(value);
-        }
-
-        @Override
-        public void visitIincInsn(int varIndex, int increment) {
-            instruction();
-            super.visitIincInsn(varIndex, increment);
-        }
-
-        @Override
-        public void visitTableSwitchInsn(int min, int max, Label dflt, Label... labels) {
-            instruction();
-            super.visitTableSwitchInsn(min, max, dflt, labels);
-        }
-
-        @Override
-        public void visitLookupSwitchInsn(Label dflt, int[] keys, Label[] labels) {
-            instruction();
-            super.visitLookupSwitchInsn(dflt, keys, labels);
-        }
-
-        @Override
-        public void visitMultiANewArrayInsn(String descriptor, int numDimensions) {
-            instruction();
-            super.visitMultiANewArrayInsn(descriptor, numDimensions);
-        }
-
-        @Override
-        public void visitMaxs(int maxStack, int maxLocals) {
-            afterCode();
-            super.visitMaxs(Math.max(maxStack, 2), maxLocals);
-        }
-
-        /** A frame whose locals are {@code this} and the given ones, all others unset. */
-        void frame(List<String> locals, String... stack) {
-            Object[] l = new Object[locals.size() + 1];
-            l[0] = owner;
-            for (int i = 0; i < locals.size(); i++) {
-                l[i + 1] = locals.get(i);
-            }
-            mv.visitFrame(Opcodes.F_NEW, l.length, l, stack.length, stack.clone());
-        }
     }
 
     /** One bridge call when the method returns normally, with {@code this} or its single argument. */
@@ -395,70 +228,6 @@ final class AdviceWeaver {
         @Override
         public void visitMaxs(int maxStack, int maxLocals) {
             super.visitMaxs(maxStack + 2, maxLocals);
-        }
-    }
-
-    /**
-     * {@code step()}: at entry {@code if (beforeStep(this)) skip the body}; on every return {@code
-     * afterStep(this)}, which may throw the failure the job asked for; when the body throws, {@code
-     * throw afterStepThrown(thrown, this)}.
-     */
-    private static final class StepAdvice extends CodeHook {
-        private final Label body = new Label();
-        private final Label bodyEnd = new Label();
-        private final Label exit = new Label();
-        private final Label thrown = new Label();
-        private final Label enterFailed = new Label();
-
-        StepAdvice(MethodVisitor mv, String owner) {
-            super(mv, owner);
-        }
-
-        @Override
-        void beforeCode() {
-            Label enterStart = new Label();
-            Label enterEnd = new Label();
-            mv.visitTryCatchBlock(enterStart, enterEnd, enterFailed, THROWABLE);
-            mv.visitTryCatchBlock(body, bodyEnd, thrown, THROWABLE);
-            mv.visitLabel(enterStart);
-            mv.visitVarInsn(Opcodes.ALOAD, 0);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "beforeStep", "(Ljava/lang/Object;)Z", false);
-            mv.visitLabel(enterEnd);
-            mv.visitJumpInsn(Opcodes.IFEQ, body);
-            mv.visitJumpInsn(Opcodes.GOTO, exit);
-            mv.visitLabel(body);
-            frameBeforeNextInstruction(List.of());
-        }
-
-        @Override
-        void onReturn() {
-            mv.visitJumpInsn(Opcodes.GOTO, exit);
-        }
-
-        @Override
-        void afterCode() {
-            mv.visitLabel(bodyEnd);
-            mv.visitLabel(exit);
-            frame(List.of());
-            mv.visitVarInsn(Opcodes.ALOAD, 0);
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "afterStep", OBJECT_ARG, false);
-            mv.visitInsn(Opcodes.RETURN);
-
-            mv.visitLabel(thrown);
-            frame(List.of(), THROWABLE);
-            mv.visitVarInsn(Opcodes.ALOAD, 0);
-            mv.visitMethodInsn(
-                    Opcodes.INVOKESTATIC,
-                    BRIDGE,
-                    "afterStepThrown",
-                    "(Ljava/lang/Throwable;Ljava/lang/Object;)Ljava/lang/Throwable;",
-                    false);
-            mv.visitInsn(Opcodes.ATHROW);
-
-            mv.visitLabel(enterFailed);
-            frame(List.of(), THROWABLE);
-            mv.visitInsn(Opcodes.POP);
-            mv.visitJumpInsn(Opcodes.GOTO, body);
         }
     }
 

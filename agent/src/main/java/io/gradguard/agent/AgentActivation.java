@@ -1,5 +1,6 @@
 package io.gradguard.agent;
 
+import io.gradguard.core.console.Console;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.ClassFileTransformer;
@@ -50,7 +51,7 @@ final class AgentActivation {
         }
         byte[] classFile = trainerClassFile(trainer.getClassLoader());
         if (classFile == null) {
-            System.err.println("[gradguard] cannot read the class file of " + TrainerTransformer.TRAINER
+            Console.info("cannot read the class file of " + TrainerTransformer.TRAINER
                     + " from its class loader; the job runs without gradguard");
             return;
         }
@@ -91,7 +92,7 @@ final class AgentActivation {
             return woven;
         } catch (Throwable t) {
             transformer.unregister();
-            System.err.println("[gradguard] could not start, the job runs without it: " + t);
+            Console.info("could not start, the job runs without it: " + t);
             return null;
         }
     }
@@ -103,6 +104,7 @@ final class AgentActivation {
 
     private static boolean supported(DjlCompatibility.Verdict djl) {
         if (!djl.supported()) {
+            // the verdict's message is a whole line, prefix included
             System.err.println(djl.message());
         }
         return djl.supported();

@@ -1,5 +1,6 @@
 package io.gradguard.agent;
 
+import io.gradguard.core.console.Console;
 import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,7 +34,7 @@ final class DjlClassWatch implements ClassFileTransformer {
                 return activation.trainerLoading(loader, pd, classFile);
             }
         } catch (Throwable t) {
-            System.err.println("[gradguard] could not start, the job runs without it: " + t);
+            Console.info("could not start, the job runs without it: " + t);
         }
         return null;
     }

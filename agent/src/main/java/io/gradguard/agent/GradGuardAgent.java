@@ -51,6 +51,7 @@ public final class GradGuardAgent {
         try {
             String trimmed = args == null ? "" : args.trim();
             if (ConfigLoader.isHelp(trimmed)) {
+                // the key table the user asked for, not a log line: printed without the prefix
                 System.err.println(GradGuardSchema.SCHEMA.helpText());
                 return;
             }

@@ -1,5 +1,6 @@
 package io.gradguard.agent;
 
+import io.gradguard.core.console.Console;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.lang.instrument.UnmodifiableClassException;
@@ -74,8 +75,7 @@ final class TrainerTransformer implements ClassFileTransformer {
             }
             return woven;
         } catch (Throwable t) {
-            System.err.println("[gradguard] could not instrument " + className.replace('/', '.')
-                    + " (the job runs on untouched): " + t);
+            Console.info("could not instrument " + className.replace('/', '.') + " (the job runs on untouched): " + t);
             return null;
         }
     }
@@ -134,8 +134,7 @@ final class TrainerTransformer implements ClassFileTransformer {
                 i.retransformClasses(models.toArray(new Class<?>[0]));
             }
         } catch (UnmodifiableClassException | RuntimeException | LinkageError e) {
-            System.err.println(
-                    "[gradguard] could not instrument " + BASE_MODEL + " (saves of NaN weights are not refused): " + e);
+            Console.info("could not instrument " + BASE_MODEL + " (saves of NaN weights are not refused): " + e);
         }
     }
 
@@ -153,8 +152,8 @@ final class TrainerTransformer implements ClassFileTransformer {
         try {
             inst.retransformClasses(missing.toArray(new Class<?>[0]));
         } catch (UnmodifiableClassException | RuntimeException | LinkageError e) {
-            System.err.println("[gradguard] could not instrument " + concrete.getName()
-                    + " (its steps are seen through Trainer.step()): " + e);
+            Console.info("could not instrument " + concrete.getName() + " (its steps are seen through Trainer.step()): "
+                    + e);
         }
     }
 

@@ -218,7 +218,9 @@ public final class GradGuardBridge {
         try {
             Hook h = hook;
             // a collector of a second DJL copy is not ours
-            if (h != null && collector != null && collectorInterfaceLoader(collector.getClass()) == boundLoader) {
+            if (h != null
+                    && collector != null
+                    && DjlLoaders.collectorInterfaceLoader(collector.getClass()) == boundLoader) {
                 h.backward(collector, target);
             }
         } catch (Throwable t) {
@@ -243,7 +245,7 @@ public final class GradGuardBridge {
 
     private static Hook hookFor(Object trainer) {
         Hook h = hook;
-        ClassLoader loader = djlLoader(trainer.getClass());
+        ClassLoader loader = DjlLoaders.djlLoader(trainer.getClass());
         if (h != null) {
             return loader == boundLoader ? h : otherLoader();
         }
@@ -266,43 +268,14 @@ public final class GradGuardBridge {
         try {
             Hook h = hook;
             ClassLoader bound = boundLoader;
-            return h != null && bound != null && baseModelLoader(model.getClass()) == bound && h.refuseSave(model);
+            return h != null
+                    && bound != null
+                    && DjlLoaders.baseModelLoader(model.getClass()) == bound
+                    && h.refuseSave(model);
         } catch (Throwable t) {
             report(t);
             return false;
         }
-    }
-
-    /** The loader of the DJL whose {@code BaseModel} this model extends. */
-    private static ClassLoader baseModelLoader(Class<?> type) {
-        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-            if ("ai.djl.BaseModel".equals(c.getName())) {
-                return c.getClassLoader();
-            }
-        }
-        return null;
-    }
-
-    /** The loader of DJL's {@code GradientCollector} interface that this collector implements. */
-    private static ClassLoader collectorInterfaceLoader(Class<?> type) {
-        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-            for (Class<?> i : c.getInterfaces()) {
-                if ("ai.djl.training.GradientCollector".equals(i.getName())) {
-                    return i.getClassLoader();
-                }
-            }
-        }
-        return null;
-    }
-
-    /** The loader of DJL's own Trainer, also when the job subclasses it elsewhere. */
-    private static ClassLoader djlLoader(Class<?> type) {
-        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-            if ("ai.djl.training.Trainer".equals(c.getName())) {
-                return c.getClassLoader();
-            }
-        }
-        return type.getClassLoader();
     }
 
     private static Hook otherLoader() {

@@ -2,7 +2,6 @@ package io.gradguard.examples;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -228,22 +227,24 @@ final class CommandLineOptions {
     Options toOptions(CommandLine commandLine) {
         try {
             Scenario s = Scenario.fromCli(scenario);
-            Options.OptimizerKind opt = choice(Options.OptimizerKind.class, "--optimizer", optimizer);
+            Options.OptimizerKind opt = OptionChecks.choice(Options.OptimizerKind.class, "--optimizer", optimizer);
             Options.Builder b = new Options.Builder(s, opt)
-                    .epochs(positive("--epochs", epochs))
-                    .batchSize(positive("--batch-size", batchSize))
+                    .epochs(OptionChecks.positive("--epochs", epochs))
+                    .batchSize(OptionChecks.positive("--batch-size", batchSize))
                     .momentum(momentum)
                     .seed(seed)
                     .data(data)
-                    .device(choice(Options.DeviceChoice.class, "--device", device))
-                    .loop(choice(Options.LoopKind.class, "--loop", loop))
+                    .device(OptionChecks.choice(Options.DeviceChoice.class, "--device", device))
+                    .loop(OptionChecks.choice(Options.LoopKind.class, "--loop", loop))
                     .limits(
-                            nonNegative("--max-steps", maxSteps),
-                            nonNegative("--limit-train", limitTrain),
-                            nonNegative("--limit-test", limitTest))
+                            OptionChecks.nonNegative("--max-steps", maxSteps),
+                            OptionChecks.nonNegative("--limit-train", limitTrain),
+                            OptionChecks.nonNegative("--limit-test", limitTest))
                     .divergence(divergenceBound, stopOnDivergence)
                     .outputs(summary, gradNorms)
-                    .clipping(positiveOrOff("--hand-clip", handClip), positiveOrOff("--djl-clip-grad", djlClipGrad));
+                    .clipping(
+                            OptionChecks.positiveOrOff("--hand-clip", handClip),
+                            OptionChecks.positiveOrOff("--djl-clip-grad", djlClipGrad));
             if (model != null) {
                 b.model(ModelKind.fromCli(model));
             }
@@ -256,7 +257,7 @@ final class CommandLineOptions {
             if (recurrentScale != null) {
                 b.recurrentScale(recurrentScale);
             }
-            b.faults(faults(s));
+            b.faults(s.defaultFaults().withOptions(nanSteps, lrJump, corruptSteps, corruptScale));
             if (!(momentum >= 0 && momentum < 1)) {
                 throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
             }
@@ -281,27 +282,6 @@ final class CommandLineOptions {
         }
     }
 
-    /** The scenario's faults with the explicitly given fault options in their place. */
-    private Faults faults(Scenario s) {
-        Faults f = s.defaultFaults();
-        if (nanSteps != null) {
-            f = f.withNanSteps(Faults.parseSteps("--nan-steps", nanSteps));
-        }
-        if (lrJump != null) {
-            f = f.withLrJump(Faults.LrJump.parse(lrJump));
-        }
-        if (corruptSteps != null || corruptScale != null) {
-            List<Integer> steps =
-                    corruptSteps == null ? f.corruptSteps() : Faults.parseSteps("--corrupt-steps", corruptSteps);
-            f = f.withCorruption(steps, corruptScale == null ? f.corruptScale() : corruptScale);
-            if (steps.isEmpty()) {
-                throw new IllegalArgumentException(
-                        "--corrupt-scale needs --corrupt-steps (or --scenario" + " corrupt-batches)");
-            }
-        }
-        return f;
-    }
-
     /** {@code --no-fault} with an option that sets a fault is a contradiction; say which option to drop. */
     private void refuseFaultOptions(CommandLine commandLine, Scenario s) {
         CommandLine.ParseResult parsed = commandLine.getParseResult();
@@ -312,42 +292,5 @@ final class CommandLineOptions {
                         + " would give a fault again; drop " + option);
             }
         }
-    }
-
-    private static double positiveOrOff(String option, Double value) {
-        if (value == null) {
-            return Double.NaN;
-        }
-        if (!(value > 0 && !value.isInfinite())) {
-            throw new IllegalArgumentException(option + " must be a positive number, got " + value);
-        }
-        return value;
-    }
-
-    private static int positive(String option, int value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException(option + " must be positive, got " + value);
-        }
-        return value;
-    }
-
-    private static int nonNegative(String option, int value) {
-        if (value < 0) {
-            throw new IllegalArgumentException(option + " must be >= 0, got " + value);
-        }
-        return value;
-    }
-
-    private static <E extends Enum<E>> E choice(Class<E> type, String option, String value) {
-        for (E e : type.getEnumConstants()) {
-            if (e.name().toLowerCase(Locale.ROOT).equals(value)) {
-                return e;
-            }
-        }
-        StringBuilder names = new StringBuilder();
-        for (E e : type.getEnumConstants()) {
-            names.append(names.length() == 0 ? "" : "|").append(e.name().toLowerCase(Locale.ROOT));
-        }
-        throw new IllegalArgumentException(option + ": unknown value '" + value + "', expected one of " + names);
     }
 }

@@ -180,4 +180,30 @@ record Faults(List<Integer> nanSteps, LrJump lrJump, List<Integer> corruptSteps,
     public String toString() {
         return describe();
     }
+
+    /**
+     * These faults with the fault options given on the command line in their place; null for an
+     * option not given.
+     */
+    Faults withOptions(
+            List<String> nanStepsGiven, String lrJumpGiven, List<String> corruptStepsGiven, Double corruptScaleGiven) {
+        Faults f = this;
+        if (nanStepsGiven != null) {
+            f = f.withNanSteps(Faults.parseSteps("--nan-steps", nanStepsGiven));
+        }
+        if (lrJumpGiven != null) {
+            f = f.withLrJump(Faults.LrJump.parse(lrJumpGiven));
+        }
+        if (corruptStepsGiven != null || corruptScaleGiven != null) {
+            List<Integer> steps = corruptStepsGiven == null
+                    ? f.corruptSteps()
+                    : Faults.parseSteps("--corrupt-steps", corruptStepsGiven);
+            f = f.withCorruption(steps, corruptScaleGiven == null ? f.corruptScale() : corruptScaleGiven);
+            if (steps.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "--corrupt-scale needs --corrupt-steps (or --scenario" + " corrupt-batches)");
+            }
+        }
+        return f;
+    }
 }

@@ -215,7 +215,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         if (stepLog != null) {
             sinks.add(new StepLogSink(stepLog));
         }
-        LiveHistory.Track track = live == null ? null : live.newTrack(model);
+        LiveTrack track = live == null ? null : live.newTrack(model);
         if (track != null) {
             sinks.add(track);
         }

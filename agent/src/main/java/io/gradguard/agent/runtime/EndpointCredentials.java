@@ -1,5 +1,6 @@
 package io.gradguard.agent.runtime;
 
+import io.gradguard.core.console.Console;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,7 +84,7 @@ final class EndpointCredentials {
         try {
             Set<PosixFilePermission> perms = view.readAttributes().permissions();
             if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
-                System.err.println("[gradguard] WARNING: auth_file " + file + " is readable by "
+                Console.warn("auth_file " + file + " is readable by "
                         + (perms.contains(PosixFilePermission.OTHERS_READ) ? "everyone" : "its group")
                         + "; restrict it with chmod 600");
             }

@@ -42,9 +42,9 @@ final class EndpointExchange extends HttpExchange {
     private final Socket socket;
     private final Headers responseHeaders = new Headers();
     private final Map<String, Object> attributes = new ConcurrentHashMap<>();
-    private final ResponseBody body = new ResponseBody();
+    private final EndpointResponseBody body;
     private InputStream requestBody = InputStream.nullInputStream();
-    private OutputStream responseBody = body;
+    private OutputStream responseBody;
     private boolean keepAlive;
     private int status = -1;
     private boolean closed;
@@ -58,8 +58,10 @@ final class EndpointExchange extends HttpExchange {
         this.head = head;
         this.context = context;
         this.connectionOut = out;
+        this.body = new EndpointResponseBody(out, this::failed);
         this.socket = socket;
         this.keepAlive = keepAlive;
+        this.responseBody = body;
     }
 
     static String reason(int status) {
@@ -240,84 +242,6 @@ final class EndpointExchange extends HttpExchange {
             connectionOut.flush();
         } catch (IOException e) {
             keepAlive = false;
-        }
-    }
-
-    /** The response body as it goes on the wire. */
-    private final class ResponseBody extends OutputStream {
-
-        private static final byte[] CRLF = {'\r', '\n'};
-        private boolean started;
-        private boolean discard;
-        private boolean chunked;
-        private long remaining = -1; // fixed length: bytes still expected
-        private boolean done;
-
-        void fixed(long length, boolean headRequest) {
-            started = true;
-            remaining = length;
-            discard = headRequest;
-        }
-
-        void chunked() {
-            started = true;
-            chunked = true;
-        }
-
-        void none() {
-            started = true;
-            discard = true;
-            remaining = 0;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] bytes, int off, int len) throws IOException {
-            if (!started) {
-                throw new IOException("sendResponseHeaders must come before the body");
-            }
-            if (done) {
-                throw new IOException("response body already closed");
-            }
-            if (discard || len == 0) {
-                return;
-            }
-            if (chunked) {
-                connectionOut.write(Integer.toHexString(len).getBytes(StandardCharsets.US_ASCII));
-                connectionOut.write(CRLF);
-                connectionOut.write(bytes, off, len);
-                connectionOut.write(CRLF);
-                return;
-            }
-            if (len > remaining) {
-                keepAlive = false;
-                throw new IOException("response body longer than its Content-Length");
-            }
-            connectionOut.write(bytes, off, len);
-            remaining -= len;
-        }
-
-        @Override
-        public void flush() throws IOException {
-            connectionOut.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (done || !started) {
-                return;
-            }
-            done = true;
-            if (chunked) {
-                connectionOut.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            } else if (!discard && remaining > 0) {
-                keepAlive = false; // cut short: the client cannot tell where this response ends
-            }
-            connectionOut.flush();
         }
     }
 }

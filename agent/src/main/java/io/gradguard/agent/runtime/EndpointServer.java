@@ -3,25 +3,15 @@ package io.gradguard.agent.runtime;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-import io.gradguard.core.console.Console;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -65,22 +55,14 @@ final class EndpointServer extends HttpServer {
     static final int MAX_HEAD_BYTES = 8 * 1024;
     static final int MAX_HEADERS = 100;
     private static final int BACKLOG = 64;
-    private static final long WATCH_EVERY_MILLIS = 100;
 
     private final SSLContext tls;
     private final String[] tlsProtocols;
     private final List<EndpointContext> contexts = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final Set<EndpointConnection> open = ConcurrentHashMap.newKeySet();
-    private final int maxConnections = connectionCap();
-    private final Semaphore connectionSlots = new Semaphore(maxConnections);
+    private final int maxConnections = EndpointAcceptor.connectionCap();
     private final Semaphore handlerSlots = new Semaphore(HANDLERS, true);
-    private final ExecutorService connectionThreads = Executors.newCachedThreadPool(daemon("gradguard-scrape"));
-    private final ScheduledExecutorService watchdog =
-            Executors.newSingleThreadScheduledExecutor(daemon("gradguard-scrape-deadline"));
     private ServerSocket socket;
-    private Thread acceptor;
-    private volatile boolean stopped;
-    private volatile String acceptProblem;
+    private volatile EndpointAcceptor acceptor;
 
     /**
      * @param tls the TLS context, or null for plain HTTP
@@ -108,9 +90,7 @@ final class EndpointServer extends HttpServer {
         if (socket == null) {
             throw new IllegalStateException("bind first");
         }
-        watchdog.scheduleWithFixedDelay(
-                this::expireDeadlines, WATCH_EVERY_MILLIS, WATCH_EVERY_MILLIS, TimeUnit.MILLISECONDS);
-        acceptor = daemon("gradguard-endpoint").newThread(this::acceptLoop);
+        acceptor = new EndpointAcceptor(this, socket, tls, tlsProtocols, maxConnections);
         acceptor.start();
     }
 
@@ -125,7 +105,11 @@ final class EndpointServer extends HttpServer {
 
     @Override
     public void stop(int delaySeconds) {
-        stopped = true;
+        EndpointAcceptor running = acceptor;
+        if (running != null) {
+            running.stop();
+            return;
+        }
         try {
             if (socket != null) {
                 socket.close();
@@ -133,9 +117,6 @@ final class EndpointServer extends HttpServer {
         } catch (IOException ignored) {
             // closing: nothing to do about it
         }
-        open.forEach(EndpointConnection::abort);
-        connectionThreads.shutdownNow();
-        watchdog.shutdownNow();
     }
 
     @Override
@@ -182,26 +163,6 @@ final class EndpointServer extends HttpServer {
         return maxConnections;
     }
 
-    /** {@link #MAX_CONNECTIONS}, or a quarter of the descriptors left if that is fewer (at least 4). */
-    private static int connectionCap() {
-        try {
-            java.lang.management.OperatingSystemMXBean os =
-                    java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-            if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
-                long left = unix.getMaxFileDescriptorCount() - unix.getOpenFileDescriptorCount();
-                if (left / 4 < MAX_CONNECTIONS) {
-                    int cap = (int) Math.max(4, left / 4);
-                    Console.info("metrics endpoint: at most " + cap + " connections at a time (a quarter of the " + left
-                            + " file descriptors this process has left)");
-                    return cap;
-                }
-            }
-        } catch (LinkageError | RuntimeException e) {
-            // A runtime without jdk.management: the fixed cap alone.
-        }
-        return MAX_CONNECTIONS;
-    }
-
     /** The context whose path is the longest prefix of {@code path}, or null. */
     EndpointContext contextFor(String path) {
         EndpointContext best = null;
@@ -216,94 +177,6 @@ final class EndpointServer extends HttpServer {
 
     Semaphore handlerSlots() {
         return handlerSlots;
-    }
-
-    private void acceptLoop() {
-        while (!stopped) {
-            try {
-                if (!connectionSlots.tryAcquire()) {
-                    // Full: a kept-alive connection waiting for its next request gives way first.
-                    open.stream().filter(EndpointConnection::idle).findFirst().ifPresent(EndpointConnection::abort);
-                    while (!connectionSlots.tryAcquire(WATCH_EVERY_MILLIS, TimeUnit.MILLISECONDS)) {
-                        if (stopped) {
-                            return;
-                        }
-                    }
-                }
-            } catch (InterruptedException e) {
-                return;
-            }
-            Socket accepted;
-            try {
-                accepted = socket.accept();
-            } catch (IOException e) {
-                connectionSlots.release();
-                if (stopped || socket.isClosed()) {
-                    return;
-                }
-                backOff(e);
-                continue;
-            }
-            if (acceptProblem != null) {
-                Console.info("metrics endpoint accepts connections again (after: " + acceptProblem + ")");
-                acceptProblem = null;
-            }
-            EndpointConnection connection = new EndpointConnection(
-                    this, accepted, tls, tlsProtocols, System.nanoTime() + HEAD_DEADLINE.toNanos());
-            open.add(connection);
-            try {
-                connectionThreads.execute(() -> {
-                    try {
-                        connection.run();
-                    } finally {
-                        open.remove(connection);
-                        connectionSlots.release();
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                open.remove(connection);
-                connection.abort();
-                connectionSlots.release();
-            }
-        }
-    }
-
-    /**
-     * Out of descriptors (or another accept failure): the listening socket stays ready, so retrying
-     * at once would spin a core. One line per kind of failure, then a pause between tries.
-     */
-    private void backOff(IOException e) {
-        String problem = String.valueOf(e.getMessage());
-        if (!problem.equals(acceptProblem)) {
-            acceptProblem = problem;
-            Console.warn("metrics endpoint cannot accept connections (" + problem + "); retrying every "
-                    + ACCEPT_BACKOFF.toMillis() + " ms");
-        }
-        try {
-            Thread.sleep(ACCEPT_BACKOFF.toMillis());
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            stopped = true;
-        }
-    }
-
-    private void expireDeadlines() {
-        long now = System.nanoTime();
-        List<EndpointConnection> expired = new ArrayList<>();
-        for (EndpointConnection c : open) {
-            if (c.expired(now)) {
-                expired.add(c);
-            }
-        }
-        expired.forEach(EndpointConnection::abort);
-    }
-
-    private static ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     /** Closes quietly; a socket being closed by its peer or the watchdog is no news. */

@@ -107,14 +107,14 @@ final class LiveSteps implements HttpHandler {
                 .value(run)
                 .key("tracks")
                 .open('[');
-        for (LiveHistory.Track track : history.tracks()) {
+        for (LiveTrack track : history.tracks()) {
             track(json, track, after.getOrDefault(track.id(), 0L));
         }
         return json.close(']').close('}').toString();
     }
 
-    private static void track(JsonText json, LiveHistory.Track track, long afterStep) {
-        LiveHistory.Rows rows = track.after(afterStep, LiveHistory.STEPS);
+    private static void track(JsonText json, LiveTrack track, long afterStep) {
+        LiveRows rows = track.after(afterStep, LiveHistory.STEPS);
         json.open('{')
                 .key("id")
                 .value(track.id())

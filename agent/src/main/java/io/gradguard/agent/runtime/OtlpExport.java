@@ -2,7 +2,7 @@ package io.gradguard.agent.runtime;
 
 import io.gradguard.core.config.ConfigException;
 import io.gradguard.core.config.GradGuardConfig;
-import io.gradguard.core.config.Keys;
+import io.gradguard.core.config.OtlpKeys;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.micrometer.core.instrument.Clock;
@@ -60,14 +60,14 @@ final class OtlpExport implements MetricsExporter {
      * @return the running export, or null
      */
     static OtlpExport start(GradGuardConfig config, Map<String, String> environment) {
-        String url = config.get(Keys.OTLP_ENDPOINT);
+        String url = config.get(OtlpKeys.ENDPOINT);
         if (url == null || config.unusable(Part.OTLP)) {
             return null;
         }
         String shown = shown(url);
         try {
-            Map<String, String> headers = Keys.otlpHeaders(config, environment);
-            int interval = config.get(Keys.OTLP_INTERVAL);
+            Map<String, String> headers = OtlpKeys.headers(config, environment);
+            int interval = config.get(OtlpKeys.INTERVAL);
             OtlpLog.install(shown);
             Registry registry = new Registry(settings(url, headers, interval), r -> {
                 Thread t = new Thread(r, "gradguard-otlp");

@@ -42,7 +42,7 @@ public final class LiveHistoryBenchmark {
 
     private static void measure(PrintStream out, int parameters) {
         LiveHistory history = new LiveHistory(LiveHistory.STEPS, Pattern.compile(".*"), 500);
-        LiveHistory.Track track = history.newTrack("bench");
+        LiveTrack track = history.newTrack("bench");
         // As in a job: the parameters' names are the same instances at every step, and each step's
         // report is freshly made (so in cache); 16 reports stand for that without allocating here.
         String[] names = new String[parameters];
@@ -72,7 +72,7 @@ public final class LiveHistoryBenchmark {
         }
         Arrays.sort(ns);
         // Steps of the fed reports repeat; a fresh track with growing steps gives the poll's shape.
-        LiveHistory.Track fresh = history.newTrack("render");
+        LiveTrack fresh = history.newTrack("render");
         for (int i = 1; i <= LiveHistory.STEPS; i++) {
             fresh.accept(LiveHistoryTest.report(
                     "render", i, names, i % 97 == 0 ? StepAction.SKIPPED : StepAction.APPLIED, i % 31 == 0));

@@ -71,7 +71,7 @@ class LiveHistoryTest {
     @Test
     void keepsTheLastStepsOfEachTrainerInOrderWithRunningTotals() {
         LiveHistory history = new LiveHistory(8, ALL, 100);
-        LiveHistory.Track track = history.newTrack("mlp");
+        LiveTrack track = history.newTrack("mlp");
         for (long s = 1; s <= 20; s++) {
             StepAction action = s == 5 || s == 17 ? StepAction.SKIPPED : StepAction.APPLIED;
             track.accept(report("mlp", s, 3, action, s == 18));
@@ -79,7 +79,7 @@ class LiveHistoryTest {
         // DJL threw: not a step, not a row.
         track.accept(report("mlp", 21, 3, StepAction.DJL_THREW, false));
 
-        LiveHistory.Rows all = track.after(0, LiveHistory.STEPS);
+        LiveRows all = track.after(0, LiveHistory.STEPS);
         assertArrayEquals(new long[] {13, 14, 15, 16, 17, 18, 19, 20}, all.step());
         assertEquals(2 * 13.0, all.globalNorm()[0]);
         assertEquals(13.5, all.loss()[0]);
@@ -103,7 +103,7 @@ class LiveHistoryTest {
     @Test
     void heatmapParametersFollowTheAllowListAndTheCap() {
         LiveHistory history = new LiveHistory(8, Pattern.compile("p[0-3]"), 2);
-        LiveHistory.Track track = history.newTrack("mlp");
+        LiveTrack track = history.newTrack("mlp");
         track.accept(report("mlp", 1, 6, StepAction.APPLIED, false));
         assertEquals(List.of("p0", "p1"), track.parameters());
         assertEquals(List.of(), history.newTrack("cnn").parameters(), "before its first step");
@@ -112,9 +112,9 @@ class LiveHistoryTest {
     @Test
     void showsAtMostSixteenTrainersDroppingTheOneStaleLongest() {
         LiveHistory history = new LiveHistory(8, ALL, 10);
-        List<LiveHistory.Track> made = new ArrayList<>();
+        List<LiveTrack> made = new ArrayList<>();
         for (int i = 0; i < LiveHistory.MAX_TRACKS; i++) {
-            LiveHistory.Track t = history.newTrack("m" + i);
+            LiveTrack t = history.newTrack("m" + i);
             // wall clock of the report: m3 stepped longest ago
             StepReport r = report("m" + i, 1, 1, StepAction.APPLIED, false);
             t.accept(new StepReport(
@@ -134,8 +134,8 @@ class LiveHistoryTest {
                     1));
             made.add(t);
         }
-        LiveHistory.Track extra = history.newTrack("late");
-        List<LiveHistory.Track> shown = history.tracks();
+        LiveTrack extra = history.newTrack("late");
+        List<LiveTrack> shown = history.tracks();
         assertEquals(LiveHistory.MAX_TRACKS, shown.size());
         assertFalse(shown.contains(made.get(3)));
         assertTrue(shown.contains(extra));
@@ -150,7 +150,7 @@ class LiveHistoryTest {
     @Test
     void readersNeverSeeATornRowWhileTheWriterLapsTheRing() throws Exception {
         LiveHistory history = new LiveHistory(16, ALL, 10);
-        LiveHistory.Track track = history.newTrack("mlp");
+        LiveTrack track = history.newTrack("mlp");
         int steps = 300_000;
         AtomicBoolean done = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(3);
@@ -162,7 +162,7 @@ class LiveHistoryTest {
                     long reads = 0;
                     long after = 0;
                     while (!done.get()) {
-                        LiveHistory.Rows got = track.after(after, LiveHistory.STEPS);
+                        LiveRows got = track.after(after, LiveHistory.STEPS);
                         reads++;
                         for (int i = 0; i < got.size(); i++) {
                             long s = got.step()[i];
@@ -211,7 +211,7 @@ class LiveHistoryTest {
     @Test
     void aStepAllocatesNothingAfterTheFirst() {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        LiveHistory.Track track = new LiveHistory(LiveHistory.STEPS, ALL, 500).newTrack("mlp");
+        LiveTrack track = new LiveHistory(LiveHistory.STEPS, ALL, 500).newTrack("mlp");
         StepReport[] reports = new StepReport[64];
         for (int i = 0; i < reports.length; i++) {
             reports[i] = report("mlp", i + 1, 54, i % 7 == 0 ? StepAction.SKIPPED : StepAction.APPLIED, i % 5 == 0);
@@ -243,7 +243,7 @@ class LiveHistoryTest {
     @SuppressWarnings("unchecked")
     void jsonCarriesColumnsEventsAndOptionalRecoveryAndIncidents() {
         LiveHistory history = new LiveHistory(8, ALL, 10);
-        LiveHistory.Track track = history.newTrack("mlp \"quoted\"\n");
+        LiveTrack track = history.newTrack("mlp \"quoted\"\n");
         track.accept(report("mlp", 1, 2, StepAction.APPLIED, false));
         track.accept(report("mlp", 2, 2, StepAction.SKIPPED, true));
         LiveSteps steps = new LiveSteps(history, "run-1");

@@ -28,8 +28,8 @@ class LivePageRecoveryIT {
     @Test
     void showsTrainersApartWithRecoveryAndIncidentsWhenPresentAndFollowsNewSteps() throws Exception {
         LiveHistory history = new LiveHistory(LiveHistory.STEPS, Pattern.compile(".*"), 500);
-        LiveHistory.Track mlp = history.newTrack("mlp");
-        LiveHistory.Track cnn = history.newTrack("cnn");
+        LiveTrack mlp = history.newTrack("mlp");
+        LiveTrack cnn = history.newTrack("cnn");
         for (long s = 1; s <= 50; s++) {
             mlp.accept(LiveHistoryTest.report("mlp", s, 6, s == 10 ? StepAction.SKIPPED : StepAction.APPLIED, s == 30));
             cnn.accept(LiveHistoryTest.report("cnn", s, 3, StepAction.APPLIED, false));

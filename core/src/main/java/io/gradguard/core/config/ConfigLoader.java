@@ -116,7 +116,7 @@ public final class ConfigLoader {
         }
         List<ConfigProblem> strayVariables = sources.unknownEnvironment(
                 schema, java.util.Arrays.asList((String) values.get(Keys.TLS_PASSWORD_ENV.name()), (String)
-                        values.get(Keys.OTLP_HEADERS_ENV.name())));
+                        values.get(OtlpKeys.HEADERS_ENV.name())));
         if (strict && !strayVariables.isEmpty()) {
             throw new ConfigException(strayVariables.get(0).message().substring("gradguard: ".length()));
         }
@@ -127,7 +127,7 @@ public final class ConfigLoader {
         }
         GradGuardConfig config = new GradGuardConfig(schema, values, given, found);
         List<ConfigProblem> broken = new ArrayList<>(Keys.endpointProblems(config, sources.environment()));
-        broken.addAll(Keys.otlpProblems(config, sources.environment()));
+        broken.addAll(OtlpKeys.problems(config, sources.environment()));
         broken.addAll(schema.check(config));
         for (ConfigProblem p : broken) {
             if (strict && !p.warning()) {

@@ -1,11 +1,7 @@
 package io.gradguard.core.config;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -21,20 +17,20 @@ public final class Keys {
     /** The YAML file. */
     public static final ConfigKey<Path> CONFIG = ConfigKey.optional(
                     "config",
-                    ValueTypes.path("path of a YAML file"),
+                    LocationValueTypes.path("path of a YAML file"),
                     "(none)",
                     "file with any of these keys as a nested mapping; re-read when it changes (policy hot reload)")
             .in(Part.PROTECTION);
     /** Scrape endpoint port. */
     public static final ConfigKey<Integer> PORT = ConfigKey.of(
                     "port",
-                    ValueTypes.port(AUTO_PORT, "9404 or the next free port"),
+                    NetworkValueTypes.port(AUTO_PORT, "9404 or the next free port"),
                     9404,
                     "port of the Prometheus scrape endpoint and the live page; 0 = no endpoint")
             .in(Part.ENDPOINT);
     /** Bind address. */
     public static final ConfigKey<String> HOST = ConfigKey.of(
-                    "host", ValueTypes.host(), "127.0.0.1", "address the scrape endpoint binds")
+                    "host", NetworkValueTypes.host(), "127.0.0.1", "address the scrape endpoint binds")
             .in(Part.ENDPOINT);
     /** DNS-rebinding protection of the endpoint. */
     public static final ConfigKey<Boolean> HOST_CHECK = ConfigKey.of(
@@ -47,12 +43,12 @@ public final class Keys {
             .in(Part.ENDPOINT);
     /** The run label; the default is generated at start. */
     public static final ConfigKey<String> RUN = ConfigKey.of(
-                    "run", ValueTypes.text(128, "1..128 characters"), "", "value of the run label on every series")
+                    "run", TextValueTypes.text(128, "1..128 characters"), "", "value of the run label on every series")
             .withDefaultText("run-<yyyyMMdd-HHmmss>-<4 hex>");
     /** Allow-list of per-parameter series. */
     public static final ConfigKey<Pattern> PARAMETERS = ConfigKey.of(
             "parameters",
-            ValueTypes.regex(),
+            TextValueTypes.regex(),
             Pattern.compile(".*"),
             "allow-list of parameter names that get per-parameter series");
     /** Cap of per-parameter series. */
@@ -104,7 +100,10 @@ public final class Keys {
             .in(Part.PROTECTION);
     /** The step log. */
     public static final ConfigKey<Path> LOG = ConfigKey.optional(
-                    "log", ValueTypes.path("path of a file"), "(off)", "JSON Lines log with one record per step")
+                    "log",
+                    LocationValueTypes.path("path of a file"),
+                    "(off)",
+                    "JSON Lines log with one record per step")
             .in(Part.STEP_LOG);
     /** Step log rotation size. */
     public static final ConfigKey<Long> LOG_MAX_BYTES = ConfigKey.of(
@@ -121,7 +120,7 @@ public final class Keys {
     /** Pushgateway address. */
     public static final ConfigKey<String> PUSHGATEWAY = ConfigKey.optional(
                     "pushgateway",
-                    ValueTypes.hostAndPort(),
+                    NetworkValueTypes.hostAndPort(),
                     "(off)",
                     "push metrics to this Prometheus Pushgateway as well")
             .in(Part.PUSH);
@@ -140,59 +139,29 @@ public final class Keys {
     /** Basic auth credentials file. */
     public static final ConfigKey<Path> AUTH_FILE = ConfigKey.optional(
                     "auth_file",
-                    ValueTypes.path("path of a readable file"),
+                    LocationValueTypes.path("path of a readable file"),
                     "(no auth)",
                     "file holding user:password; the endpoint then asks for HTTP basic auth")
             .in(Part.ENDPOINT);
     /** TLS keystore. */
     public static final ConfigKey<Path> TLS_KEYSTORE = ConfigKey.optional(
                     "tls_keystore",
-                    ValueTypes.path("path of a readable PKCS12 file"),
+                    LocationValueTypes.path("path of a readable PKCS12 file"),
                     "(plain HTTP)",
                     "serve the endpoint over HTTPS with this keystore")
             .in(Part.ENDPOINT);
     /** The environment variable holding the keystore password. */
     public static final ConfigKey<String> TLS_PASSWORD_ENV = ConfigKey.optional(
                     "tls_password_env",
-                    ValueTypes.environmentName(),
+                    TextValueTypes.environmentName(),
                     "(none)",
                     "variable holding the keystore password (never pass secrets as arguments)")
             .in(Part.ENDPOINT);
 
-    /** OTLP/HTTP metrics receiver. */
-    public static final ConfigKey<String> OTLP_ENDPOINT = ConfigKey.optional(
-                    "otlp.endpoint",
-                    ValueTypes.httpUrl("/v1/metrics", "http://collector:4318/v1/metrics"),
-                    "(off)",
-                    "send the metrics to this OTLP/HTTP receiver (protobuf), e.g. an OpenTelemetry Collector's"
-                            + " http://collector:4318/v1/metrics")
-            .in(Part.OTLP);
-    /** Headers of every OTLP request, as written in the configuration. */
-    public static final ConfigKey<Map<String, String>> OTLP_HEADERS = ConfigKey.optional(
-                    "otlp.headers",
-                    ValueTypes.httpHeaders(),
-                    "(none)",
-                    "HTTP headers sent with every OTLP export, e.g. X-Scope-OrgID=tenant-1 (no secrets: see otlp.headers_env)")
-            .in(Part.OTLP);
-    /** The environment variable holding further (secret) OTLP headers. */
-    public static final ConfigKey<String> OTLP_HEADERS_ENV = ConfigKey.optional(
-                    "otlp.headers_env",
-                    ValueTypes.environmentName(),
-                    "(none)",
-                    "variable holding more OTLP headers in the same form, for secrets such as Authorization=Bearer ...")
-            .in(Part.OTLP);
-    /** OTLP export interval. */
-    public static final ConfigKey<Integer> OTLP_INTERVAL = ConfigKey.of(
-                    "otlp.interval",
-                    ValueTypes.integer(1, 86_400, "seconds"),
-                    15,
-                    "seconds between OTLP exports; the last step is also sent at exit")
-            .in(Part.OTLP);
-
     /** Directory of the flight recorder's incident files. */
     public static final ConfigKey<Optional<Path>> INCIDENTS_DIR = ConfigKey.of(
                     "incidents.dir",
-                    ValueTypes.pathOrOff("path of a directory"),
+                    LocationValueTypes.pathOrOff("path of a directory"),
                     Optional.of(Path.of("./gradguard-incidents")),
                     "flight recorder: directory of the incident files (one JSON file per incident); off = none")
             .in(Part.INCIDENTS);
@@ -241,96 +210,7 @@ public final class Keys {
     /** The flight recorder. */
     public static final List<ConfigKey<?>> INCIDENTS = List.of(INCIDENTS_DIR, INCIDENTS_STEPS);
 
-    /** Export to an OpenTelemetry receiver. */
-    public static final List<ConfigKey<?>> OTLP = List.of(OTLP_ENDPOINT, OTLP_HEADERS, OTLP_HEADERS_ENV, OTLP_INTERVAL);
-
-    /** Header names that usually carry a credential, which a command line shows to anyone. */
-    private static final Pattern SECRET_HEADER = Pattern.compile("(?i)authorization|.*(token|secret|key|password).*");
-
     private Keys() {}
-
-    /**
-     * Every header of the OTLP requests: {@code otlp.headers}, then those of the variable named by
-     * {@code otlp.headers_env}, read now.
-     *
-     * @param config the configuration
-     * @param environment the process environment
-     * @return the headers in order; empty when none are set
-     * @throws ConfigException when the variable is not set, does not hold headers, or repeats one
-     *     of {@code otlp.headers}; the message never shows a header's value
-     */
-    public static Map<String, String> otlpHeaders(GradGuardConfig config, Map<String, String> environment) {
-        Map<String, String> headers = new LinkedHashMap<>();
-        Map<String, String> written = config.get(OTLP_HEADERS);
-        if (written != null) {
-            headers.putAll(written);
-        }
-        String variable = config.get(OTLP_HEADERS_ENV);
-        if (variable == null) {
-            return Collections.unmodifiableMap(headers);
-        }
-        RawValue setting = new RawValue(OTLP_HEADERS_ENV.name(), variable, config.origin(OTLP_HEADERS_ENV));
-        String text = environment.get(variable);
-        if (text == null) {
-            throw Values.invalid(
-                    setting,
-                    "names an environment variable that is not set; export it with the headers, e.g. Authorization=Bearer ...");
-        }
-        Map<String, String> secret = Values.headers(
-                new RawValue(OTLP_HEADERS_ENV.name() + " variable " + variable, text, config.origin(OTLP_HEADERS_ENV)));
-        for (Map.Entry<String, String> h : secret.entrySet()) {
-            boolean twice = headers.keySet().stream().anyMatch(n -> n.equalsIgnoreCase(h.getKey()));
-            if (twice) {
-                throw Values.invalid(setting, "holds header " + h.getKey() + ", which otlp.headers sets too; keep one");
-            }
-            headers.put(h.getKey(), h.getValue());
-        }
-        return Collections.unmodifiableMap(headers);
-    }
-
-    /**
-     * The OTLP settings that only make sense together, checked at load: a problem switches off the
-     * OTLP export only. Warnings: headers that look like credentials written where a command line
-     * shows them, and OTLP settings without an endpoint.
-     */
-    static List<ConfigProblem> otlpProblems(GradGuardConfig config, Map<String, String> environment) {
-        List<ConfigProblem> found = new ArrayList<>();
-        if (config.get(OTLP_ENDPOINT) == null) {
-            for (ConfigKey<?> key : List.of(OTLP_HEADERS, OTLP_HEADERS_ENV, OTLP_INTERVAL)) {
-                if (config.isSet(key)) {
-                    found.add(ConfigProblem.warning(
-                            key.name(),
-                            new ConfigException(key.name() + " is set (" + config.origin(key)
-                                            + ") but otlp.endpoint is not: nothing is sent over OTLP")
-                                    .getMessage(),
-                            Part.OTLP));
-                }
-            }
-            return found;
-        }
-        Map<String, String> written = config.get(OTLP_HEADERS);
-        String origin = config.origin(OTLP_HEADERS);
-        if (written != null && (origin.equals("agent args") || origin.startsWith("system property"))) {
-            written.keySet().stream()
-                    .filter(n -> SECRET_HEADER.matcher(n).matches())
-                    .findFirst()
-                    .ifPresent(n -> found.add(ConfigProblem.warning(
-                            OTLP_HEADERS.name(),
-                            new ConfigException(
-                                            "otlp.headers sets " + n
-                                                    + " (" + origin
-                                                    + "), which looks like a credential and shows in the"
-                                                    + " process list; put it in an environment variable named by otlp.headers_env")
-                                    .getMessage(),
-                            Part.OTLP)));
-        }
-        try {
-            otlpHeaders(config, environment);
-        } catch (ConfigException e) {
-            found.add(ConfigProblem.of(e, OTLP_HEADERS_ENV.name(), Part.OTLP));
-        }
-        return found;
-    }
 
     /**
      * The endpoint's files and password variable, checked at load: a problem switches off the

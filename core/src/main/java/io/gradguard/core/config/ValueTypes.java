@@ -1,17 +1,11 @@
 package io.gradguard.core.config;
 
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /** The value types of configuration keys; every failure is a one-line {@link ConfigException}. */
 public final class ValueTypes {
-
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private ValueTypes() {}
 
@@ -138,171 +132,6 @@ public final class ValueTypes {
     }
 
     /**
-     * Free text, trimmed, without control characters.
-     *
-     * @param maxLength the longest accepted text
-     * @param accepted what the help says, e.g. {@code 1..128 characters}
-     * @return the type
-     */
-    public static ValueType<String> text(int maxLength, String accepted) {
-        return simple(accepted, raw -> {
-            String text = raw.text().trim();
-            if (text.isEmpty()) {
-                throw Values.invalid(raw, "is empty; use " + accepted);
-            }
-            if (text.length() > maxLength || text.chars().anyMatch(Character::isISOControl)) {
-                throw Values.invalid(raw, "is not usable; use " + accepted + " without control characters");
-            }
-            return text;
-        });
-    }
-
-    /**
-     * A host name or IP address (not resolved here: name lookups happen where the address is used).
-     *
-     * @return the type
-     */
-    public static ValueType<String> host() {
-        ValueType<String> text = text(255, "host name or IP address");
-        return simple(text.accepted(), raw -> {
-            if (raw.text().trim().chars().anyMatch(Character::isWhitespace)) {
-                throw Values.invalid(raw, "holds whitespace; use a host name or IP address");
-            }
-            return text.parse(raw);
-        });
-    }
-
-    /**
-     * A TCP port, {@code 0} for none, or {@code auto}.
-     *
-     * @param auto the value that stands for {@code auto}
-     * @param autoMeaning what auto does, for the help
-     * @return the type
-     */
-    public static ValueType<Integer> port(int auto, String autoMeaning) {
-        String accepted = "0..65535, or auto (" + autoMeaning + ")";
-        return new ValueType<>() {
-            @Override
-            public Integer parse(RawValue raw) {
-                if (raw.text().trim().equalsIgnoreCase("auto")) {
-                    return auto;
-                }
-                return (int) Values.integer(raw, 0, 65_535, accepted);
-            }
-
-            @Override
-            public String accepted() {
-                return accepted;
-            }
-
-            @Override
-            public String format(Integer value) {
-                return value == auto ? "auto" : String.valueOf(value);
-            }
-        };
-    }
-
-    /**
-     * A Java regular expression.
-     *
-     * @return the type
-     */
-    public static ValueType<Pattern> regex() {
-        return new ValueType<>() {
-            @Override
-            public Pattern parse(RawValue raw) {
-                String text = raw.text().trim();
-                if (text.isEmpty()) {
-                    throw Values.invalid(raw, "is empty; use a Java regular expression such as .*");
-                }
-                try {
-                    return Pattern.compile(text);
-                } catch (PatternSyntaxException e) {
-                    throw Values.invalid(
-                            raw,
-                            "is not a valid regular expression (" + Values.shown(e.getDescription())
-                                    + " at index " + e.getIndex()
-                                    + "); fix it or quote the value in agent args if it holds a comma");
-                } catch (RuntimeException | StackOverflowError e) {
-                    // Pattern.compile can overflow the stack on pathological input.
-                    throw Values.invalid(raw, "is not a usable regular expression; simplify it");
-                }
-            }
-
-            @Override
-            public String accepted() {
-                return "Java regular expression";
-            }
-
-            @Override
-            public String format(Pattern value) {
-                return value == null ? "" : value.pattern();
-            }
-        };
-    }
-
-    /**
-     * A file path; whether it can be read is for the part that uses it to find out, so that a bad
-     * path switches off that part only.
-     *
-     * @param accepted what the help says, e.g. {@code path of a readable file}
-     * @return the type
-     */
-    public static ValueType<Path> path(String accepted) {
-        return simple(accepted, raw -> {
-            try {
-                return Path.of(raw.text().trim());
-            } catch (InvalidPathException e) {
-                throw Values.invalid(
-                        raw, "is not a valid path (" + Values.shown(e.getReason()) + "); use a plain file path");
-            }
-        });
-    }
-
-    /**
-     * A path with a default, or {@code off} for none (an empty value also means off).
-     *
-     * @param accepted what the path must name, for the help text
-     * @return the type; {@link java.util.Optional#empty()} for off
-     */
-    public static ValueType<java.util.Optional<Path>> pathOrOff(String accepted) {
-        ValueType<Path> path = path(accepted);
-        return new ValueType<>() {
-            @Override
-            public java.util.Optional<Path> parse(RawValue raw) {
-                return Values.isOff(raw) ? java.util.Optional.empty() : java.util.Optional.of(path.parse(raw));
-            }
-
-            @Override
-            public String accepted() {
-                return accepted + ", or off";
-            }
-
-            @Override
-            public String format(java.util.Optional<Path> value) {
-                return value == null || value.isEmpty() ? "off" : value.get().toString();
-            }
-        };
-    }
-
-    /**
-     * The name of an environment variable (never its value: secrets do not pass through config).
-     *
-     * @return the type
-     */
-    public static ValueType<String> environmentName() {
-        return simple("name of an environment variable that is set", raw -> {
-            String text = raw.text().trim();
-            if (!ENV_NAME.matcher(text).matches()) {
-                throw Values.invalid(
-                        raw,
-                        "is not an environment variable name; use letters, digits and _ such as KEYSTORE_PASSWORD");
-            }
-            return text;
-        });
-    }
-
-    /**
      * A size in bytes: {@code 67108864}, {@code 64MiB}, {@code 512 KiB}.
      *
      * @param min the smallest accepted size
@@ -324,102 +153,6 @@ public final class ValueTypes {
             @Override
             public String format(Long value) {
                 return value % (1L << 20) == 0 ? value / (1L << 20) + "MiB" : String.valueOf(value);
-            }
-        };
-    }
-
-    /**
-     * {@code HOST:PORT} without a scheme.
-     *
-     * @return the type
-     */
-    public static ValueType<String> hostAndPort() {
-        return simple("HOST:PORT", raw -> {
-            String text = raw.text().trim();
-            if (text.contains("://")) {
-                throw Values.invalid(raw, "must be HOST:PORT without a scheme, e.g. pushgateway:9091");
-            }
-            int colon = text.lastIndexOf(':');
-            String host = colon < 0 ? "" : text.substring(0, colon);
-            String port = colon < 0 ? "" : text.substring(colon + 1);
-            boolean hostOk = !host.isEmpty()
-                    && host.chars().noneMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c) || c == '/');
-            if (!hostOk || !port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65_535) {
-                throw Values.invalid(raw, "is not HOST:PORT; use e.g. pushgateway:9091 or [::1]:9091");
-            }
-            return text;
-        });
-    }
-
-    /**
-     * An {@code http://} or {@code https://} URL with a host; an empty path becomes {@code
-     * defaultPath}. A user name or password in the URL is refused: it would show in every line
-     * that names the URL, so credentials go in headers read from the environment instead.
-     *
-     * @param defaultPath the path of a URL written without one, e.g. {@code /v1/metrics}
-     * @param example a full URL for the messages
-     * @return the type; the value is the URL as it is used
-     */
-    public static ValueType<String> httpUrl(String defaultPath, String example) {
-        return simple("http:// or https:// URL", raw -> {
-            String text = raw.text().trim();
-            java.net.URI uri;
-            try {
-                uri = new java.net.URI(text);
-            } catch (java.net.URISyntaxException e) {
-                throw Values.invalid(raw, "is not a URL (" + Values.shown(e.getReason()) + "); use e.g. " + example);
-            }
-            if (uri.getRawUserInfo() != null) {
-                throw Values.invalidHidden(
-                        raw,
-                        "holds a user name or password; send credentials as a header from the"
-                                + " environment instead (otlp.headers_env)");
-            }
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("http") && !scheme.equals("https")) {
-                throw Values.invalid(raw, "is not an http:// or https:// URL; use e.g. " + example);
-            }
-            if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                throw Values.invalid(raw, "has no host; use e.g. " + example);
-            }
-            if (uri.getRawFragment() != null) {
-                throw Values.invalid(raw, "has a #fragment, which HTTP never sends; drop it");
-            }
-            String path = uri.getRawPath();
-            if (path != null && !path.isEmpty() && !path.equals("/")) {
-                return text;
-            }
-            int q = text.indexOf('?');
-            String base = q < 0 ? text : text.substring(0, q);
-            String query = q < 0 ? "" : text.substring(q);
-            return (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + defaultPath + query;
-        });
-    }
-
-    /**
-     * HTTP request headers written as {@code Name=value} pairs separated by {@code ;} (or {@code
-     * ,}, so that a value in OpenTelemetry's {@code OTEL_EXPORTER_OTLP_HEADERS} form reads too).
-     * Values are taken literally: tokens keep their {@code +}, {@code /} and {@code =}. No message
-     * ever shows a value, since headers carry credentials.
-     *
-     * @return the type; the value is an unmodifiable map in the order written
-     */
-    public static ValueType<java.util.Map<String, String>> httpHeaders() {
-        return new ValueType<>() {
-            @Override
-            public java.util.Map<String, String> parse(RawValue raw) {
-                return Values.headers(raw);
-            }
-
-            @Override
-            public String accepted() {
-                return "Name=value pairs separated by ;";
-            }
-
-            @Override
-            public String format(java.util.Map<String, String> value) {
-                // names only: the values may be secrets
-                return value == null ? "" : String.join(";", value.keySet());
             }
         };
     }
@@ -476,7 +209,7 @@ public final class ValueTypes {
         return Double.toString(value);
     }
 
-    private static <T> ValueType<T> simple(String accepted, Function<RawValue, T> parser) {
+    static <T> ValueType<T> simple(String accepted, Function<RawValue, T> parser) {
         return new ValueType<>() {
             @Override
             public T parse(RawValue raw) {

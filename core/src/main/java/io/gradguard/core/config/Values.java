@@ -36,7 +36,7 @@ final class Values {
 
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
-    /** {@code Name=value;Name=value} (or comma-separated); see {@code ValueTypes.httpHeaders()}. */
+    /** {@code Name=value;Name=value} (or comma-separated); see {@code NetworkValueTypes.httpHeaders()}. */
     static java.util.Map<String, String> headers(RawValue raw) {
         String use = "; write Name=value pairs separated by ; such as X-Scope-OrgID=tenant-1";
         java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();

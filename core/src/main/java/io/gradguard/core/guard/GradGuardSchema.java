@@ -4,6 +4,7 @@ import io.gradguard.core.config.ConfigLoader;
 import io.gradguard.core.config.ConfigSchema;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Keys;
+import io.gradguard.core.config.OtlpKeys;
 import io.gradguard.core.detect.DetectorConfig;
 import io.gradguard.core.policy.ClipPolicies;
 import io.gradguard.core.recovery.RecoveryKeys;
@@ -18,7 +19,7 @@ public final class GradGuardSchema {
             .and(Keys.PROTECTION)
             .and(DetectorConfig.KEYS)
             .and(Keys.OUTPUTS)
-            .and(Keys.OTLP)
+            .and(OtlpKeys.KEYS)
             .and(Keys.INCIDENTS);
 
     private GradGuardSchema() {}

@@ -14,6 +14,7 @@ import io.gradguard.core.djl.UnsupportedDjlException;
 import io.gradguard.core.policy.AutoClip;
 import io.gradguard.core.policy.ClipPolicies;
 import io.gradguard.core.recovery.RecoveryLadder;
+import io.gradguard.core.recovery.RecoveryVerdict;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -81,13 +82,13 @@ final class Recovery implements AutoCloseable {
     }
 
     /** The ladder's verdict on this step, carried out: factor set, snapshot taken or restored. */
-    RecoveryLadder.Verdict beforeUpdate(
+    RecoveryVerdict beforeUpdate(
             long step, double globalNorm, boolean explosion, double bound, double loss, boolean healthy) {
         String firstId = trainer.trainable().isEmpty()
                 ? null
                 : trainer.trainable().get(0).parameter().getId();
         double nextRate = firstId == null ? Double.NaN : optimizer.nextJobRate(firstId);
-        RecoveryLadder.Verdict v =
+        RecoveryVerdict v =
                 ladder.beforeUpdate(step, globalNorm, explosion, bound, loss, nextRate, savedOptimizer != null);
         if (v.lrScale() != appliedScale && optimizer.canScaleRate()) {
             optimizer.scaleRate(v.lrScale());

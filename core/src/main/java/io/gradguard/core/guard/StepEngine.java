@@ -10,8 +10,8 @@ import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.policy.ClipResult;
 import io.gradguard.core.recovery.RecoveryAction;
-import io.gradguard.core.recovery.RecoveryLadder;
 import io.gradguard.core.recovery.RecoveryStatus;
+import io.gradguard.core.recovery.RecoveryVerdict;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.StepAction;
@@ -161,7 +161,7 @@ public final class StepEngine {
         RuntimeException failure = null;
         if (recovery != null) {
             boolean healthy = !stats.nonFinite() && !detection.explosion();
-            RecoveryLadder.Verdict v = faults.call(
+            RecoveryVerdict v = faults.call(
                     "recovery",
                     step,
                     () -> recovery.beforeUpdate(

@@ -2,18 +2,7 @@ package io.gradguard.core.log;
 
 import io.gradguard.core.console.Console;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,8 +53,6 @@ public final class StepLog implements AutoCloseable {
     public static final long CLOSE_WAIT_MILLIS = 2000;
 
     private final Path file;
-    private final long maxBytes;
-    private final boolean followSymlinks;
     private final Consumer<RuntimeException> problems;
     private final ArrayBlockingQueue<StepRecord> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final AtomicLong dropped = new AtomicLong();
@@ -78,15 +65,11 @@ public final class StepLog implements AutoCloseable {
     private volatile long written;
 
     // Owned by the writer thread alone.
-    private final JsonLineEncoder encoder = new JsonLineEncoder();
-    private FileChannel out;
-    private long size;
-    private boolean rotates;
+    private final StepLogFile out;
 
     private StepLog(Path file, long maxBytes, boolean followSymlinks, Consumer<RuntimeException> problems) {
         this.file = file;
-        this.maxBytes = maxBytes;
-        this.followSymlinks = followSymlinks;
+        this.out = new StepLogFile(file, maxBytes, followSymlinks);
         this.problems = problems;
         this.droppedProblem = new QuietException("step log " + file + ": the writer is " + QUEUE_CAPACITY
                 + " records behind (a stalled reader or slow storage); records are dropped, training goes on");
@@ -210,7 +193,7 @@ public final class StepLog implements AutoCloseable {
     /** The writer thread: opens the file, then writes records until closed and drained. */
     private void write() {
         try {
-            openFile();
+            out.open();
         } catch (IOException | RuntimeException e) {
             turnOff(e);
             return;
@@ -224,82 +207,16 @@ public final class StepLog implements AutoCloseable {
                     }
                     continue;
                 }
-                writeRecord(r);
+                out.write(r);
+                written++;
             }
         } catch (IOException | RuntimeException e) {
             turnOff(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            closeQuietly();
+            out.closeQuietly();
         }
-    }
-
-    private void openFile() throws IOException {
-        Path parent = file.getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        out = openChannel();
-        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, linkOptions());
-        rotates = attributes.isRegularFile();
-        size = rotates ? out.size() : 0;
-    }
-
-    private FileChannel openChannel() throws IOException {
-        Set<OpenOption> options =
-                new HashSet<>(Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
-        if (!followSymlinks) {
-            options.add(LinkOption.NOFOLLOW_LINKS);
-        }
-        try {
-            return FileChannel.open(file, options);
-        } catch (IOException e) {
-            // The JDK reports O_NOFOLLOW's ELOOP as a bare IOException: name the cause instead.
-            if (!followSymlinks && Files.isSymbolicLink(file)) {
-                throw new IOException(
-                        "it is a symbolic link, which the step log does not follow (a link planted in a"
-                                + " shared directory could point at a file this job must not write); log to a path without a"
-                                + " link, or set log_follow_symlinks=true",
-                        e);
-            }
-            throw e;
-        }
-    }
-
-    private LinkOption[] linkOptions() {
-        return followSymlinks ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
-    }
-
-    private void writeRecord(StepRecord r) throws IOException {
-        int length = encoder.encode(r);
-        if (rotates && size > 0 && size + length > maxBytes) {
-            rotate();
-        }
-        ByteBuffer bytes = ByteBuffer.wrap(encoder.bytes(), 0, length);
-        while (bytes.hasRemaining()) {
-            out.write(bytes);
-        }
-        size += length;
-        written++;
-    }
-
-    private void rotate() throws IOException {
-        out.close();
-        out = null;
-        for (int i = KEPT_FILES - 1; i >= 1; i--) {
-            Path from = i == 1 ? file : numbered(i - 1);
-            if (Files.exists(from, LinkOption.NOFOLLOW_LINKS)) {
-                // A rename replaces a link planted at the target; it never writes through it.
-                Files.move(from, numbered(i), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        out = openChannel();
-        size = 0;
-    }
-
-    private Path numbered(int n) {
-        return file.resolveSibling(file.getFileName() + "." + n);
     }
 
     private void turnOff(Exception e) {
@@ -307,21 +224,10 @@ public final class StepLog implements AutoCloseable {
         failure = io;
         off = true;
         queue.clear();
-        closeQuietly();
+        out.closeQuietly();
         String reason = io.getMessage() == null ? io.toString() : io.getMessage();
         Console.info("step log " + file + " failed: " + reason + "; step logging off");
         problems.accept(new java.io.UncheckedIOException("step log " + file + " failed: " + reason, io));
-    }
-
-    private void closeQuietly() {
-        if (out != null) {
-            try {
-                out.close();
-            } catch (IOException ignored) {
-                // Closing after a failure or at exit: nothing useful left to do with the error.
-            }
-            out = null;
-        }
     }
 
     /** One instance per log, handed to the listener at every drop: no stack trace to fill in. */
@@ -330,149 +236,6 @@ public final class StepLog implements AutoCloseable {
 
         QuietException(String message) {
             super(message, null, false, false);
-        }
-    }
-
-    /**
-     * Hand-written JSON, into a byte array reused from record to record. NaN and infinities become
-     * {@code null} (JSON has no such numbers); strings are escaped per RFC 8259 and written as
-     * UTF-8, lone surrogates as {@code \\uXXXX} so the line stays valid UTF-8.
-     */
-    static final class JsonLineEncoder {
-
-        private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-
-        private byte[] buf = new byte[1024];
-        private int len;
-
-        byte[] bytes() {
-            return buf;
-        }
-
-        /** Encodes the record and its newline; returns the length in {@link #bytes()}. */
-        int encode(StepRecord r) {
-            len = 0;
-            ascii("{\"model\":").string(r.model());
-            ascii(",\"step\":").number(r.step());
-            ascii(",\"time_ms\":").number(r.timeMillis());
-            ascii(",\"loss\":").number(r.loss());
-            ascii(",\"global_norm\":").number(r.globalNorm());
-            ascii(",\"clipped_global_norm\":").number(r.clippedGlobalNorm());
-            ascii(",\"clip_coefficient\":").number(r.clipCoefficient());
-            ascii(",\"skipped\":").ascii(r.skipped() ? "true" : "false");
-            ascii(",\"skip_reason\":").string(r.skipReason());
-            ascii(",\"explosion\":").ascii(r.explosion() ? "true" : "false");
-            ascii(",\"vanishing\":").ascii(r.vanishing() ? "true" : "false");
-            ascii(",\"z_score\":").number(r.zScore());
-            ascii(",\"top_parameters\":[");
-            List<StepRecord.ParameterNorm> top = r.topParameters();
-            for (int i = 0; i < top.size(); i++) {
-                StepRecord.ParameterNorm p = top.get(i);
-                ascii(i == 0 ? "{\"name\":" : ",{\"name\":").string(p.name());
-                ascii(",\"norm\":").number(p.norm()).ascii("}");
-            }
-            ascii("]}\n");
-            return len;
-        }
-
-        private JsonLineEncoder number(long v) {
-            return ascii(Long.toString(v));
-        }
-
-        private JsonLineEncoder number(double v) {
-            if (Double.isNaN(v) || Double.isInfinite(v)) {
-                return ascii("null");
-            }
-            // Double.toString is the shortest exact form, and "1.0E-7" is a valid JSON number.
-            return ascii(Double.toString(v));
-        }
-
-        private JsonLineEncoder ascii(String s) {
-            int n = s.length();
-            ensure(n);
-            for (int i = 0; i < n; i++) {
-                buf[len++] = (byte) s.charAt(i);
-            }
-            return this;
-        }
-
-        private JsonLineEncoder string(String s) {
-            if (s == null) {
-                return ascii("null");
-            }
-            ensure(s.length() * 6 + 2);
-            buf[len++] = '"';
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (c == '"' || c == '\\') {
-                    buf[len++] = '\\';
-                    buf[len++] = (byte) c;
-                } else if (c < 0x20) {
-                    escapeControl(c);
-                } else if (c < 0x80) {
-                    buf[len++] = (byte) c;
-                } else if (c < 0x800) {
-                    buf[len++] = (byte) (0xC0 | (c >> 6));
-                    buf[len++] = (byte) (0x80 | (c & 0x3F));
-                } else if (Character.isHighSurrogate(c)
-                        && i + 1 < s.length()
-                        && Character.isLowSurrogate(s.charAt(i + 1))) {
-                    int cp = Character.toCodePoint(c, s.charAt(++i));
-                    buf[len++] = (byte) (0xF0 | (cp >> 18));
-                    buf[len++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-                    buf[len++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-                    buf[len++] = (byte) (0x80 | (cp & 0x3F));
-                } else if (Character.isSurrogate(c)) {
-                    unicodeEscape(c);
-                } else {
-                    buf[len++] = (byte) (0xE0 | (c >> 12));
-                    buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3F));
-                    buf[len++] = (byte) (0x80 | (c & 0x3F));
-                }
-            }
-            buf[len++] = '"';
-            return this;
-        }
-
-        private void escapeControl(char c) {
-            switch (c) {
-                case '\n' -> {
-                    buf[len++] = '\\';
-                    buf[len++] = 'n';
-                }
-                case '\r' -> {
-                    buf[len++] = '\\';
-                    buf[len++] = 'r';
-                }
-                case '\t' -> {
-                    buf[len++] = '\\';
-                    buf[len++] = 't';
-                }
-                case '\b' -> {
-                    buf[len++] = '\\';
-                    buf[len++] = 'b';
-                }
-                case '\f' -> {
-                    buf[len++] = '\\';
-                    buf[len++] = 'f';
-                }
-                default -> unicodeEscape(c);
-            }
-        }
-
-        private void unicodeEscape(char c) {
-            buf[len++] = '\\';
-            buf[len++] = 'u';
-            buf[len++] = HEX[(c >> 12) & 0xF];
-            buf[len++] = HEX[(c >> 8) & 0xF];
-            buf[len++] = HEX[(c >> 4) & 0xF];
-            buf[len++] = HEX[c & 0xF];
-        }
-
-        private void ensure(int extra) {
-            if (len + extra > buf.length) {
-                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, len + extra));
-            }
         }
     }
 }

@@ -1,9 +1,7 @@
 package io.gradguard.core.metrics;
 
-import io.gradguard.core.console.Console;
 import io.gradguard.core.recovery.RecoveryAction;
 import io.gradguard.core.recovery.RecoveryStatus;
-import io.gradguard.core.stats.ParameterStats;
 import io.gradguard.core.stats.StepStats;
 import io.gradguard.core.step.PolicyDescription;
 import io.gradguard.core.step.StepReport;
@@ -36,9 +34,7 @@ public final class GradGuardMetrics implements StepSink {
 
     private final MeterRegistry registry;
     private final Tags tags;
-    private final Pattern parameterFilter;
-    private final int maxParameters;
-    private final Map<String, ParameterGauges> parameters = new HashMap<>();
+    private final ParameterSeries parameterSeries;
     private final StepGauges step = new StepGauges();
     private final Counter steps;
     private final Counter nonFinite;
@@ -62,9 +58,6 @@ public final class GradGuardMetrics implements StepSink {
     private PolicyDescription policy;
     private long skippedSteps;
     private final long[] recoveryCounts = new long[RecoveryAction.values().length];
-    private String[] lastNames = new String[0];
-    private ParameterGauges[] lastGauges = new ParameterGauges[0];
-    private int droppedParameters;
 
     /**
      * Binds the contract's series for one model.
@@ -79,8 +72,7 @@ public final class GradGuardMetrics implements StepSink {
             MeterRegistry registry, String model, String run, Pattern parameterFilter, int maxParameters) {
         this.registry = registry;
         this.tags = Tags.of("model", model, "run", run);
-        this.parameterFilter = parameterFilter;
-        this.maxParameters = maxParameters;
+        this.parameterSeries = new ParameterSeries(registry, tags, parameterFilter, maxParameters);
         steps = counter("gradguard.steps", "optimizer steps seen", Tags.empty());
         nonFinite = counter(
                 "gradguard.grad.nonfinite", "steps in which a parameter's gradient held NaN or Inf", Tags.empty());
@@ -189,26 +181,7 @@ public final class GradGuardMetrics implements StepSink {
         if (r.detection().vanishing()) {
             spikesVanishing.increment();
         }
-        List<ParameterStats> parameters = stats.parameters();
-        ParameterGauges[] gauges = gaugesFor(parameters);
-        double[] ratios = r.updateRatios();
-        for (int i = 0; i < parameters.size(); i++) {
-            ParameterStats p = parameters.get(i);
-            ParameterGauges g = gauges[i];
-            if (g != null) {
-                g.gradNorm = p.gradNorm();
-                // max |g| is measured on some steps only: the gauge keeps the last measured value
-                if (!Double.isNaN(p.gradMaxAbs())) {
-                    g.maxAbs = p.gradMaxAbs();
-                }
-                if (!Double.isNaN(p.weightNorm())) {
-                    g.weightNorm = p.weightNorm();
-                }
-                if (ratios != null) {
-                    g.updateRatio = ratios[i];
-                }
-            }
-        }
+        parameterSeries.record(stats.parameters(), r.updateRatios());
     }
 
     /** The agent's own time at one step (in the summary and the exact exit figure), and its norm for the histogram. */
@@ -279,72 +252,6 @@ public final class GradGuardMetrics implements StepSink {
         return Arrays.stream(recoveryCounts).sum() == 0 ? "" : out.append(", ").toString();
     }
 
-    /**
-     * The gauges of a step's parameters, in order. The names of one trainable set are the same
-     * String instances at every step, so the last lookup is reused without hashing a name.
-     */
-    private ParameterGauges[] gaugesFor(List<ParameterStats> parameters) {
-        String[] names = lastNames;
-        boolean same = names.length == parameters.size();
-        for (int i = 0; same && i < names.length; i++) {
-            same = names[i] == parameters.get(i).name();
-        }
-        if (!same) {
-            names = new String[parameters.size()];
-            ParameterGauges[] gauges = new ParameterGauges[names.length];
-            for (int i = 0; i < names.length; i++) {
-                names[i] = parameters.get(i).name();
-                gauges[i] = parameterGauges(names[i]);
-            }
-            lastNames = names;
-            lastGauges = gauges;
-        }
-        return lastGauges;
-    }
-
-    private ParameterGauges parameterGauges(String name) {
-        ParameterGauges g = parameters.get(name);
-        if (g != null || parameters.containsKey(name)) {
-            return g;
-        }
-        boolean allowed = parameterFilter.matcher(name).matches();
-        if (!allowed || parameters.size() - droppedParameters >= maxParameters) {
-            if (droppedParameters++ == 0) {
-                Console.info("no per-parameter series for " + name + " and any others "
-                        + (allowed
-                                ? "past max_parameters=" + maxParameters
-                                : "not matching parameters=" + parameterFilter)
-                        + " (said once); global series still count every parameter");
-            }
-            parameters.put(name, null);
-            return null;
-        }
-        g = new ParameterGauges();
-        Tags p = tags.and("parameter", name);
-        Gauge.builder("gradguard.grad.norm", g, x -> x.gradNorm)
-                .description("L2 norm of the parameter's gradient, before clipping")
-                .tags(p)
-                .strongReference(true)
-                .register(registry);
-        Gauge.builder("gradguard.grad.max.abs", g, x -> x.maxAbs)
-                .description("max |g| of the parameter's gradient, before clipping, at the last sampled step")
-                .tags(p)
-                .strongReference(true)
-                .register(registry);
-        Gauge.builder("gradguard.param.norm", g, x -> x.weightNorm)
-                .description("L2 norm of the parameter's weights")
-                .tags(p)
-                .strongReference(true)
-                .register(registry);
-        Gauge.builder("gradguard.update.ratio", g, x -> x.updateRatio)
-                .description("||dw|| / ||w|| over the last step")
-                .tags(p)
-                .strongReference(true)
-                .register(registry);
-        parameters.put(name, g);
-        return g;
-    }
-
     private void gauge(String name, String help, java.util.function.ToDoubleFunction<StepGauges> f) {
         Gauge.builder(name, step, f)
                 .description(help)
@@ -378,12 +285,5 @@ public final class GradGuardMetrics implements StepSink {
         volatile double zScore;
         volatile double loss = Double.NaN;
         volatile double lrScale = 1.0;
-    }
-
-    private static final class ParameterGauges {
-        volatile double gradNorm = Double.NaN;
-        volatile double maxAbs = Double.NaN;
-        volatile double weightNorm = Double.NaN;
-        volatile double updateRatio = Double.NaN;
     }
 }

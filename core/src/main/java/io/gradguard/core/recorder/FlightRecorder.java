@@ -1,6 +1,5 @@
 package io.gradguard.core.recorder;
 
-import io.gradguard.core.config.ConfigKey;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Keys;
 import io.gradguard.core.detect.DetectorConfig;
@@ -13,9 +12,7 @@ import io.gradguard.core.step.StepSink;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -112,7 +109,7 @@ public final class FlightRecorder implements StepSink {
         this.detector = DetectorConfig.from(config);
         this.writer = writer;
         this.listener = listener;
-        this.config = setKeys(config);
+        this.config = JobDescription.setKeys(config);
         for (int t = 0; t < incidents.length; t++) {
             incidents[t] = Counter.builder("gradguard.incidents")
                     .description("incidents written by the flight recorder")
@@ -195,7 +192,7 @@ public final class FlightRecorder implements StepSink {
         maxNormStep = 0;
         calm = 0;
         if (versions == null) {
-            versions = versions();
+            versions = JobDescription.versions();
         }
         open = new Incident(
                 model,
@@ -277,55 +274,5 @@ public final class FlightRecorder implements StepSink {
     private Incident.Offender offender(int i) {
         return new Incident.Offender(
                 names[i], bands.leftAt(i), bands.leftNorm(i), bands.leftTypical(i), bands.leftUpper(i));
-    }
-
-    /**
-     * The keys a source set, with their values as written: never a secret (header values are
-     * hidden, user information in an address is dropped).
-     */
-    static Map<String, String> setKeys(GradGuardConfig config) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (ConfigKey<?> key : config.schema().keys()) {
-            if (config.isSet(key)) {
-                out.put(key.name(), shown(key, config.get(key)));
-            }
-        }
-        return Collections.unmodifiableMap(out);
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static String shown(ConfigKey key, Object value) {
-        if (value instanceof Map<?, ?> map) {
-            StringBuilder names = new StringBuilder();
-            for (Object name : map.keySet()) {
-                names.append(names.length() == 0 ? "" : ",").append(name).append("=(hidden)");
-            }
-            return names.toString();
-        }
-        String text = key.type().format(value);
-        if (text == null) {
-            return "";
-        }
-        // The loader refuses credentials in addresses; should one get through, it is not copied.
-        return text.replaceAll("(?<=://)[^/@\\s]*@", "").replaceAll("(://[^\\s?]*)\\?\\S*", "$1?(hidden)");
-    }
-
-    /** DJL's and its engine's versions; asked once, at the first incident. */
-    private static Map<String, String> versions() {
-        Map<String, String> v = new LinkedHashMap<>();
-        String own = FlightRecorder.class.getPackage().getImplementationVersion(); // the agent jar's manifest
-        if (own != null) {
-            v.put("gradguard", own);
-        }
-        v.put("java", System.getProperty("java.version"));
-        try {
-            v.put("djl", ai.djl.engine.Engine.getDjlVersion());
-            ai.djl.engine.Engine engine = ai.djl.engine.Engine.getInstance();
-            v.put("engine", engine.getEngineName());
-            v.put("engine_version", engine.getVersion());
-        } catch (RuntimeException | LinkageError e) {
-            v.put("djl_error", e.toString());
-        }
-        return Collections.unmodifiableMap(v);
     }
 }

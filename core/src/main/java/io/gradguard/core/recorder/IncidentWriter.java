@@ -6,14 +6,8 @@ import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.metrics.AgentErrors;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -55,7 +49,8 @@ public final class IncidentWriter implements AutoCloseable {
     private final Path dir;
     private final AgentErrors errors;
     private final BlockingQueue<Incident> queue;
-    private final AtomicInteger files = new AtomicInteger();
+    private final AtomicInteger filesOpened = new AtomicInteger();
+    private final IncidentDirectory directory;
     /** Put in the queue by {@link #close()} to wake the thread at once. */
     private static final Incident STOP = new Incident(null, null, 0, 0, null, null, null, null, null, null, null, null);
 
@@ -71,6 +66,7 @@ public final class IncidentWriter implements AutoCloseable {
 
     private IncidentWriter(Path dir, String configured, AgentErrors errors, int capacity) {
         this.dir = dir;
+        this.directory = new IncidentDirectory(dir);
         this.configured = configured;
         this.errors = errors;
         this.queue = new ArrayBlockingQueue<>(capacity);
@@ -103,28 +99,6 @@ public final class IncidentWriter implements AutoCloseable {
         return dir;
     }
 
-    /** What makes a directory unusable, or null: it need not exist yet, but must be creatable. */
-    static String problem(Path dir) {
-        if (Files.isSymbolicLink(dir)) {
-            return "is a symbolic link, which the flight recorder does not follow; name the directory itself";
-        }
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                return "is not a directory";
-            }
-            return Files.isWritable(dir) ? null : "is not writable";
-        }
-        Path ancestor = dir.getParent();
-        while (ancestor != null && !Files.exists(ancestor)) {
-            ancestor = ancestor.getParent();
-        }
-        if (ancestor == null || !Files.isDirectory(ancestor)) {
-            return "cannot be created (" + (ancestor == null ? "no existing parent" : ancestor + " is not a directory")
-                    + ")";
-        }
-        return Files.isWritable(ancestor) ? null : "cannot be created (" + ancestor + " is not writable)";
-    }
-
     /**
      * Queues a new incident's file; called on the training thread, never blocks.
      *
@@ -137,7 +111,7 @@ public final class IncidentWriter implements AutoCloseable {
             errors.count("incidents");
             return false;
         }
-        if (files.incrementAndGet() > MAX_FILES) {
+        if (filesOpened.incrementAndGet() > MAX_FILES) {
             Console.once(
                     "incidents-cap",
                     "flight recorder: " + MAX_FILES + " incident files written in this JVM; no"
@@ -199,7 +173,7 @@ public final class IncidentWriter implements AutoCloseable {
     }
 
     private void run() {
-        String problem = problem(dir);
+        String problem = IncidentDirectory.problem(dir);
         if (problem != null) {
             broken = true;
             Console.info("incidents.dir " + configured + " " + problem + "; no incident files (set incidents.dir to a"
@@ -244,67 +218,24 @@ public final class IncidentWriter implements AutoCloseable {
         byte[] bytes = IncidentJson.render(incident, summary).getBytes(StandardCharsets.UTF_8);
         try {
             if (incident.file == null) {
-                create(incident, bytes);
+                directory.create(incident, bytes);
                 incident.lastWriteNanos = System.nanoTime();
                 incident.counter.run();
                 said(incident, summary);
             } else {
-                replace(incident, bytes);
+                directory.replace(incident, bytes);
                 incident.lastWriteNanos = System.nanoTime();
             }
         } catch (IOException | RuntimeException e) {
             incident.abandoned = true;
             errors.count("incidents");
-            if (e instanceof LinkFound) {
+            if (e instanceof IncidentDirectory.LinkFound) {
                 Console.info("flight recorder: " + e.getMessage() + "; it is not updated");
             } else {
                 broken = true;
                 Console.info("flight recorder: cannot write incident files in " + dir + " (" + e + "); no incident"
                         + " files from now on (set incidents.dir to a writable directory, or incidents.dir=off)");
             }
-        }
-    }
-
-    private void create(Incident incident, byte[] bytes) throws IOException {
-        Files.createDirectories(dir);
-        String problem = problem(dir);
-        if (problem != null) {
-            throw new IOException(dir + " " + problem);
-        }
-        String base = "incident-" + safe(incident.model) + "-" + safe(incident.run) + "-step" + incident.step;
-        for (int n = 1; ; n++) {
-            Path file = dir.resolve(base + (n == 1 ? "" : "-" + n) + ".json");
-            try (OutputStream out = Files.newOutputStream(
-                    file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                incident.file = file;
-                out.write(bytes);
-                return;
-            } catch (FileAlreadyExistsException e) {
-                if (n >= MAX_FILES) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private void replace(Incident incident, byte[] bytes) throws IOException {
-        Path file = incident.file;
-        if (Files.isSymbolicLink(file) || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new LinkFound(
-                    file + " is no longer the file the recorder wrote (a link or other file is in its place)");
-        }
-        Path temporary = Files.createTempFile(dir, ".incident-", ".tmp");
-        try {
-            Files.write(temporary, bytes);
-            try {
-                Files.setPosixFilePermissions(
-                        temporary, Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: the temporary file's own permissions stay
-            }
-            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temporary);
         }
     }
 
@@ -335,19 +266,6 @@ public final class IncidentWriter implements AutoCloseable {
             } catch (RuntimeException e) {
                 errors.record("incidents", e); // the file is written; only the notice failed
             }
-        }
-    }
-
-    /** A name as part of a file name: letters, digits, dot, dash and underscore, at most 64. */
-    static String safe(String name) {
-        String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
-        return s.length() > 64 ? s.substring(0, 64) : s;
-    }
-
-    /** An incident file found replaced by something else: that incident only is given up. */
-    private static final class LinkFound extends IOException {
-        LinkFound(String message) {
-            super(message);
         }
     }
 }

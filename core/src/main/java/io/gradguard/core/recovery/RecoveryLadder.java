@@ -1,7 +1,6 @@
 package io.gradguard.core.recovery;
 
 import io.gradguard.core.config.GradGuardConfig;
-import io.gradguard.core.stats.NormEma;
 
 /**
  * The recovery ladder: what the agent does, step by step, when clipping alone does not hold a run.
@@ -31,10 +30,6 @@ import io.gradguard.core.stats.NormEma;
  */
 public final class RecoveryLadder {
 
-    /** A loss this many band sigmas above the band's mean (in log space) is far outside it. */
-    static final double LOSS_FAR_Z = 6.0;
-    /** While the loss band warms up: a loss this many times the mean loss so far is far outside it. */
-    static final double LOSS_FAR_FACTOR = 10.0;
     /** A step whose norm is this many times the detector's bound is an outlier, not just a spike. */
     static final double OUTLIER_FACTOR = 20.0;
     /**
@@ -47,23 +42,11 @@ public final class RecoveryLadder {
 
     private final boolean backoff;
     private final boolean rewind;
-    private final double factor;
-    private final int persist;
-    private final int window;
-    private final int calmSteps;
-    private final double minScale;
-    private final double rateJump;
-    private final int snapshotEvery;
-    private final int divergeSteps;
-    private final int maxRewinds;
-    private final int rewindWindow;
-    private final boolean failWhenExhausted;
+    private final LadderSettings settings;
 
-    private final NormEma lossBand = new NormEma(0.97, 25);
-    private final long[] events;
-    private final long[] rewinds;
-    private int eventCount;
-    private int rewindCount;
+    private final LossBand lossBand = new LossBand();
+    private final StepWindow explosions;
+    private final StepWindow recentRewinds;
 
     private double scale = 1.0;
     private double ceiling = 1.0;
@@ -79,19 +62,9 @@ public final class RecoveryLadder {
     private RecoveryLadder(GradGuardConfig c, boolean backoff, boolean rewind) {
         this.backoff = backoff;
         this.rewind = rewind;
-        this.factor = c.get(RecoveryKeys.FACTOR);
-        this.persist = c.get(RecoveryKeys.PERSIST);
-        this.window = c.get(RecoveryKeys.WINDOW);
-        this.calmSteps = c.get(RecoveryKeys.CALM_STEPS);
-        this.minScale = c.get(RecoveryKeys.MIN_SCALE);
-        this.rateJump = c.get(RecoveryKeys.RATE_JUMP);
-        this.snapshotEvery = c.get(RecoveryKeys.SNAPSHOT_EVERY);
-        this.divergeSteps = c.get(RecoveryKeys.DIVERGE_STEPS);
-        this.maxRewinds = c.get(RecoveryKeys.MAX_REWINDS);
-        this.rewindWindow = c.get(RecoveryKeys.REWIND_WINDOW);
-        this.failWhenExhausted = "fail".equals(c.get(RecoveryKeys.ON_EXHAUSTED));
-        this.events = new long[persist];
-        this.rewinds = new long[maxRewinds + 1];
+        this.settings = LadderSettings.of(c);
+        this.explosions = new StepWindow(settings.persist(), settings.window(), false);
+        this.recentRewinds = new StepWindow(settings.maxRewinds() + 1, settings.rewindWindow(), true);
     }
 
     /**
@@ -131,9 +104,9 @@ public final class RecoveryLadder {
      * @param loss the step's mean loss, NaN when none
      * @param nextJobRate the job's own rate for this update (NaN when unknown)
      * @param canRewind whether a snapshot exists to rewind to
-     * @return what to do; the caller applies {@link Verdict#lrScale()} before the update
+     * @return what to do; the caller applies {@link RecoveryVerdict#lrScale()} before the update
      */
-    public Verdict beforeUpdate(
+    public RecoveryVerdict beforeUpdate(
             long step,
             double globalNorm,
             boolean explosion,
@@ -145,15 +118,15 @@ public final class RecoveryLadder {
             return verdict(RecoveryAction.NONE, 0, null);
         }
         boolean nonFinite = !Double.isFinite(globalNorm);
-        boolean lossFar = lossFarAbove(loss);
+        boolean lossFar = lossBand.farAbove(loss);
         boolean lossBad = !Double.isNaN(loss) && !Double.isFinite(loss);
         boolean event = explosion || nonFinite || lossFar || lossBad;
         boolean bad = nonFinite || lossBad || lossFar;
         badInARow = bad ? badInARow + 1 : 0;
         if (!event && Double.isFinite(loss) && loss > 0) {
-            feedBand(loss);
+            lossBand.feed(loss);
         }
-        if (rewind && badInARow >= divergeSteps && canRewind) {
+        if (rewind && badInARow >= settings.divergeSteps() && canRewind) {
             return rewindNow(step);
         }
         RecoveryAction action = RecoveryAction.NONE;
@@ -164,7 +137,7 @@ public final class RecoveryLadder {
             if (backoff && persistent) {
                 backOff(step);
                 action = RecoveryAction.BACKOFF;
-                why = "explosions on " + persist + " of the last " + window + " steps";
+                why = "explosions on " + settings.persist() + " of the last " + settings.window() + " steps";
             } else if (!persistent && !nonFinite && explosion && globalNorm > OUTLIER_FACTOR * explosionBound) {
                 action = RecoveryAction.SKIP;
                 why = "an isolated outlier: global norm " + format(globalNorm) + ", "
@@ -179,7 +152,7 @@ public final class RecoveryLadder {
                 why = "the job's own learning rate jumped " + format(nextJobRate / previousRate) + "x in one step";
             } else if (action == RecoveryAction.NONE && raiseIfCalm(step)) {
                 action = RecoveryAction.RAISE;
-                why = calmSteps + " calm steps";
+                why = settings.calmSteps() + " calm steps";
             }
         }
         if (Double.isFinite(nextJobRate) && nextJobRate > 0) {
@@ -200,9 +173,9 @@ public final class RecoveryLadder {
         if (!rewind || exhausted || !stepIsHealthy || badInARow > 0) {
             return false;
         }
-        boolean calm = step - lastEvent > window;
+        boolean calm = step - lastEvent > settings.window();
         // a raise is a trial: the state before its first update is what a failed trial goes back to
-        return snapshotStep < 0 || step == lastRaise || (calm && step - snapshotStep >= snapshotEvery);
+        return snapshotStep < 0 || step == lastRaise || (calm && step - snapshotStep >= settings.snapshotEvery());
     }
 
     /**
@@ -216,91 +189,67 @@ public final class RecoveryLadder {
 
     /** @return the ladder's state now */
     public RecoveryStatus status() {
-        return new RecoveryStatus(
-                exhausted ? "exhausted" : scale < 1 ? "backed-off" : "calm", scale, RecoveryAction.NONE, 0, null);
+        return verdict(RecoveryAction.NONE, 0, null).status();
     }
 
-    private Verdict rewindNow(long step) {
+    private RecoveryVerdict rewindNow(long step) {
         long undone = step - snapshotStep;
         badInARow = 0;
-        eventCount = 0;
+        explosions.clear();
         lastEvent = step;
-        if (recordRewind(step) > maxRewinds) {
+        if (recentRewinds.addIfRoom(step) > settings.maxRewinds()) {
             exhausted = true;
-            RecoveryAction end = failWhenExhausted ? RecoveryAction.FAIL : RecoveryAction.STOP;
-            return verdict(end, 0, "more than " + maxRewinds + " rewinds within " + rewindWindow + " steps");
+            RecoveryAction end = settings.failWhenExhausted() ? RecoveryAction.FAIL : RecoveryAction.STOP;
+            return verdict(
+                    end,
+                    0,
+                    "more than " + settings.maxRewinds() + " rewinds within " + settings.rewindWindow() + " steps");
         }
         if (backoff) {
             // the rate the run diverged at is proven too high: a double backoff, and never back up
-            scale = Math.max(minScale, scale * factor * factor);
+            scale = Math.max(settings.minScale(), scale * settings.factor() * settings.factor());
             ceiling = scale;
             lastChange = step;
         }
         return verdict(
                 RecoveryAction.REWIND,
                 undone,
-                divergeSteps + " bad steps in a row; back to the snapshot of step " + snapshotStep);
-    }
-
-    private int recordRewind(long step) {
-        int recent = 0;
-        for (int i = 0; i < rewindCount; i++) {
-            if (step - rewinds[i] <= rewindWindow) {
-                rewinds[recent++] = rewinds[i];
-            }
-        }
-        rewindCount = recent;
-        if (rewindCount < rewinds.length) {
-            rewinds[rewindCount++] = step;
-        }
-        return rewindCount;
+                settings.divergeSteps() + " bad steps in a row; back to the snapshot of step " + snapshotStep);
     }
 
     /** Counts an event; true when {@code persist} of them fall within the window. */
     private boolean addEvent(long step) {
-        int recent = 0;
-        for (int i = 0; i < eventCount; i++) {
-            if (step - events[i] < window) {
-                events[recent++] = events[i];
-            }
-        }
-        eventCount = recent;
-        if (eventCount == events.length) {
-            System.arraycopy(events, 1, events, 0, eventCount - 1);
-            eventCount--;
-        }
-        events[eventCount++] = step;
-        if (eventCount >= persist) {
-            eventCount = 0; // the next backoff needs persist more events
+        if (explosions.slide(step) >= settings.persist()) {
+            explosions.clear(); // the next backoff needs persist more events
             return true;
         }
         return false;
     }
 
     private void backOff(long step) {
-        if (step - lastRaise <= calmSteps) {
+        if (step - lastRaise <= settings.calmSteps()) {
             // the raise brought the explosions back: never go up to that level again
-            ceiling = Math.min(ceiling, scale * factor);
+            ceiling = Math.min(ceiling, scale * settings.factor());
         }
-        scale = Math.max(minScale, scale * factor);
+        scale = Math.max(settings.minScale(), scale * settings.factor());
         lastChange = step;
     }
 
     /** A sudden rise of the job's own rate is held back to the previous update size. */
     private RecoveryAction guardRate(long step, double rate) {
-        if (!(Double.isFinite(rate) && rate > 0 && previousRate > 0) || rate / previousRate < rateJump) {
+        if (!(Double.isFinite(rate) && rate > 0 && previousRate > 0) || rate / previousRate < settings.rateJump()) {
             return RecoveryAction.NONE;
         }
-        scale = Math.max(minScale, scale * previousRate / rate);
+        scale = Math.max(settings.minScale(), scale * previousRate / rate);
         lastChange = step;
         return RecoveryAction.BACKOFF;
     }
 
     private boolean raiseIfCalm(long step) {
-        if (scale >= ceiling || step - lastEvent < calmSteps || step - lastChange < calmSteps) {
+        if (scale >= ceiling || step - lastEvent < settings.calmSteps() || step - lastChange < settings.calmSteps()) {
             return false;
         }
-        scale = Math.min(ceiling, scale / factor);
+        scale = Math.min(ceiling, scale / settings.factor());
         lastChange = step;
         lastRaise = step;
         lossAtRaise = lossBand.warmedUp() ? lossBand.mean() : Double.NaN;
@@ -313,7 +262,7 @@ public final class RecoveryLadder {
      * trial's updates leave no trace (they do not count towards {@code recovery.max_rewinds}: the run
      * did not diverge, the raise was too much).
      */
-    private Verdict undoRaise(long step, boolean canRewind) {
+    private RecoveryVerdict undoRaise(long step, boolean canRewind) {
         String why = "the loss rose " + format(100 * Math.expm1(lossBand.mean() - lossAtRaise)) + "% in the "
                 + (step - lastRaise) + " steps since the rate was raised";
         lossAtRaise = Double.NaN;
@@ -333,28 +282,8 @@ public final class RecoveryLadder {
                 && lossBand.mean() - lossAtRaise > TRIAL_LOSS_RISE;
     }
 
-    private boolean lossFarAbove(double loss) {
-        if (!(Double.isFinite(loss) && loss > 0)) {
-            return false;
-        }
-        if (!lossBand.warmedUp()) {
-            double mean = lossBand.warmupMean();
-            return lossBand.warmupSeen() > 0 && loss > LOSS_FAR_FACTOR * Math.exp(mean);
-        }
-        return lossBand.zScore(Math.log(loss)) > LOSS_FAR_Z;
-    }
-
-    private void feedBand(double loss) {
-        double log = Math.log(loss);
-        if (lossBand.warmedUp()) {
-            lossBand.update(log);
-        } else {
-            lossBand.addWarmup(log);
-        }
-    }
-
-    private Verdict verdict(RecoveryAction action, long undone, String why) {
-        return new Verdict(
+    private RecoveryVerdict verdict(RecoveryAction action, long undone, String why) {
+        return new RecoveryVerdict(
                 action,
                 scale,
                 new RecoveryStatus(
@@ -363,20 +292,5 @@ public final class RecoveryLadder {
 
     private static String format(double v) {
         return String.format(java.util.Locale.ROOT, "%.3g", v);
-    }
-
-    /**
-     * What to do at one step.
-     *
-     * @param action the ladder's action
-     * @param lrScale the factor to apply to the job's rate from this update on
-     * @param status the state after this step, for the report
-     */
-    public record Verdict(RecoveryAction action, double lrScale, RecoveryStatus status) {
-
-        /** @return whether this step's update must not run */
-        public boolean skipsUpdate() {
-            return action == RecoveryAction.SKIP || action == RecoveryAction.REWIND || action == RecoveryAction.FAIL;
-        }
     }
 }

@@ -35,14 +35,14 @@ class OtlpKeysTest {
     @Test
     void offByDefault() {
         GradGuardConfig c = GradGuardSchema.load(null, Map.of(), Map.of());
-        assertNull(c.get(Keys.OTLP_ENDPOINT));
-        assertNull(c.get(Keys.OTLP_HEADERS));
-        assertNull(c.get(Keys.OTLP_HEADERS_ENV));
-        assertEquals(15, c.get(Keys.OTLP_INTERVAL));
-        assertEquals(Map.of(), Keys.otlpHeaders(c, Map.of()));
+        assertNull(c.get(OtlpKeys.ENDPOINT));
+        assertNull(c.get(OtlpKeys.HEADERS));
+        assertNull(c.get(OtlpKeys.HEADERS_ENV));
+        assertEquals(15, c.get(OtlpKeys.INTERVAL));
+        assertEquals(Map.of(), OtlpKeys.headers(c, Map.of()));
         assertTrue(c.problems().isEmpty(), c.problems().toString());
         String help = GradGuardSchema.SCHEMA.helpText();
-        for (ConfigKey<?> key : Keys.OTLP) {
+        for (ConfigKey<?> key : OtlpKeys.KEYS) {
             assertTrue(help.contains("\n  " + key.name() + " "), key.name());
         }
         assertTrue(help.contains("default: (off)"));
@@ -60,7 +60,7 @@ class OtlpKeysTest {
         assertEquals(
                 used,
                 GradGuardSchema.load("otlp.endpoint=" + written, Map.of(), Map.of())
-                        .get(Keys.OTLP_ENDPOINT));
+                        .get(OtlpKeys.ENDPOINT));
     }
 
     @ParameterizedTest
@@ -110,7 +110,7 @@ class OtlpKeysTest {
                 "otlp.endpoint=http://c:4318,otlp.headers=X-Scope-OrgID=tenant-1,otlp.headers_env=OTLP_AUTH",
                 Map.of(),
                 env);
-        Map<String, String> headers = Keys.otlpHeaders(c, env);
+        Map<String, String> headers = OtlpKeys.headers(c, env);
         // values literal: a token's '+', '/' and '=' survive (no URL decoding)
         assertEquals(List.of("X-Scope-OrgID", "Authorization", "X-Other"), List.copyOf(headers.keySet()));
         assertEquals("tenant-1", headers.get("X-Scope-OrgID"));
@@ -120,7 +120,7 @@ class OtlpKeysTest {
         Map<String, String> otel = Map.of("OTEL_EXPORTER_OTLP_HEADERS", "a=1,b=2");
         GradGuardConfig o = GradGuardSchema.load(
                 "otlp.endpoint=http://c:4318,otlp.headers_env=OTEL_EXPORTER_OTLP_HEADERS", Map.of(), otel);
-        assertEquals(Map.of("a", "1", "b", "2"), Keys.otlpHeaders(o, otel));
+        assertEquals(Map.of("a", "1", "b", "2"), OtlpKeys.headers(o, otel));
     }
 
     @Test
@@ -143,7 +143,7 @@ class OtlpKeysTest {
         Map<String, String> env = Map.of("GRADGUARD_OTLP_TOKEN", "Authorization=Bearer s3cret");
         GradGuardConfig c = GradGuardSchema.load(
                 "otlp.endpoint=http://c:4318,otlp.headers_env=GRADGUARD_OTLP_TOKEN", Map.of(), env);
-        assertEquals("Bearer s3cret", Keys.otlpHeaders(c, env).get("Authorization"));
+        assertEquals("Bearer s3cret", OtlpKeys.headers(c, env).get("Authorization"));
     }
 
     @Test
@@ -191,10 +191,10 @@ class OtlpKeysTest {
         Files.writeString(
                 file, "otlp:\n  endpoint: http://collector:4318\n  interval: 5\n  headers: X-Scope-OrgID=t1\n");
         GradGuardConfig c = GradGuardSchema.load("config=" + file, Map.of(), Map.of());
-        assertEquals("http://collector:4318/v1/metrics", c.get(Keys.OTLP_ENDPOINT));
-        assertEquals(5, c.get(Keys.OTLP_INTERVAL));
-        assertEquals(Map.of("X-Scope-OrgID", "t1"), c.get(Keys.OTLP_HEADERS));
+        assertEquals("http://collector:4318/v1/metrics", c.get(OtlpKeys.ENDPOINT));
+        assertEquals(5, c.get(OtlpKeys.INTERVAL));
+        assertEquals(Map.of("X-Scope-OrgID", "t1"), c.get(OtlpKeys.HEADERS));
         GradGuardConfig env = GradGuardSchema.load(null, Map.of(), Map.of("GRADGUARD_OTLP_ENDPOINT", "http://e:4318"));
-        assertEquals("http://e:4318/v1/metrics", env.get(Keys.OTLP_ENDPOINT));
+        assertEquals("http://e:4318/v1/metrics", env.get(OtlpKeys.ENDPOINT));
     }
 }

@@ -263,7 +263,7 @@ class IncidentWriterTest {
                         + "otlp.headers=X-Scope-OrgID=tenant-1",
                 Map.of("gradguard.detector.spike_z", "5"),
                 Map.of("GRADGUARD_OTLP_HEADERS_ENV", "OTLP_SECRET", "OTLP_SECRET", "Authorization=Bearer s3cret"));
-        Map<String, String> listed = FlightRecorder.setKeys(config);
+        Map<String, String> listed = JobDescription.setKeys(config);
         assertEquals("zscore", listed.get("policy.type"));
         assertEquals("5.0", listed.get("detector.spike_z"));
         assertEquals("X-Scope-OrgID=(hidden)", listed.get("otlp.headers"));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradguard.core.guard.GradGuardSchema;
-import io.gradguard.core.recovery.RecoveryLadder.Verdict;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -25,11 +24,11 @@ class RecoveryLadderTest {
     }
 
     /** A healthy step: normal norm, a loss that falls slowly, the job's rate unchanged. */
-    private static Verdict calm(RecoveryLadder ladder, long step) {
+    private static RecoveryVerdict calm(RecoveryLadder ladder, long step) {
         return ladder.beforeUpdate(step, NORM, false, BOUND, 1.0 / Math.sqrt(step), RATE, true);
     }
 
-    private static Verdict explosion(RecoveryLadder ladder, long step) {
+    private static RecoveryVerdict explosion(RecoveryLadder ladder, long step) {
         return ladder.beforeUpdate(step, 1.5 * BOUND, true, BOUND, 1.0 / Math.sqrt(step), RATE, true);
     }
 
@@ -46,7 +45,7 @@ class RecoveryLadderTest {
     void aHealthyRunSeesNoActionAndKeepsItsRate() {
         RecoveryLadder ladder = auto("");
         for (long step = 1; step <= 2000; step++) {
-            Verdict v = calm(ladder, step);
+            RecoveryVerdict v = calm(ladder, step);
             assertEquals(RecoveryAction.NONE, v.action(), "step " + step);
             assertEquals(1.0, v.lrScale());
         }
@@ -59,10 +58,10 @@ class RecoveryLadderTest {
         for (long step = 1; step <= 50; step++) {
             calm(ladder, step);
         }
-        Verdict outlier = ladder.beforeUpdate(51, 25 * BOUND, true, BOUND, 0.2, RATE, true);
+        RecoveryVerdict outlier = ladder.beforeUpdate(51, 25 * BOUND, true, BOUND, 0.2, RATE, true);
         assertEquals(RecoveryAction.SKIP, outlier.action());
         assertTrue(outlier.skipsUpdate());
-        Verdict spike = ladder.beforeUpdate(80, 2 * BOUND, true, BOUND, 0.2, RATE, true);
+        RecoveryVerdict spike = ladder.beforeUpdate(80, 2 * BOUND, true, BOUND, 0.2, RATE, true);
         assertEquals(RecoveryAction.NONE, spike.action(), "a spike below 20x the bound is clipping's business");
     }
 
@@ -75,11 +74,11 @@ class RecoveryLadderTest {
         }
         explosion(ladder, step++);
         explosion(ladder, step++);
-        Verdict third = explosion(ladder, step++);
+        RecoveryVerdict third = explosion(ladder, step++);
         assertEquals(RecoveryAction.BACKOFF, third.action(), "3 explosions within 20 steps");
         assertEquals(0.5, third.lrScale());
         long backedOffAt = step - 1;
-        Verdict v = null;
+        RecoveryVerdict v = null;
         for (; step < backedOffAt + 100; step++) {
             v = calm(ladder, step);
             assertEquals(RecoveryAction.NONE, v.action(), "step " + step);
@@ -95,10 +94,10 @@ class RecoveryLadderTest {
         for (long step = 1; step <= 50; step++) {
             calm(ladder, step);
         }
-        Verdict v = ladder.beforeUpdate(51, NORM, false, BOUND, 0.2, 60 * RATE, true);
+        RecoveryVerdict v = ladder.beforeUpdate(51, NORM, false, BOUND, 0.2, 60 * RATE, true);
         assertEquals(RecoveryAction.BACKOFF, v.action());
         assertEquals(1.0 / 60, v.lrScale(), 1e-12, "60x the rate times 1/60: the update size before the jump");
-        Verdict gentle = auto("").beforeUpdate(1, NORM, false, BOUND, 1.0, RATE, true);
+        RecoveryVerdict gentle = auto("").beforeUpdate(1, NORM, false, BOUND, 1.0, RATE, true);
         assertEquals(RecoveryAction.NONE, gentle.action());
         RecoveryLadder warmup = auto("");
         for (long step = 1; step <= 100; step++) {
@@ -126,7 +125,7 @@ class RecoveryLadderTest {
                 ladder.beforeUpdate(51, NORM, false, BOUND, 0.14, 60 * RATE, true)
                         .action());
         long step = 52;
-        Verdict v;
+        RecoveryVerdict v;
         do {
             v = ladder.beforeUpdate(step, NORM, false, BOUND, 0.14, 60 * RATE, true);
             if (ladder.snapshotDue(step, true)) {
@@ -145,7 +144,7 @@ class RecoveryLadderTest {
         assertEquals(1.0 / 60, v.lrScale(), 1e-12);
         assertTrue(v.status().why().startsWith("the loss rose "), v.status().why());
         for (long calmStep = step; calmStep < step + 1000; calmStep++) {
-            Verdict later = ladder.beforeUpdate(calmStep, NORM, false, BOUND, 0.14, 60 * RATE, true);
+            RecoveryVerdict later = ladder.beforeUpdate(calmStep, NORM, false, BOUND, 0.14, 60 * RATE, true);
             assertEquals(RecoveryAction.NONE, later.action(), "the failed level is never tried again: " + calmStep);
         }
     }
@@ -159,7 +158,7 @@ class RecoveryLadderTest {
         ladder.snapshotTaken(1);
         long step = 51;
         for (int rewind = 1; rewind <= 4; rewind++) {
-            Verdict v;
+            RecoveryVerdict v;
             int bad = 0;
             do {
                 v = ladder.beforeUpdate(step++, Double.NaN, false, BOUND, Double.NaN, RATE, true);
