@@ -97,28 +97,30 @@ final class ParameterSeries {
         }
         g = new ParameterGauges();
         Tags p = tags.and("parameter", name);
-        Gauge.builder("gradguard.grad.norm", g, x -> x.gradNorm)
-                .description("L2 norm of the parameter's gradient, before clipping")
-                .tags(p)
-                .strongReference(true)
-                .register(registry);
-        Gauge.builder("gradguard.grad.max.abs", g, x -> x.maxAbs)
-                .description("max |g| of the parameter's gradient, before clipping, at the last sampled step")
-                .tags(p)
-                .strongReference(true)
-                .register(registry);
-        Gauge.builder("gradguard.param.norm", g, x -> x.weightNorm)
-                .description("L2 norm of the parameter's weights")
-                .tags(p)
-                .strongReference(true)
-                .register(registry);
-        Gauge.builder("gradguard.update.ratio", g, x -> x.updateRatio)
-                .description("||dw|| / ||w|| over the last step")
-                .tags(p)
-                .strongReference(true)
-                .register(registry);
+        gauge("gradguard.grad.norm", "L2 norm of the parameter's gradient, before clipping", g, p, x -> x.gradNorm);
+        gauge(
+                "gradguard.grad.max.abs",
+                "max |g| of the parameter's gradient, before clipping, at the last sampled step",
+                g,
+                p,
+                x -> x.maxAbs);
+        gauge("gradguard.param.norm", "L2 norm of the parameter's weights", g, p, x -> x.weightNorm);
+        gauge("gradguard.update.ratio", "||dw|| / ||w|| over the last step", g, p, x -> x.updateRatio);
         parameters.put(name, g);
         return g;
+    }
+
+    private void gauge(
+            String name,
+            String help,
+            ParameterGauges g,
+            Tags p,
+            java.util.function.ToDoubleFunction<ParameterGauges> value) {
+        Gauge.builder(name, g, value)
+                .description(help)
+                .tags(p)
+                .strongReference(true)
+                .register(registry);
     }
 
     private static final class ParameterGauges {
