@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
@@ -26,6 +27,12 @@ public final class StorageViews {
 
     /** {@code PyTorchLibrary.LIB.torchIsContiguous(handle)}, found from the first tensor's class loader. */
     private static volatile MethodHandle isContiguous;
+
+    /** {@code PyTorchLibrary.LIB.torchDirectByteBuffer(handle)}: the storage as a direct buffer, one native call. */
+    private static volatile MethodHandle directBuffer;
+
+    /** {@code NativeResource.getHandle()} as {@code (NDArray) -> Object}. */
+    private static volatile MethodHandle handleOf;
 
     private static volatile boolean looked;
 
@@ -47,34 +54,88 @@ public final class StorageViews {
         return array.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
-    private static boolean contiguous(NDArray array) {
-        if (!looked) {
-            isContiguous = isContiguousBinding(array.getClass().getClassLoader());
-            looked = true;
+    /**
+     * The storage of a float32 result that the agent's own reduction just made on the CPU (a fresh
+     * tensor, so dense and contiguous), read with one native call where {@code toByteBuffer(true)}
+     * makes five (device, sparsity, layout twice, contiguity).
+     *
+     * @param result a fresh result tensor on the CPU
+     * @param elements how many floats it holds; a buffer of another size (another type) gives null
+     * @return the view in native order, or null when it cannot be had this way
+     */
+    public static FloatBuffer resultFloats(NDArray result, int elements) {
+        bind(result);
+        MethodHandle buffer = directBuffer;
+        if (buffer == null) {
+            return null;
         }
+        try {
+            Object handle = handleOf.invokeExact(result);
+            if (!(handle instanceof Long h)) {
+                return null;
+            }
+            ByteBuffer bytes = (ByteBuffer) buffer.invokeExact(h.longValue());
+            return bytes != null && bytes.capacity() == 4L * elements
+                    ? bytes.order(ByteOrder.nativeOrder()).asFloatBuffer()
+                    : null;
+        } catch (Throwable e) {
+            return null;
+        }
+    }
+
+    private static boolean contiguous(NDArray array) {
+        bind(array);
         MethodHandle binding = isContiguous;
         if (binding == null) {
             return false;
         }
         try {
-            Object handle = array.getClass().getMethod("getHandle").invoke(array);
-            return handle instanceof Long h && (boolean) binding.invoke(h.longValue());
+            Object handle = handleOf.invokeExact(array);
+            return handle instanceof Long h && (boolean) binding.invokeExact(h.longValue());
         } catch (Throwable e) {
             return false;
         }
     }
 
-    private static MethodHandle isContiguousBinding(ClassLoader engine) {
+    private static void bind(NDArray array) {
+        if (looked) {
+            return;
+        }
+        synchronized (StorageViews.class) {
+            if (!looked) {
+                ClassLoader engine = array.getClass().getClassLoader();
+                handleOf = handleBinding(engine);
+                if (handleOf != null) {
+                    isContiguous = libraryBinding(engine, "torchIsContiguous", boolean.class);
+                    directBuffer = libraryBinding(engine, "torchDirectByteBuffer", ByteBuffer.class);
+                }
+                looked = true;
+            }
+        }
+    }
+
+    private static MethodHandle handleBinding(ClassLoader engine) {
+        try {
+            Class<?> resource = Class.forName("ai.djl.util.NativeResource", false, engine);
+            return MethodHandles.publicLookup()
+                    .findVirtual(resource, "getHandle", MethodType.methodType(Object.class))
+                    .asType(MethodType.methodType(Object.class, NDArray.class));
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    private static MethodHandle libraryBinding(ClassLoader engine, String name, Class<?> returns) {
         try {
             Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary", false, engine);
             Field lib = library.getDeclaredField("LIB");
             lib.setAccessible(true);
-            Method method = library.getDeclaredMethod("torchIsContiguous", long.class);
+            Method method = library.getDeclaredMethod(name, long.class);
             method.setAccessible(true);
             return MethodHandles.lookup()
                     .unreflect(method)
                     .bindTo(lib.get(null))
-                    .asType(MethodType.methodType(boolean.class, long.class));
+                    .asType(MethodType.methodType(returns, long.class));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             return null;
         }

@@ -4,6 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.gradguard.core.djl.StorageViews;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,12 +43,18 @@ final class LossMeter implements AutoCloseable {
             return;
         }
         if (device.getDeviceType().equals(Device.Type.CPU)
-                && target.getDataType() == DataType.FLOAT32
                 && target.getDevice().getDeviceType().equals(Device.Type.CPU)) {
-            // On CPU a zero-copy view of the value costs no copy, no sync and no new handle.
-            sum += target.toByteBuffer(true).getFloat(0);
-            count++;
-            return;
+            // On CPU a zero-copy view of the value costs no copy, no sync and no new handle: one
+            // native call for a float32 value, the general path for any other type.
+            FloatBuffer value = StorageViews.resultFloats(target, 1);
+            if (value == null && target.getDataType() == DataType.FLOAT32) {
+                value = target.toByteBuffer(true).asFloatBuffer();
+            }
+            if (value != null) {
+                sum += value.get(0);
+                count++;
+                return;
+            }
         }
         NDArray kept = target.stopGradient();
         kept.attach(owner);

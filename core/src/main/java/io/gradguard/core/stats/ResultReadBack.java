@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.gradguard.core.djl.StorageViews;
 import java.nio.FloatBuffer;
 
 /**
@@ -22,6 +23,7 @@ final class ResultReadBack {
     private final boolean zeroCopy;
     private final NDList scalars = new NDList();
     private final NDList vectors = new NDList();
+    private int[] vectorLengths = new int[8];
     private int vectorLength;
 
     ResultReadBack(NDManager scratch, boolean zeroCopy) {
@@ -36,6 +38,10 @@ final class ResultReadBack {
 
     /** Returns a marker that {@link #index} turns into the position of the vector's first value. */
     int vector(NDArray values, int length) {
+        if (vectors.size() == vectorLengths.length) {
+            vectorLengths = java.util.Arrays.copyOf(vectorLengths, 2 * vectorLengths.length);
+        }
+        vectorLengths[vectors.size()] = length;
         vectors.add(values);
         int start = vectorLength;
         vectorLength += length;
@@ -56,10 +62,10 @@ final class ResultReadBack {
             float[] out = new float[scalars.size() + vectorLength];
             int at = 0;
             for (NDArray a : scalars) {
-                at = copyInto(a, out, at);
+                at = copyInto(a, 1, out, at);
             }
-            for (NDArray a : vectors) {
-                at = copyInto(a, out, at);
+            for (int v = 0; v < vectors.size(); v++) {
+                at = copyInto(vectors.get(v), vectorLengths[v], out, at);
             }
             return out;
         }
@@ -75,11 +81,16 @@ final class ResultReadBack {
         return all.toFloatArray();
     }
 
-    private int copyInto(NDArray a, float[] out, int at) {
+    private int copyInto(NDArray a, int length, float[] out, int at) {
+        FloatBuffer fresh = StorageViews.resultFloats(a, length);
+        if (fresh != null) {
+            fresh.get(0, out, at, length);
+            return at + length;
+        }
         NDArray f = a.getDataType() == DataType.FLOAT32 ? a : owned(a.toType(DataType.FLOAT32, false), scratch);
         FloatBuffer view = f.toByteBuffer(true).asFloatBuffer();
-        int length = view.remaining();
-        view.get(out, at, length);
-        return at + length;
+        int copied = view.remaining();
+        view.get(out, at, copied);
+        return at + copied;
     }
 }
