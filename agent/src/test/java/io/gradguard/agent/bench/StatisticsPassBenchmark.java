@@ -33,7 +33,7 @@ final class StatisticsPassBenchmark {
         out.println();
         out.println("statistics pass in-process (1 thread), median us per step over the iterations:");
         out.println("| gradients | floor: dot per param + 1 read | stats (every step) | x floor"
-                + " | stats + max-abs | sampled step (max-abs + weight norms) | before issue 6 (norm,max,min,neg,maximum)"
+                + " | stats + max-abs | sampled step (max-abs + weight norms) | first version (norm, max, min, neg, maximum)"
                 + " | hand-clip norms (norm().getFloat() each) |");
         out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
         measure(out, "mlp (6 arrays, 235,146 floats)", mlpShapes(), 400);
@@ -138,7 +138,7 @@ final class StatisticsPassBenchmark {
         stacked.toFloatArray();
     }
 
-    /** GradientStatistics before issue 6: norm, max, min, neg, maximum per parameter, one read. */
+    /** The first version of the statistics: norm, max, min, neg, maximum per parameter, one read. */
     private static void previousPass(List<ParameterGradient> grads, NDManager scratch) {
         NDList scalars = new NDList(grads.size() * 2);
         for (ParameterGradient p : grads) {
