@@ -1,5 +1,7 @@
 package io.gradguard.core.policy;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import io.gradguard.core.stats.ParameterGradient;
 import java.util.List;
 
@@ -54,8 +56,32 @@ final class GlobalNormScaling {
         }
         // Float, like torch's float32 clip_coef: a double scalar would make a float64 temporary.
         float factor = (float) coefficient;
-        for (ParameterGradient parameter : gradients) {
-            parameter.gradient().muli(factor);
+        // One factor tensor per device, shared by its gradients: muli(Number) makes (and frees) a
+        // native tensor at every call, which profiled at 15 us each, more than the multiply.
+        NDArray made = null;
+        Device madeOn = null;
+        try {
+            for (ParameterGradient parameter : gradients) {
+                NDArray gradient = parameter.gradient();
+                NDArray kept = FactorCell.holding(gradient.getManager(), factor);
+                if (kept != null) {
+                    gradient.muli(kept);
+                    continue;
+                }
+                Device on = gradient.getManager().getDevice();
+                if (made == null || !on.equals(madeOn)) {
+                    if (made != null) {
+                        made.close();
+                    }
+                    made = gradient.getManager().create(factor);
+                    madeOn = on;
+                }
+                gradient.muli(made);
+            }
+        } finally {
+            if (made != null) {
+                made.close();
+            }
         }
         return ClipResult.scaled(coefficient, globalL2 * coefficient);
     }

@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDManager;
 import io.gradguard.core.step.StepAction;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class StepEngineTest {
 
@@ -172,9 +174,10 @@ class StepEngineTest {
      * DJL itself leaves a few arrays per step (backward's seed, optimizer temporaries), so the
      * guard is measured against the same job stepping without it: it must add none.
      */
-    @Test
-    void thousandsOfGuardedStepsAddNoLiveNativeArrays() throws Exception {
-        try (GuardedTraining t = new GuardedTraining("policy.type=agc,update_ratio_every=1", 0.05f)) {
+    @ParameterizedTest
+    @ValueSource(strings = {"agc", "global-norm,policy.max_norm=1e-3"})
+    void thousandsOfGuardedStepsAddNoLiveNativeArrays(String policy) throws Exception {
+        try (GuardedTraining t = new GuardedTraining("policy.type=" + policy + ",update_ratio_every=1", 0.05f)) {
             for (int i = 0; i < 50; i++) {
                 t.backward(1f);
                 t.step();
