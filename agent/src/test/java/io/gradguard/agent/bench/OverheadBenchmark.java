@@ -214,7 +214,8 @@ public final class OverheadBenchmark {
         List<Variant> v = new ArrayList<>();
         v.add(new Variant("bare", null, List.of()));
         v.add(new Variant("monitor", base, List.of()));
-        // what the flight recorder's ring and the shadow policies add to monitoring
+        // what the shadow policies, and then the flight recorder's ring too, add to monitoring
+        v.add(new Variant("no-shadow", base + ",shadow_policies=false", List.of()));
         v.add(new Variant("no-recorder", base + ",incidents.dir=off,shadow_policies=false", List.of()));
         // the endpoint on (its history fed at every step) and a live page open, polling 4 times a second
         v.add(new Variant("live-page", base.replace("port=0", "port={port}"), List.of(), true));
@@ -423,7 +424,7 @@ public final class OverheadBenchmark {
                 "\n",
                 "usage: OverheadBenchmark --agent JAR --examples JAR [options]",
                 "  --models LIST       default mlp,cnn,lstm,deep-mlp,wide-mlp",
-                "  --variants LIST     subset of bare,monitor,no-recorder,monitor-ur1,monitor-otlp,live-page,global-norm,agc,auto,hand-clip,djl-clip-grad",
+                "  --variants LIST     subset of bare,monitor,no-shadow,no-recorder,monitor-ur1,monitor-otlp,live-page,global-norm,agc,auto,hand-clip,djl-clip-grad",
                 "  --rounds N          default 2 (order reverses every other round)",
                 "  --steps N           optimizer steps per job, default 300",
                 "  --wide-steps N      steps for wide-mlp, default 30",
