@@ -139,14 +139,16 @@ public final class ClipCheckJob {
                                 maxError = Math.max(maxError, Math.abs((after[j] - before.get(i)[j]) - expected));
                             }
                         }
-                        System.out.printf(
+                        // one write per line: the agent's lines on stderr share the test's pipe
+                        System.out.print(String.format(
                                 Locale.ROOT,
                                 "step %d loss %s global %s norms %s max_update_error %s%n",
                                 s,
                                 lossValue,
                                 global,
                                 norms,
-                                maxError);
+                                maxError));
+                        System.out.flush();
                     }
                 }
             }

@@ -24,7 +24,7 @@ public final class Console {
      * @param message the text after the prefix
      */
     public static void info(String message) {
-        stream().println(PREFIX + message);
+        line(PREFIX + message);
     }
 
     /**
@@ -33,7 +33,17 @@ public final class Console {
      * @param message the text after {@code WARNING: }
      */
     public static void warn(String message) {
-        stream().println(PREFIX + "WARNING: " + message);
+        line(PREFIX + "WARNING: " + message);
+    }
+
+    /**
+     * A whole line in one write: {@code println} writes the text and the line end apart, and a job
+     * printing on another thread into the same terminal or pipe could land between them.
+     */
+    private static void line(String text) {
+        PrintStream out = stream();
+        out.print(text + "\n");
+        out.flush();
     }
 
     /**
