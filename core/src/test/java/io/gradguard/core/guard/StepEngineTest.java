@@ -15,6 +15,44 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class StepEngineTest {
 
+    /**
+     * auto's first step on a hand-written loop (SGD, lr 1): a gradient whose norm exceeds the
+     * weights' is applied scaled to the weights' norm; a small one passes untouched.
+     */
+    @Test
+    void autosFirstStepCapsAGradientLargerThanTheWeightsAtTheirNorm() throws Exception {
+        for (float scale : new float[] {1f, 1e4f}) {
+            try (GuardedTraining t = new GuardedTraining("policy.type=auto", 1f)) {
+                t.backward(scale);
+                Map<String, float[]> before = t.weights();
+                Map<String, float[]> grads = t.gradients();
+                double gradNorm = l2(grads);
+                double weightNorm = l2(before);
+                double coef = gradNorm > weightNorm ? weightNorm / (gradNorm + 1e-6) : 1.0;
+                assertEquals(scale > 1, coef < 1, "scale " + scale + ": |g| " + gradNorm + ", |w| " + weightNorm);
+                assertEquals(StepOutcome.PROCEED, t.step());
+                Map<String, float[]> after = t.weights();
+                for (String name : before.keySet()) {
+                    float[] g = grads.get(name);
+                    for (int i = 0; i < g.length; i++) {
+                        double applied = before.get(name)[i] - after.get(name)[i];
+                        assertEquals(g[i] * coef, applied, 1e-6 * Math.max(1, weightNorm), name + "[" + i + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    private static double l2(Map<String, float[]> arrays) {
+        double sum = 0;
+        for (float[] a : arrays.values()) {
+            for (float v : a) {
+                sum += (double) v * v;
+            }
+        }
+        return Math.sqrt(sum);
+    }
+
     /** Plain SGD with lr 1: the weight change across step() is exactly the gradient applied. */
     @Test
     void weightChangeEqualsGradientClippedByTorchRule() throws Exception {
