@@ -27,12 +27,8 @@ final class ReadmeMetricsTable {
         while (m.find()) {
             String name = m.group(1);
             String type = m.group(2);
-            if (type.startsWith("histogram")) {
-                names.add(name + "_bucket");
-            }
-            if (!type.startsWith("histogram")) {
-                names.add(name);
-            }
+            // a histogram's own name is not a series; its buckets are
+            names.add(type.startsWith("histogram") ? name + "_bucket" : name);
             if (type.startsWith("histogram") || type.startsWith("summary")) {
                 names.add(name + "_count");
                 names.add(name + "_sum");

@@ -37,8 +37,8 @@ public final class Console {
     }
 
     /**
-     * A whole line in one write: {@code println} writes the text and the line end apart, and a job
-     * printing on another thread into the same terminal or pipe could land between them.
+     * Text and its line end in one write: {@code println} writes them apart, and a job printing on
+     * another thread into the same terminal or pipe could land between them.
      */
     private static void line(String text) {
         PrintStream out = stream();
@@ -72,9 +72,7 @@ public final class Console {
         for (String line : lines) {
             text.append(PREFIX).append("!! ").append(line).append('\n');
         }
-        PrintStream out = stream();
-        out.print(text.append(rule).append('\n'));
-        out.flush();
+        line(text.append(rule).toString());
     }
 
     /**
