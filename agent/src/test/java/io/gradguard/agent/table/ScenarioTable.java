@@ -53,6 +53,7 @@ public final class ScenarioTable {
     /** What one child JVM reported; {@code failure} is set when it printed no result line. */
     record Cell(
             double accuracy,
+            double trainAccuracy,
             boolean diverged,
             String divergenceStep,
             String digest,
@@ -101,6 +102,9 @@ public final class ScenarioTable {
             Pattern.compile("done: \\d+ steps, test accuracy ([0-9.]+), diverged (\\w+)( \\(step (\\d+)\\))?"
                     + ".*weights sha256 ([0-9a-f]+)");
     /** The agent's exit line, e.g. {@code recoveries: skip 11, backoff 1, rewind 1, fail 0, agent overhead ...}. */
+    /** The last epoch's line: its training accuracy is the mean over every batch of the epoch. */
+    private static final Pattern EPOCH = Pattern.compile("epoch \\d+: loss \\S+, train acc ([0-9.]+|NaN)");
+
     private static final Pattern RECOVERIES = Pattern.compile("recoveries: ((?:[a-z]+ \\d+, )+)agent overhead");
 
     private static final Pattern COUNT = Pattern.compile("([a-z]+) (\\d+)");
@@ -325,8 +329,13 @@ public final class ScenarioTable {
             Matcher reason = REJECTION.matcher(out);
             rejection = reason.find() ? reason.group(1) : "protection off (see the job's output)";
         }
+        double trainAccuracy = Double.NaN;
+        for (Matcher e = EPOCH.matcher(out); e.find(); ) {
+            trainAccuracy = Double.parseDouble(e.group(1));
+        }
         return new Cell(
                 Double.parseDouble(m.group(1)),
+                trainAccuracy,
                 m.group(2).equals("true"),
                 m.group(4),
                 m.group(5),
@@ -336,7 +345,7 @@ public final class ScenarioTable {
     }
 
     private static Cell failed(String why) {
-        return new Cell(Double.NaN, false, null, null, Map.of(), null, why);
+        return new Cell(Double.NaN, Double.NaN, false, null, null, Map.of(), null, why);
     }
 
     private static void deleteTree(Path dir) throws IOException {
