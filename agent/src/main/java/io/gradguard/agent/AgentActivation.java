@@ -68,6 +68,7 @@ final class AgentActivation {
             transformer.unregister();
             throw e;
         }
+        BridgeSetup.prepare(trainer.getClassLoader());
     }
 
     void stopWatching(ClassFileTransformer watch) {
@@ -89,6 +90,8 @@ final class AgentActivation {
             connectBridge(transformer, djl);
             byte[] woven = transformer.transform(loader, TrainerTransformer.TRAINER_FILE, null, pd, classFile);
             transformer.register(inst, TrainerTransformer.loadedTargets(inst, false));
+            // the job still loads its engine and builds its model before the first trainer exists
+            BridgeSetup.prepare(loader);
             return woven;
         } catch (Throwable t) {
             transformer.unregister();

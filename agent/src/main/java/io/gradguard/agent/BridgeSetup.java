@@ -28,6 +28,15 @@ final class BridgeSetup {
         GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, sources, run, djl, transformer));
     }
 
+    /**
+     * Starts making the runtime now, off the calling thread, for the first trainer to find.
+     *
+     * @param djlLoader the loader that defines DJL's {@code Trainer}
+     */
+    static void prepare(ClassLoader djlLoader) {
+        GradGuardBridge.prepare(djlLoader);
+    }
+
     /** Whether a config reload has since mended the protection setting said at start. */
     static boolean protectionRestored() {
         return GradGuardBridge.isProtectionRestored();

@@ -84,6 +84,8 @@ public final class GradGuardBridge {
     private static volatile ClassLoader boundLoader;
     private static volatile boolean warnedOtherLoader;
     private static volatile boolean protectionRestored;
+    private static java.util.concurrent.FutureTask<Hook> preparing; // guarded by the class
+    private static ClassLoader preparingFor; // guarded by the class
 
     /** Per thread: how deep in nested {@code step()} calls it is, and what the outermost one decided. */
     private static final class StepState {
@@ -100,6 +102,29 @@ public final class GradGuardBridge {
      */
     public static void install(HookFactory hookFactory) {
         factory = hookFactory;
+    }
+
+    /**
+     * Starts creating the runtime for DJL's loader on a daemon thread of its own, while the job goes
+     * on loading DJL's engine and building its model: the first trainer then finds it made, or waits
+     * for the rest of it. Only the first call acts.
+     *
+     * @param djlLoader the loader of {@code ai.djl.training.Trainer}
+     */
+    public static void prepare(ClassLoader djlLoader) {
+        HookFactory f = factory;
+        synchronized (GradGuardBridge.class) {
+            if (f == null || preparing != null || hook != null || boundLoader != null) {
+                return;
+            }
+            java.util.concurrent.FutureTask<Hook> task =
+                    new java.util.concurrent.FutureTask<>(() -> f.create(djlLoader));
+            preparing = task;
+            preparingFor = djlLoader;
+            Thread t = new Thread(task, "gradguard-start");
+            t.setDaemon(true);
+            t.start();
+        }
     }
 
     /**
@@ -252,9 +277,30 @@ public final class GradGuardBridge {
         synchronized (GradGuardBridge.class) {
             if (hook == null && boundLoader == null && factory != null) {
                 boundLoader = loader;
-                hook = factory.create(loader);
+                hook = preparingFor == loader ? prepared() : factory.create(loader);
             }
             return loader == boundLoader ? hook : otherLoader();
+        }
+    }
+
+    /** The runtime {@link #prepare} started, once it is made; a failure to make it is its factory's to say. */
+    private static Hook prepared() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return preparing.get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the job's interrupt is kept for it, after the runtime is there
+                }
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            report(e.getCause());
+            return null;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -11,6 +11,7 @@ import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.guard.GradGuardSchema;
+import io.gradguard.core.guard.OffThreadSinks;
 import io.gradguard.core.guard.StepEngine;
 import io.gradguard.core.guard.StepOutcome;
 import io.gradguard.core.guard.SummarySink;
@@ -62,6 +63,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final PolicyUpdates policyUpdates;
     private final TrainerEngines engines;
     private final Map<String, GradGuardMetrics> metricsByModel = new LinkedHashMap<>();
+    private final List<OffThreadSinks> offThreadSinks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final RuntimeException unprotected;
 
     /**
@@ -233,7 +235,10 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
                             : n -> track.incident(new LiveHistory.Incident(
                                     n.step(), n.trigger(), n.file().toString(), n.firstOffender()))));
         }
-        return new StepEngine(DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), sinks, errors);
+        OffThreadSinks offThread = new OffThreadSinks(sinks, errors);
+        offThreadSinks.add(offThread);
+        return new StepEngine(
+                DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), List.of(offThread), errors);
     }
 
     private String policyName() {
@@ -248,9 +253,16 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
      * a stalled Pushgateway or step-log reader never holds the JVM's exit.
      */
     private void shutdown() {
+        OffThreadSinks.deliverAll(); // the last steps' reports, an incident's among them
         synchronized (metricsByModel) {
             metricsByModel.forEach((model, m) -> Console.info(model + ": " + m.exitSummary()));
         }
+        offThreadSinks.stream()
+                .mapToDouble(OffThreadSinks::microsPerReport)
+                .filter(us -> !Double.isNaN(us))
+                .average()
+                .ifPresent(us -> Console.info(String.format(
+                        java.util.Locale.ROOT, "sinks off the training thread: mean %.1f us per step", us)));
         Runnable closer = () -> {
             policyUpdates.close();
             if (stepLog != null) {

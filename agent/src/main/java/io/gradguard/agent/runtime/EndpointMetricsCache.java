@@ -2,6 +2,7 @@ package io.gradguard.agent.runtime;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.gradguard.core.guard.OffThreadSinks;
 import io.gradguard.core.metrics.GradGuardMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
@@ -58,7 +59,7 @@ final class EndpointMetricsCache implements HttpHandler {
                 Rendered r = fresh(om);
                 body = gzip ? r.gzipped() : r.body();
             } else {
-                GradGuardMetrics.recordPending();
+                recordPending();
                 byte[] plain = registry.scrape(type, names).getBytes(StandardCharsets.UTF_8);
                 body = gzip ? gzip(plain) : plain;
             }
@@ -78,6 +79,12 @@ final class EndpointMetricsCache implements HttpHandler {
         }
     }
 
+    /** Every step so far into the meters: the reports still on their way to the sinks, then the deferred values. */
+    private static void recordPending() {
+        OffThreadSinks.deliverAll();
+        GradGuardMetrics.recordPending();
+    }
+
     private Rendered fresh(boolean om) {
         Rendered r = om ? openMetrics : text;
         long now = System.nanoTime();
@@ -90,7 +97,7 @@ final class EndpointMetricsCache implements HttpHandler {
                 return r; // another scraper rendered it while this one waited
             }
             String type = om ? OPEN_METRICS : TEXT;
-            GradGuardMetrics.recordPending();
+            recordPending();
             r = new Rendered(System.nanoTime(), registry.scrape(type).getBytes(StandardCharsets.UTF_8));
             if (om) {
                 openMetrics = r;

@@ -2,6 +2,7 @@ package io.gradguard.agent.runtime;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.gradguard.core.guard.OffThreadSinks;
 import io.gradguard.core.step.PolicyDescription;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +57,7 @@ final class LiveSteps implements HttpHandler {
                 exchange.sendResponseHeaders(400, -1);
                 return;
             }
+            OffThreadSinks.deliverAll(); // the steps still on their way to the history
             byte[] body = render(after).getBytes(StandardCharsets.UTF_8);
             LivePage.send(exchange, "application/json; charset=utf-8", body, "no-store");
         }

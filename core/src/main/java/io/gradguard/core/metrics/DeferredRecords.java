@@ -1,11 +1,10 @@
 package io.gradguard.core.metrics;
 
+import io.gradguard.core.concurrent.DaemonTicker;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Timer;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,7 +23,9 @@ final class DeferredRecords {
     private static final int SIZE = 4096; // a power of two: slots by mask
     private static final long DRAIN_MILLIS = 100;
     private static final Set<DeferredRecords> LIVE = ConcurrentHashMap.newKeySet();
-    private static volatile ScheduledExecutorService drainer;
+    // a meter that throws loses its batch, never the thread: the next drain goes on
+    private static final DaemonTicker DRAINER =
+            new DaemonTicker("gradguard-metrics", DRAIN_MILLIS, DeferredRecords::drainAll);
 
     private final Timer overhead;
     private final DistributionSummary globalNorms;
@@ -37,7 +38,7 @@ final class DeferredRecords {
         this.overhead = overhead;
         this.globalNorms = globalNorms;
         LIVE.add(this);
-        startDrainer();
+        DRAINER.ensureStarted();
     }
 
     /**
@@ -77,32 +78,6 @@ final class DeferredRecords {
     static void drainAll() {
         for (DeferredRecords r : LIVE) {
             r.drain();
-        }
-    }
-
-    private static void startDrainer() {
-        if (drainer != null) {
-            return;
-        }
-        synchronized (DeferredRecords.class) {
-            if (drainer == null) {
-                ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "gradguard-metrics");
-                    t.setDaemon(true);
-                    return t;
-                });
-                s.scheduleWithFixedDelay(
-                        DeferredRecords::drainQuietly, DRAIN_MILLIS, DRAIN_MILLIS, TimeUnit.MILLISECONDS);
-                drainer = s;
-            }
-        }
-    }
-
-    private static void drainQuietly() {
-        try {
-            drainAll();
-        } catch (RuntimeException e) {
-            // a meter that throws loses its batch, never the thread: the next drain goes on
         }
     }
 }

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-class GradGuardMetricsTest {
+public class GradGuardMetricsTest {
 
     @Test
     void allowListAndCapLimitPerParameterSeriesAndSayItOnce() {
@@ -53,7 +53,7 @@ class GradGuardMetricsTest {
     }
 
     /** A plain applied step whose policy did nothing. */
-    static StepReport report(long step, StepStats stats) {
+    public static StepReport report(long step, StepStats stats) {
         return new StepReport(
                 "m",
                 step,
