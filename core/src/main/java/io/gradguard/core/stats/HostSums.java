@@ -5,8 +5,8 @@ import java.nio.FloatBuffer;
 /**
  * Sums of squares and max |g| of small CPU gradients, read in Java through views of their storage.
  *
- * <p>A native reduction costs about 2 us whatever its size (the op, its result handle, the read
- * and the close), while this loop reads about 1.6 floats per nanosecond: below a few thousand
+ * <p>A native reduction costs 2-4 us whatever its size (the op, its result handle, the read and
+ * the close), while the sum of squares reads about 2.8 floats per nanosecond: below a few thousand
  * elements it is the cheaper one, and biases (a few hundred floats) cost it next to nothing. It
  * accumulates in double, so it is more exact than PyTorch's float32 reductions. A NaN element
  * makes the sum NaN and an Inf makes it Inf, as the native path does; squares are taken in double,
@@ -18,29 +18,44 @@ final class HostSums {
 
     private HostSums() {}
 
-    /** The sum of squares of every float in the view. */
+    /**
+     * The sum of squares of every float in the view. Eight accumulators keep eight additions in
+     * flight: 2.8 floats per nanosecond against 1.2 with four (JDK 17, this project's 2-core AMD EPYC).
+     */
     static double sumOfSquares(FloatBuffer v) {
         int n = v.limit();
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
         double s3 = 0;
+        double s4 = 0;
+        double s5 = 0;
+        double s6 = 0;
+        double s7 = 0;
         int i = 0;
-        for (; i + 3 < n; i += 4) {
+        for (; i + 7 < n; i += 8) {
             double a = v.get(i);
             double b = v.get(i + 1);
             double c = v.get(i + 2);
             double d = v.get(i + 3);
+            double e = v.get(i + 4);
+            double f = v.get(i + 5);
+            double g = v.get(i + 6);
+            double h = v.get(i + 7);
             s0 += a * a;
             s1 += b * b;
             s2 += c * c;
             s3 += d * d;
+            s4 += e * e;
+            s5 += f * f;
+            s6 += g * g;
+            s7 += h * h;
         }
         for (; i < n; i++) {
             double a = v.get(i);
             s0 += a * a;
         }
-        return (s0 + s1) + (s2 + s3);
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     /**
