@@ -110,17 +110,21 @@ public final class EngineStepCost {
                             probe[s] = now() - p0;
                         }
                         long t = now();
-                        engine.onBackward(l);
+                        if (!BARE) {
+                            engine.onBackward(l);
+                        }
                         loss = now() - t;
                     }
                     long t0 = now();
-                    StepOutcome o = engine.beforeStep();
+                    StepOutcome o = BARE ? StepOutcome.PROCEED : engine.beforeStep();
                     long t1 = now();
                     if (o.runUpdate()) {
                         trainer.step();
                     }
                     long t2 = now();
-                    engine.afterStep(false);
+                    if (!BARE) {
+                        engine.afterStep(false);
+                    }
                     long t3 = now();
                     agent[s] = loss + (t1 - t0) + (t3 - t2);
                     lossRead[s] = loss;
@@ -154,6 +158,9 @@ public final class EngineStepCost {
     private static final java.lang.management.ThreadMXBean THREADS =
             java.lang.management.ManagementFactory.getThreadMXBean();
     private static final boolean CPU_TIME = !Boolean.getBoolean("wall");
+
+    /** {@code -Dbare=true}: the same loop without the engine, for DJL's own update time beside none. */
+    private static final boolean BARE = Boolean.getBoolean("bare");
 
     /**
      * The training thread's CPU time (default): on a shared machine other processes stretch wall

@@ -63,7 +63,13 @@ final class StepGradients implements AutoCloseable {
                 grad.attach(keptHandles);
                 grads.add(new ParameterGradient(p.name(), weight, grad));
             }
-            kept = new Read(List.copyOf(grads), StatisticsPlan.of(grads, keptHandles));
+            StatisticsPlan plan = StatisticsPlan.of(grads, keptHandles);
+            for (int i = 0; i < grads.size(); i++) {
+                // the plan's storage views go with the kept handles, for policies to scale in Java
+                ParameterGradient g = grads.get(i);
+                grads.set(i, new ParameterGradient(g.name(), g.weight(), g.gradient(), plan.hostView(i)));
+            }
+            kept = new Read(List.copyOf(grads), plan);
             keptFor = trainable;
             keptSteps = 0;
             keptAreParameterArrays = areParameterArrays(trainable, grads);

@@ -125,6 +125,16 @@ public final class StatisticsPlan {
     }
 
     /**
+     * The plan's view of one gradient's storage, where it reads that gradient in Java.
+     *
+     * @param index the gradient's position in the list the plan was made for
+     * @return the view, or null where the gradient is reduced natively
+     */
+    public FloatBuffer hostView(int index) {
+        return host[index];
+    }
+
+    /**
      * Whether this plan fits these gradients (the same parameters, in the same order).
      *
      * @param gradients one step's gradients
