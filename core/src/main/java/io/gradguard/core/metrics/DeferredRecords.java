@@ -10,13 +10,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * The per-step values of the two meters that are costly to record: the overhead timer keeps its
  * quantiles in rotating HdrHistograms under a lock, and the norm histogram searches its buckets.
- * Recorded on the training thread they cost about 20 us a step on the reference MLP (profiled),
- * more than everything else the metrics do. The training thread writes them into a ring instead;
- * they reach the meters on the {@code gradguard-metrics} daemon thread every 100 ms, before each
- * scrape and exit summary ({@link #drainAll}), and on the training thread itself when the ring is
- * full, so that none is lost and no count lags by more than that.
+ * Recorded with each report they cost about 20 us a step on the reference MLP (profiled), more
+ * than everything else the metrics do: on the training thread where an engine is given the metrics
+ * sink directly, on the sinks' thread in the agent. The sink writes them into a ring instead; they
+ * reach the meters on the {@code gradguard-metrics} daemon thread every 100 ms, before each scrape
+ * and exit summary ({@link #drainAll}), and on the writer's thread itself when the ring is full, so
+ * that none is lost and no count lags by more than that.
  *
- * <p>One writer per instance (the trainer's training thread); draining is synchronized.
+ * <p>One writer at a time per instance (the metrics sink, whose reports come one at a time); draining
+ * is synchronized.
  */
 final class DeferredRecords {
 
@@ -42,7 +44,7 @@ final class DeferredRecords {
     }
 
     /**
-     * One step's values; training thread only.
+     * One step's values; from the metrics sink only.
      *
      * @param overheadNanos the agent's own time at the step
      * @param globalNorm the norm for the histogram, or NaN when the step records none

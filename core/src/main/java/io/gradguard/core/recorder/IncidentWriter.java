@@ -100,7 +100,7 @@ public final class IncidentWriter implements AutoCloseable {
     }
 
     /**
-     * Queues a new incident's file; called on the training thread, never blocks.
+     * Queues a new incident's file; called by the flight recorder's sink, never blocks.
      *
      * @param incident the incident
      * @return whether it is queued (false: dropped and counted, or past the cap); its counter runs
