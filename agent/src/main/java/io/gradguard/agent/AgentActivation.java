@@ -90,7 +90,7 @@ final class AgentActivation {
             connectBridge(transformer, djl);
             byte[] woven = transformer.transform(loader, TrainerTransformer.TRAINER_FILE, null, pd, classFile);
             transformer.register(inst, TrainerTransformer.loadedTargets(inst, false));
-            // the job still loads its engine and builds its model before the first trainer exists
+            // made beside whatever the job does between loading Trainer and making its first trainer
             BridgeSetup.prepare(loader);
             return woven;
         } catch (Throwable t) {

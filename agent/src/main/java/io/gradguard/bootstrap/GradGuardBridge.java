@@ -121,7 +121,7 @@ public final class GradGuardBridge {
                     new java.util.concurrent.FutureTask<>(() -> f.create(djlLoader));
             preparing = task;
             preparingFor = djlLoader;
-            Thread t = new Thread(task, "gradguard-start");
+            Thread t = new Thread(task, "gradguard-prepare");
             t.setDaemon(true);
             t.start();
         }
