@@ -129,6 +129,59 @@ class TrainableSetTest {
         }
     }
 
+    /**
+     * {@code Model.load} during training gives every parameter a new array, while the trainer's
+     * parameter store keeps the arrays it handed out (DJL fills a store entry once). Whichever arrays
+     * the gradients then land in, the agent measures those: its global norm equals the norm of the
+     * gradients that backward wrote, to 1e-5, at every step after the reload, and clipping still acts.
+     */
+    @Test
+    void aModelReloadedDuringTrainingIsMeasuredOnTheGradientsBackwardWrote() throws Exception {
+        try (GuardedTraining t = new GuardedTraining("policy.type=global-norm,policy.max_norm=" + MAX_NORM, 1f)) {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("reload");
+            Map<String, ai.djl.ndarray.NDArray> before = new java.util.LinkedHashMap<>();
+            for (var p : t.model.getBlock().getParameters()) {
+                before.put(p.getKey(), p.getValue().getArray());
+            }
+            for (int step = 1; step <= 3; step++) {
+                t.backward(1f);
+                t.step();
+            }
+            t.model.save(dir, "guarded");
+            t.model.load(dir, "guarded");
+            int reloaded = 0;
+            for (var p : t.model.getBlock().getParameters()) {
+                reloaded += p.getValue().getArray() != before.get(p.getKey()) ? 1 : 0;
+            }
+            for (int step = 4; step <= 8; step++) {
+                t.backward(1f);
+                double written = 0;
+                for (var p : t.model.getBlock().getParameters()) {
+                    double fromNew = gradientNorm(p.getValue().getArray());
+                    double fromOld = gradientNorm(before.get(p.getKey()));
+                    double g = Math.max(fromNew, fromOld); // the other array has none, or a zero one
+                    written += g * g;
+                }
+                written = Math.sqrt(written);
+                t.step();
+                StepReport r = t.reports.get(t.reports.size() - 1);
+                assertEquals(written, r.stats().globalNorm(), written * 1e-5, "global norm at step " + step);
+                assertTrue(r.clip().clipped(), "clipping must act at step " + step);
+            }
+            assertEquals(0.0, sumErrors(t), "no part of the agent failed");
+            System.out.println("parameters with a new array after Model.load: " + reloaded);
+        }
+    }
+
+    private static double gradientNorm(ai.djl.ndarray.NDArray array) {
+        if (!array.hasGradient()) {
+            return 0;
+        }
+        try (ai.djl.ndarray.NDArray g = array.getGradient()) {
+            return l2(g.toFloatArray());
+        }
+    }
+
     private static List<String> names(StepReport r) {
         return r.stats().parameters().stream().map(ParameterStats::name).toList();
     }
