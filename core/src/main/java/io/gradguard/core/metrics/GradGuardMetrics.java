@@ -109,7 +109,7 @@ public final class GradGuardMetrics implements StepSink {
                 .tags(tags)
                 .register(registry);
         overhead = Timer.builder("gradguard.overhead")
-                .description("the agent's own time per step")
+                .description("the agent's own time per step on the training thread")
                 .publishPercentiles(0.5, 0.99)
                 .tags(tags)
                 .register(registry);
