@@ -168,10 +168,11 @@ public final class OverheadBenchmark {
         if (!skipJobs) {
             System.out.printf(
                     Locale.ROOT,
-                    "jobs: --loop manual --limit-test 64, %d steps (wide-mlp %d; batches of 64, epochs of at most 937),"
+                    "jobs: --loop manual --limit-test 64, %d steps (wide-mlp %d; batches of 64, epochs of at most %d),"
                             + " %d rounds alternating A..Z Z..A, child JVMs %s; median step from --summary JSON%n",
                     steps,
                     wideSteps,
+                    STEPS_PER_EPOCH,
                     rounds,
                     String.join(" ", JVM_FLAGS));
             for (Variant v : variants) {

@@ -101,10 +101,9 @@ public final class ScenarioTable {
     private static final Pattern DONE =
             Pattern.compile("done: \\d+ steps, test accuracy ([0-9.]+), diverged (\\w+)( \\(step (\\d+)\\))?"
                     + ".*weights sha256 ([0-9a-f]+)");
-    /** The agent's exit line, e.g. {@code recoveries: skip 11, backoff 1, rewind 1, fail 0, agent overhead ...}. */
     /** The last epoch's line: its training accuracy is the mean over every batch of the epoch. */
     private static final Pattern EPOCH = Pattern.compile("epoch \\d+: loss \\S+, train acc ([0-9.]+|NaN)");
-
+    /** The agent's exit line, e.g. {@code recoveries: skip 11, backoff 1, rewind 1, fail 0, agent overhead ...}. */
     private static final Pattern RECOVERIES = Pattern.compile("recoveries: ((?:[a-z]+ \\d+, )+)agent overhead");
 
     private static final Pattern COUNT = Pattern.compile("([a-z]+) (\\d+)");

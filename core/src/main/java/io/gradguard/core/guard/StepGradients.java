@@ -81,12 +81,7 @@ final class StepGradients implements AutoCloseable {
     private boolean weightsMoved(List<TrainableParameter> trainable) {
         List<ParameterGradient> grads = kept.gradients();
         if (keptAreParameterArrays) {
-            for (int i = 0; i < grads.size(); i++) {
-                if (trainable.get(i).parameter().getArray() != grads.get(i).weight()) {
-                    return true;
-                }
-            }
-            return false;
+            return !areParameterArrays(trainable, grads);
         }
         ParameterStore store = trainer.parameterStore();
         Device device = trainer.devices()[0];
