@@ -4,10 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -104,40 +101,15 @@ public final class StorageViews {
         synchronized (StorageViews.class) {
             if (!looked) {
                 ClassLoader engine = array.getClass().getClassLoader();
-                handleOf = handleBinding(engine);
+                handleOf = PyTorchLibraryBinding.handleOf(engine);
                 if (handleOf != null) {
-                    isContiguous = libraryBinding(engine, "torchIsContiguous", boolean.class);
-                    directBuffer = libraryBinding(engine, "torchDirectByteBuffer", ByteBuffer.class);
+                    isContiguous = PyTorchLibraryBinding.library(
+                            engine, "torchIsContiguous", MethodType.methodType(boolean.class, long.class));
+                    directBuffer = PyTorchLibraryBinding.library(
+                            engine, "torchDirectByteBuffer", MethodType.methodType(ByteBuffer.class, long.class));
                 }
                 looked = true;
             }
-        }
-    }
-
-    private static MethodHandle handleBinding(ClassLoader engine) {
-        try {
-            Class<?> resource = Class.forName("ai.djl.util.NativeResource", false, engine);
-            return MethodHandles.publicLookup()
-                    .findVirtual(resource, "getHandle", MethodType.methodType(Object.class))
-                    .asType(MethodType.methodType(Object.class, NDArray.class));
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            return null;
-        }
-    }
-
-    private static MethodHandle libraryBinding(ClassLoader engine, String name, Class<?> returns) {
-        try {
-            Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary", false, engine);
-            Field lib = library.getDeclaredField("LIB");
-            lib.setAccessible(true);
-            Method method = library.getDeclaredMethod(name, long.class);
-            method.setAccessible(true);
-            return MethodHandles.lookup()
-                    .unreflect(method)
-                    .bindTo(lib.get(null))
-                    .asType(MethodType.methodType(returns, long.class));
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            return null;
         }
     }
 }

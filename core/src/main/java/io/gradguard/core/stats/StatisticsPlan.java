@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.gradguard.core.djl.DirectSumsOfSquares;
 import io.gradguard.core.djl.StorageViews;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -20,7 +21,9 @@ import java.util.Map;
  *
  * <p>Each gradient goes the cheapest exact way. On CPU, small float32 gradients are read in Java
  * through views of their storage ({@link HostSums}: no native call at all), the others by one BLAS
- * dot product each, or by row norms when large; their results are read through zero-copy views.
+ * dot product each, or by row norms when large. Where the plan is kept across steps, the dot
+ * products are made on raw handles ({@link DirectSumsOfSquares}), otherwise through DJL with the
+ * results read through zero-copy views.
  * On other devices, where every call is a kernel launch, small gradients that share a shape are
  * stacked and reduced by one row-wise {@code norm} per shape, and everything is read back with one
  * host sync.
@@ -47,6 +50,10 @@ public final class StatisticsPlan {
     private final NDArray[] flat;
     /** Views of the storage of the gradients summed in Java; null entries elsewhere. */
     private final FloatBuffer[] host;
+    /** Each gradient's place in {@link #direct}, or -1. */
+    private final int[] directSlot;
+    /** The sums of squares of the kept flat views on raw handles; null where there are none or no binding. */
+    private DirectSumsOfSquares direct;
 
     private StatisticsPlan(
             List<String> names,
@@ -65,6 +72,15 @@ public final class StatisticsPlan {
         this.rowLength = rowLength;
         this.flat = flat;
         this.host = host;
+        this.directSlot = new int[names.size()];
+        List<NDArray> keptViews = new ArrayList<>();
+        for (int i = 0; i < directSlot.length; i++) {
+            directSlot[i] = cpu && flat[i] != null ? keptViews.size() : -1;
+            if (directSlot[i] >= 0) {
+                keptViews.add(flat[i]);
+            }
+        }
+        this.direct = keptViews.isEmpty() ? null : DirectSumsOfSquares.of(keptViews);
     }
 
     /**
@@ -192,15 +208,25 @@ public final class StatisticsPlan {
         int[] maxAbsAt = new int[n];
         int[] weightAt = new int[n];
         boolean[] squared = new boolean[n];
-        double[] hostSquares = new double[n];
+        // Sums of squares already in Java: summed there, or made on raw handles.
+        boolean[] inJava = new boolean[n];
+        double[] javaSquares = new double[n];
         double[] hostMaxAbs = new double[n];
+        double[] directSums = torchNorms ? null : directSums();
         groups.reduce(gradients, scratch, withMaxAbs, readBack, normAt, maxAbsAt);
         for (int i = 0; i < n; i++) {
             ParameterGradient p = gradients.get(i);
             NDArray g = p.gradient();
             if (host[i] != null && !torchNorms) {
-                hostSquares[i] = HostSums.sumOfSquares(host[i]);
+                inJava[i] = true;
+                javaSquares[i] = HostSums.sumOfSquares(host[i]);
                 hostMaxAbs[i] = withMaxAbs ? HostSums.maxAbs(host[i]) : Double.NaN;
+            } else if (directSums != null && directSlot[i] >= 0) {
+                inJava[i] = true;
+                javaSquares[i] = directSums[directSlot[i]];
+                if (withMaxAbs) {
+                    maxAbsAt[i] = readBack.scalar(TorchReductions.maxAbs(g, scratch));
+                }
             } else if (!groups.contains(i)) {
                 squared[i] = byDot[i] && !torchNorms;
                 normAt[i] = readBack.scalar(
@@ -229,15 +255,16 @@ public final class StatisticsPlan {
         double globalMaxAbs = withMaxAbs ? 0 : Double.NaN;
         boolean anyNonFinite = false;
         for (int i = 0; i < n; i++) {
-            boolean onHost = host[i] != null && !torchNorms;
-            double read = onHost ? hostSquares[i] : values[readBack.index(normAt[i])];
-            double norm = onHost || squared[i] ? Math.sqrt(read) : read;
+            double read = inJava[i] ? javaSquares[i] : values[readBack.index(normAt[i])];
+            double norm = inJava[i] || squared[i] ? Math.sqrt(read) : read;
             if (!Double.isFinite(norm) && !torchNorms) {
                 // Rare: NaN/Inf somewhere, or a float32 overflow (a sum of squares overflows at a
                 // norm of 1.8e19). Measure again with PyTorch's norm, max |g| included.
                 return compute(gradients, scratch, withWeightNorms, true, List.of(), new double[0], true);
             }
-            double maxAbs = !withMaxAbs ? Double.NaN : onHost ? hostMaxAbs[i] : values[readBack.index(maxAbsAt[i])];
+            double maxAbs = !withMaxAbs
+                    ? Double.NaN
+                    : host[i] != null && !torchNorms ? hostMaxAbs[i] : values[readBack.index(maxAbsAt[i])];
             double weightNorm = withWeightNorms ? values[readBack.index(weightAt[i])] : Double.NaN;
             // A float32 norm can overflow to Inf while every element is finite; max-abs cannot.
             boolean nonFinite = withMaxAbs && !Double.isFinite(maxAbs);
@@ -250,5 +277,17 @@ public final class StatisticsPlan {
         }
         double globalNorm = anyNonFinite ? Double.NaN : Math.sqrt(sumSquares);
         return new StepStats(stats, globalNorm, anyNonFinite ? Double.NaN : globalMaxAbs, anyNonFinite);
+    }
+
+    /**
+     * This step's sums of squares made on raw handles, or null: no kept views, no binding, or a
+     * failed call (DJL's path from then on).
+     */
+    private double[] directSums() {
+        double[] sums = direct == null ? null : direct.compute();
+        if (sums == null) {
+            direct = null;
+        }
+        return sums;
     }
 }
