@@ -18,8 +18,27 @@ final class DjlLoaders {
         return null;
     }
 
+    /** Per collector class: the loader of its {@code GradientCollector}, or {@link #NONE}. */
+    private static final ClassValue<Object> COLLECTOR_LOADERS = new ClassValue<>() {
+        @Override
+        protected Object computeValue(Class<?> type) {
+            ClassLoader loader = collectorInterfaceLoader(type);
+            return loader != null ? loader : NONE;
+        }
+    };
+
+    private static final Object NONE = new Object();
+
+    /**
+     * Whether this collector implements the {@code GradientCollector} of the DJL in {@code loader},
+     * asked at every {@code backward}: the walk of its interfaces is made once per class.
+     */
+    static boolean collectorOf(Class<?> type, ClassLoader loader) {
+        return COLLECTOR_LOADERS.get(type) == loader;
+    }
+
     /** The loader of DJL's {@code GradientCollector} interface that this collector implements. */
-    static ClassLoader collectorInterfaceLoader(Class<?> type) {
+    private static ClassLoader collectorInterfaceLoader(Class<?> type) {
         for (Class<?> c = type; c != null; c = c.getSuperclass()) {
             for (Class<?> i : c.getInterfaces()) {
                 if ("ai.djl.training.GradientCollector".equals(i.getName())) {

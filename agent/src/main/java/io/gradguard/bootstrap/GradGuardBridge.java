@@ -243,9 +243,7 @@ public final class GradGuardBridge {
         try {
             Hook h = hook;
             // a collector of a second DJL copy is not ours
-            if (h != null
-                    && collector != null
-                    && DjlLoaders.collectorInterfaceLoader(collector.getClass()) == boundLoader) {
+            if (h != null && collector != null && DjlLoaders.collectorOf(collector.getClass(), boundLoader)) {
                 h.backward(collector, target);
             }
         } catch (Throwable t) {

@@ -25,8 +25,8 @@ public final class StorageViews {
     /** {@code PyTorchLibrary.LIB.torchIsContiguous(handle)}, found from the first tensor's class loader. */
     private static volatile MethodHandle isContiguous;
 
-    /** {@code PyTorchLibrary.LIB.torchDirectByteBuffer(handle)}: the storage as a direct buffer, one native call. */
-    private static volatile MethodHandle directBuffer;
+    /** {@code PyTorchLibrary.LIB.torchDataPtr(handle)}: a copy of the tensor's bytes, one native call. */
+    private static volatile MethodHandle copyBytes;
 
     /** {@code NativeResource.getHandle()} as {@code (NDArray) -> Object}. */
     private static volatile MethodHandle handleOf;
@@ -52,31 +52,39 @@ public final class StorageViews {
     }
 
     /**
-     * The storage of a float32 result that the agent's own reduction just made on the CPU (a fresh
-     * tensor, so dense and contiguous), read with one native call where {@code toByteBuffer(true)}
-     * makes five (device, sparsity, layout twice, contiguity).
+     * Copies a float32 result that the agent's own reduction just made on the CPU, with one native
+     * call (a copy of its bytes into a Java array) where {@code toByteBuffer(true)} makes five
+     * (device, sparsity, layout twice, contiguity) and a view of the storage costs the JVM a direct
+     * buffer object made from native code.
      *
-     * @param result a fresh result tensor on the CPU
-     * @param elements how many floats it holds; a buffer of another size (another type) gives null
-     * @return the view in native order, or null when it cannot be had this way
+     * @param result a result tensor on the CPU (never another device: its bytes are read directly)
+     * @param elements how many floats it holds; a result of another size (another type) is not copied
+     * @param out where the values go
+     * @param at the position of the first value in {@code out}
+     * @return whether the values were copied; false when it cannot be done this way
      */
-    public static FloatBuffer resultFloats(NDArray result, int elements) {
+    public static boolean copyResult(NDArray result, int elements, float[] out, int at) {
         bind(result);
-        MethodHandle buffer = directBuffer;
-        if (buffer == null) {
-            return null;
+        MethodHandle bytesOf = copyBytes;
+        if (bytesOf == null) {
+            return false;
         }
         try {
             Object handle = handleOf.invokeExact(result);
             if (!(handle instanceof Long h)) {
-                return null;
+                return false;
             }
-            ByteBuffer bytes = (ByteBuffer) buffer.invokeExact(h.longValue());
-            return bytes != null && bytes.capacity() == 4L * elements
-                    ? bytes.order(ByteOrder.nativeOrder()).asFloatBuffer()
-                    : null;
+            byte[] bytes = (byte[]) bytesOf.invokeExact(h.longValue());
+            if (bytes == null || bytes.length != 4 * elements) {
+                return false;
+            }
+            ByteBuffer.wrap(bytes)
+                    .order(ByteOrder.nativeOrder())
+                    .asFloatBuffer()
+                    .get(out, at, elements);
+            return true;
         } catch (Throwable e) {
-            return null;
+            return false;
         }
     }
 
@@ -105,8 +113,8 @@ public final class StorageViews {
                 if (handleOf != null) {
                     isContiguous = PyTorchLibraryBinding.library(
                             engine, "torchIsContiguous", MethodType.methodType(boolean.class, long.class));
-                    directBuffer = PyTorchLibraryBinding.library(
-                            engine, "torchDirectByteBuffer", MethodType.methodType(ByteBuffer.class, long.class));
+                    copyBytes = PyTorchLibraryBinding.library(
+                            engine, "torchDataPtr", MethodType.methodType(byte[].class, long.class));
                 }
                 looked = true;
             }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.gradguard.core.djl.StorageViews;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,8 +12,8 @@ import java.util.List;
  * The step's loss: the mean of the single-element targets passed to {@code backward} since the
  * previous step (gradient accumulation calls it several times per step).
  *
- * <p>On CPU the value is read at once through a zero-copy view of its storage ({@code getFloat}
- * would clone the tensor). Elsewhere a read at {@code backward} would be a device sync each time,
+ * <p>On CPU the value is copied at once by one native call ({@code getFloat} would clone the
+ * tensor first). Elsewhere a read at {@code backward} would be a device sync each time,
  * so each target is kept as a detached view, owned here (the job may close its own handle), and
  * read at the next step in the statistics' one read. At most {@value #MAX_PENDING} are kept; past
  * that they are read at once.
@@ -26,6 +25,7 @@ final class LossMeter implements AutoCloseable {
     private final NDManager owner;
     private final Device device;
     private final List<NDArray> pending = new ArrayList<>();
+    private final float[] value = new float[1];
     private double sum;
     private int count;
 
@@ -44,14 +44,15 @@ final class LossMeter implements AutoCloseable {
         }
         if (device.getDeviceType().equals(Device.Type.CPU)
                 && target.getDevice().getDeviceType().equals(Device.Type.CPU)) {
-            // On CPU a zero-copy view of the value costs no copy, no sync and no new handle: one
-            // native call for a float32 value, the general path for any other type.
-            FloatBuffer value = StorageViews.resultFloats(target, 1);
-            if (value == null && target.getDataType() == DataType.FLOAT32) {
-                value = target.toByteBuffer(true).asFloatBuffer();
+            // On CPU the value is copied at once, with no sync and no new handle: one native call
+            // for a float32 value, the general path for any other type.
+            if (StorageViews.copyResult(target, 1, value, 0)) {
+                sum += value[0];
+                count++;
+                return;
             }
-            if (value != null) {
-                sum += value.get(0);
+            if (target.getDataType() == DataType.FLOAT32) {
+                sum += target.toByteBuffer(true).asFloatBuffer().get(0);
                 count++;
                 return;
             }

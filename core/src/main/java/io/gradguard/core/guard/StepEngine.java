@@ -54,6 +54,8 @@ public final class StepEngine {
     private long steps;
     private boolean maxAbsSeen;
     private long previousSinkNanos;
+    /** The loss reads at {@code backward} since the last report: the agent's time too. */
+    private long backwardNanos;
 
     // Carried from beforeStep to afterStep of the same step.
     private NDManager scratch;
@@ -233,7 +235,8 @@ public final class StepEngine {
         if (d.stats() == null) {
             return; // nothing measured: nothing to report (the failure is counted)
         }
-        long nanos = d.nanos() + System.nanoTime() - start + previousSinkNanos;
+        long nanos = d.nanos() + System.nanoTime() - start + previousSinkNanos + backwardNanos;
+        backwardNanos = 0;
         StepReport report = new StepReport(
                 model,
                 d.step(),
@@ -263,7 +266,9 @@ public final class StepEngine {
      * @param target the backward target; only a single-element target is read
      */
     public void onBackward(NDArray target) {
+        long start = System.nanoTime();
         faults.run("loss", steps + 1, () -> loss.add(target));
+        backwardNanos += System.nanoTime() - start;
     }
 
     /** The statistics, with the step's losses read in the same read. */

@@ -82,9 +82,7 @@ final class ResultReadBack {
     }
 
     private int copyInto(NDArray a, int length, float[] out, int at) {
-        FloatBuffer fresh = StorageViews.resultFloats(a, length);
-        if (fresh != null) {
-            fresh.get(0, out, at, length);
+        if (StorageViews.copyResult(a, length, out, at)) {
             return at + length;
         }
         NDArray f = a.getDataType() == DataType.FLOAT32 ? a : owned(a.toType(DataType.FLOAT32, false), scratch);
