@@ -370,8 +370,8 @@ public final class OverheadBenchmark {
                         model.getKey(),
                         v.name(),
                         ms,
-                        isBare ? "1.000" : String.format(Locale.ROOT, "%.3f", ms / bare),
-                        isBare ? "" : String.format(Locale.ROOT, "%+.0f", (ms - bare) * 1000),
+                        isBare ? "1.000" : Double.isNaN(bare) ? "" : String.format(Locale.ROOT, "%.3f", ms / bare),
+                        isBare || Double.isNaN(bare) ? "" : String.format(Locale.ROOT, "%+.0f", (ms - bare) * 1000),
                         own,
                         each);
             }

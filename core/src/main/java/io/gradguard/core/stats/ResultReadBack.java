@@ -11,8 +11,8 @@ import io.gradguard.core.djl.StorageViews;
 import java.nio.FloatBuffer;
 
 /**
- * Collects a step's results, 0-d scalars and 1-d vectors, and reads them back: on CPU each
- * through a zero-copy view of its storage (no stack, no copy), elsewhere stacked into one array
+ * Collects a step's results, 0-d scalars and 1-d vectors, and reads them back: on CPU each by one
+ * native copy of its few bytes (no stack), elsewhere stacked into one array
  * read with one host sync. Indices handed out are resolved by {@link #index} after {@link #read}.
  */
 final class ResultReadBack {
@@ -57,8 +57,8 @@ final class ResultReadBack {
             return new float[0];
         }
         if (zeroCopy) {
-            // Each CPU result through a view of its storage: measured 30-40 us per step cheaper
-            // on the mlp than one stack (a native copy) read the same way.
+            // Each CPU result by one native copy of its bytes: measured 30-40 us per step cheaper
+            // on the mlp than one stack read the same way.
             float[] out = new float[scalars.size() + vectorLength];
             int at = 0;
             for (NDArray a : scalars) {

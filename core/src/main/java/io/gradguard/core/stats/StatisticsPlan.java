@@ -22,8 +22,8 @@ import java.util.Map;
  * <p>Each gradient goes the cheapest exact way. On CPU, small float32 gradients are read in Java
  * through views of their storage ({@link HostSums}: no native call at all), the others by one BLAS
  * dot product each, or by row norms when large. Where the plan is kept across steps, the dot
- * products are made on raw handles ({@link DirectSumsOfSquares}), otherwise through DJL with the
- * results read through zero-copy views.
+ * products are made on raw handles ({@link DirectSumsOfSquares}), otherwise through DJL with each
+ * result copied back by one native call.
  * On other devices, where every call is a kernel launch, small gradients that share a shape are
  * stacked and reduced by one row-wise {@code norm} per shape, and everything is read back with one
  * host sync.
@@ -169,8 +169,8 @@ public final class StatisticsPlan {
     }
 
     /**
-     * Computes the statistics with at most one host read (none at all on CPU, where the results
-     * are read through zero-copy views), and reads further scalars in the same read.
+     * Computes the statistics with at most one host read (none at all on CPU, where each result
+     * is copied back by one native call), and reads further scalars in the same read.
      *
      * @param gradients the step's gradients, those this plan was made for
      * @param scratch owner of every temporary
