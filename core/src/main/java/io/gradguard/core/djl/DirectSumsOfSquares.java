@@ -3,8 +3,6 @@ package io.gradguard.core.djl;
 import ai.djl.ndarray.NDArray;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -22,8 +20,8 @@ public final class DirectSumsOfSquares {
     private final Binding with;
     private final long[] handles;
 
-    /** {@code getHandle}, {@code torchDot}, {@code torchDataPtr} (a copy of the bytes) and {@code torchDeleteTensor}. */
-    private record Binding(MethodHandle handleOf, MethodHandle dot, MethodHandle buffer, MethodHandle delete) {}
+    /** {@code torchDot} and {@code torchDeleteTensor}; handles and copies are {@link StorageViews}'. */
+    private record Binding(MethodHandle dot, MethodHandle delete) {}
 
     private DirectSumsOfSquares(Binding with, long[] handles) {
         this.with = with;
@@ -45,18 +43,14 @@ public final class DirectSumsOfSquares {
         if (b == null) {
             return null;
         }
-        try {
-            long[] handles = new long[tensors.size()];
-            for (int i = 0; i < handles.length; i++) {
-                if (!(b.handleOf().invokeExact(tensors.get(i)) instanceof Long h)) {
-                    return null;
-                }
-                handles[i] = h;
+        long[] handles = new long[tensors.size()];
+        for (int i = 0; i < handles.length; i++) {
+            handles[i] = StorageViews.handle(tensors.get(i));
+            if (handles[i] == 0) {
+                return null;
             }
-            return new DirectSumsOfSquares(b, handles);
-        } catch (Throwable e) {
-            return null;
         }
+        return new DirectSumsOfSquares(b, handles);
     }
 
     /**
@@ -65,13 +59,14 @@ public final class DirectSumsOfSquares {
      * @return the sums, or null when a native call failed (the caller measures another way)
      */
     public double[] compute() {
-        double[] sums = new double[handles.length];
+        float[] results = new float[handles.length];
         for (int i = 0; i < handles.length; i++) {
             long result = 0;
             try {
                 result = (long) with.dot().invokeExact(handles[i], handles[i]);
-                byte[] value = (byte[]) with.buffer().invokeExact(result);
-                sums[i] = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getFloat(0);
+                if (!StorageViews.copyFloats(result, 1, results, i)) {
+                    return null;
+                }
             } catch (Throwable e) {
                 return null;
             } finally {
@@ -84,6 +79,10 @@ public final class DirectSumsOfSquares {
                 }
             }
         }
+        double[] sums = new double[results.length];
+        for (int i = 0; i < sums.length; i++) {
+            sums[i] = results[i];
+        }
         return sums;
     }
 
@@ -91,15 +90,12 @@ public final class DirectSumsOfSquares {
         if (!looked) {
             synchronized (DirectSumsOfSquares.class) {
                 if (!looked) {
-                    MethodHandle handleOf = PyTorchLibraryBinding.handleOf(engine);
                     MethodHandle dot = PyTorchLibraryBinding.library(
                             engine, "torchDot", MethodType.methodType(long.class, long.class, long.class));
-                    MethodHandle buffer = PyTorchLibraryBinding.library(
-                            engine, "torchDataPtr", MethodType.methodType(byte[].class, long.class));
                     MethodHandle delete = PyTorchLibraryBinding.library(
                             engine, "torchDeleteTensor", MethodType.methodType(void.class, long.class));
-                    if (handleOf != null && dot != null && buffer != null && delete != null) {
-                        binding = new Binding(handleOf, dot, buffer, delete);
+                    if (dot != null && delete != null) {
+                        binding = new Binding(dot, delete);
                     }
                     looked = true;
                 }

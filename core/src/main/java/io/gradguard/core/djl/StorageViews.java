@@ -64,17 +64,45 @@ public final class StorageViews {
      * @return whether the values were copied; false when it cannot be done this way
      */
     public static boolean copyResult(NDArray result, int elements, float[] out, int at) {
-        bind(result);
+        long handle = handle(result);
+        return handle != 0 && copyFloats(handle, elements, out, at);
+    }
+
+    /**
+     * The native handle of a PyTorch tensor, for the agent's own calls on raw handles.
+     *
+     * @param array the tensor
+     * @return its handle, or 0 where it cannot be had (another engine, another DJL)
+     */
+    static long handle(NDArray array) {
+        bind(array);
+        MethodHandle binding = handleOf;
+        if (binding == null) {
+            return 0;
+        }
+        try {
+            return binding.invokeExact(array) instanceof Long h ? h : 0;
+        } catch (Throwable e) {
+            return 0;
+        }
+    }
+
+    /**
+     * {@link #copyResult} on a raw handle, once {@link #handle} has found the binding.
+     *
+     * @param handle a CPU tensor's native handle (never another device's: its bytes are read directly)
+     * @param elements how many floats it holds; a tensor of another size (another type) is not copied
+     * @param out where the values go
+     * @param at the position of the first value in {@code out}
+     * @return whether the values were copied
+     */
+    static boolean copyFloats(long handle, int elements, float[] out, int at) {
         MethodHandle bytesOf = copyBytes;
         if (bytesOf == null) {
             return false;
         }
         try {
-            Object handle = handleOf.invokeExact(result);
-            if (!(handle instanceof Long h)) {
-                return false;
-            }
-            byte[] bytes = (byte[]) bytesOf.invokeExact(h.longValue());
+            byte[] bytes = (byte[]) bytesOf.invokeExact(handle);
             if (bytes == null || bytes.length != 4 * elements) {
                 return false;
             }
@@ -89,14 +117,13 @@ public final class StorageViews {
     }
 
     private static boolean contiguous(NDArray array) {
-        bind(array);
+        long handle = handle(array);
         MethodHandle binding = isContiguous;
-        if (binding == null) {
+        if (handle == 0 || binding == null) {
             return false;
         }
         try {
-            Object handle = handleOf.invokeExact(array);
-            return handle instanceof Long h && (boolean) binding.invokeExact(h.longValue());
+            return (boolean) binding.invokeExact(handle);
         } catch (Throwable e) {
             return false;
         }
