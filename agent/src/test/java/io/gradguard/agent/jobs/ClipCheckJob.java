@@ -83,7 +83,9 @@ public final class ClipCheckJob {
             engine.setRandomSeed(42);
             try (Model model = Model.newInstance("clip-check")) {
                 model.setBlock(new SequentialBlock()
-                        .add(Linear.builder().setUnits(16).build())
+                        // 300 hidden units: the first weight (2,400 floats) is read by a native dot
+                        // product, the others in Java, so both of the agent's CPU paths are checked
+                        .add(Linear.builder().setUnits(300).build())
                         .add(Activation::relu)
                         .add(Linear.builder().setUnits(1).build()));
                 DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
