@@ -53,9 +53,19 @@ public final class OverheadBenchmark {
     }
 
     /** One child run's figures. */
-    record Run(double medianStepMs, double agentMedianUs, double agentMeanUs, double seconds) {}
+    record Run(double medianStepMs, double agentMedianUs, double agentMeanUs, double seconds, boolean diverged) {}
 
     private static final Pattern MEDIAN_STEP = Pattern.compile("\"median_step_ms\":([0-9.eE+-]+)");
+    private static final Pattern DIVERGED = Pattern.compile("\"diverged\":true,\"divergence_step\":(\\d+)");
+
+    /**
+     * Learning rates that keep a model healthy for the benchmark's jobs, where the healthy scenario's
+     * 0.1 does not: deep-mlp's 26 layers go non-finite there after 1,300 to 5,000 steps, depending on
+     * the CPU's BLAS kernels, and a diverged job's steps (NaN arithmetic, or updates skipped by the
+     * agent) are not a healthy job's. At 0.02 it stays finite past 6,000 steps.
+     */
+    private static final Map<String, String> HEALTHY_RATES = Map.of("deep-mlp", "0.02");
+
     private static final Pattern AGENT_LINE =
             Pattern.compile("agent overhead per step median ([0-9.]+) us \\(last \\d+ steps\\), mean ([0-9.]+) us");
 
@@ -270,6 +280,9 @@ public final class OverheadBenchmark {
                 "64",
                 "--summary",
                 summary.toString()));
+        if (HEALTHY_RATES.containsKey(model)) {
+            cmd.addAll(List.of("--lr", HEALTHY_RATES.get(model)));
+        }
         cmd.addAll(v.trainerArgs());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("DJL_OFFLINE", "true");
@@ -292,7 +305,18 @@ public final class OverheadBenchmark {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         String output = new String(out, StandardCharsets.UTF_8);
-        Matcher m = MEDIAN_STEP.matcher(Files.readString(summary));
+        String summaryJson = Files.readString(summary);
+        Matcher m = MEDIAN_STEP.matcher(summaryJson);
+        Matcher diverged = DIVERGED.matcher(summaryJson);
+        boolean divergedRun = diverged.find();
+        if (divergedRun) {
+            System.err.printf(
+                    Locale.ROOT,
+                    "[bench] WARNING: %s %s diverged at step %s: its step times are not a healthy job's (marked !)%n",
+                    model,
+                    v.name(),
+                    diverged.group(1));
+        }
         if (!m.find()) {
             throw new IllegalStateException("no median_step_ms in " + summary);
         }
@@ -305,7 +329,7 @@ public final class OverheadBenchmark {
         } else if (v.hasAgent()) {
             throw new IllegalStateException("no agent exit line:\n" + output);
         }
-        return new Run(Double.parseDouble(m.group(1)), agentMedian, agentMean, seconds);
+        return new Run(Double.parseDouble(m.group(1)), agentMedian, agentMean, seconds, divergedRun);
     }
 
     /** A child JVM that ran to its end: its output (stdout and stderr together) and its wall time. */
@@ -361,7 +385,8 @@ public final class OverheadBenchmark {
                 StringBuilder each = new StringBuilder();
                 for (Run r : runs) {
                     each.append(each.length() == 0 ? "" : " ")
-                            .append(String.format(Locale.ROOT, "%.2f", r.medianStepMs()));
+                            .append(String.format(Locale.ROOT, "%.2f", r.medianStepMs()))
+                            .append(r.diverged() ? "!" : "");
                 }
                 boolean isBare = "bare".equals(v.name());
                 System.out.printf(
@@ -375,6 +400,13 @@ public final class OverheadBenchmark {
                         own,
                         each);
             }
+        }
+        boolean anyDiverged = results.values().stream()
+                .flatMap(byVariant -> byVariant.values().stream())
+                .flatMap(List::stream)
+                .anyMatch(Run::diverged);
+        if (anyDiverged) {
+            System.out.println("! the job diverged (non-finite or past the loss bound): not a healthy job's steps");
         }
     }
 
