@@ -11,6 +11,7 @@ import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.guard.GradGuardSchema;
+import io.gradguard.core.guard.JitWarmup;
 import io.gradguard.core.guard.OffThreadSinks;
 import io.gradguard.core.guard.StepEngine;
 import io.gradguard.core.guard.StepOutcome;
@@ -237,8 +238,10 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         }
         OffThreadSinks offThread = new OffThreadSinks(sinks, errors);
         offThreadSinks.add(offThread);
-        return new StepEngine(
+        StepEngine engine = new StepEngine(
                 DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), List.of(offThread), errors);
+        JitWarmup.startOnce(trainer, config);
+        return engine;
     }
 
     private String policyName() {

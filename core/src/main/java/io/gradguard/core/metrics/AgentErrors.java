@@ -15,6 +15,7 @@ public final class AgentErrors {
     private final MeterRegistry registry;
     private final String run;
     private final Set<String> logged = ConcurrentHashMap.newKeySet();
+    private final boolean logs;
 
     /**
      * Creates the counter family.
@@ -23,12 +24,38 @@ public final class AgentErrors {
      * @param run value of the {@code run} label
      */
     public AgentErrors(MeterRegistry registry, String run) {
+        this(registry, run, true);
+    }
+
+    private AgentErrors(MeterRegistry registry, String run, boolean logs) {
         this.registry = registry;
         this.run = run;
+        this.logs = logs;
         // at 0 from the start, so increase() and dashboards see a series before the first failure
         for (String where : KNOWN_PLACES) {
             counter(where);
         }
+    }
+
+    /**
+     * Counters that log nothing: for work whose failures say nothing about the job (the JIT warm-up).
+     *
+     * @param registry where the counters live
+     * @return the counter family
+     */
+    public static AgentErrors unlogged(MeterRegistry registry) {
+        return new AgentErrors(registry, "", false);
+    }
+
+    /**
+     * The failures counted so far, over every place.
+     *
+     * @return their number
+     */
+    public double total() {
+        return registry.find("gradguard.agent.errors").counters().stream()
+                .mapToDouble(Counter::count)
+                .sum();
     }
 
     /** The parts of the agent that count their failures here. */
@@ -65,7 +92,7 @@ public final class AgentErrors {
      */
     public void record(String where, Throwable error) {
         count(where);
-        if (logged.add(where)) {
+        if (logs && logged.add(where)) {
             Console.info("contained a failure in " + where + " (training goes on; logged once): " + error);
         }
     }
