@@ -363,12 +363,12 @@ public final class OverheadBenchmark {
     private static void printTable(Map<String, Map<String, List<Run>>> results, List<Variant> variants) {
         System.out.println();
         System.out.println(
-                "| model | variant | median step ms | x bare | added us (variant - bare) | agent's own us, median / mean"
+                "| model | variant | median step ms | x bare (median of the rounds' pairs) | added us (same) | agent's own us, median / mean"
                         + " (exit line) | per-run medians ms |");
         System.out.println("|---|---|---:|---:|---:|---:|---|");
         for (Map.Entry<String, Map<String, List<Run>>> model : results.entrySet()) {
             Map<String, List<Run>> byVariant = model.getValue();
-            double bare = byVariant.containsKey("bare") ? median(byVariant.get("bare"), Run::medianStepMs) : Double.NaN;
+            List<Run> bareRuns = byVariant.get("bare");
             for (Variant v : variants) {
                 List<Run> runs = byVariant.get(v.name());
                 if (runs == null) {
@@ -389,14 +389,17 @@ public final class OverheadBenchmark {
                             .append(r.diverged() ? "!" : "");
                 }
                 boolean isBare = "bare".equals(v.name());
+                boolean paired = !isBare && bareRuns != null;
                 System.out.printf(
                         Locale.ROOT,
                         "| %s | %s | %.3f | %s | %s | %s | %s |%n",
                         model.getKey(),
                         v.name(),
                         ms,
-                        isBare ? "1.000" : Double.isNaN(bare) ? "" : String.format(Locale.ROOT, "%.3f", ms / bare),
-                        isBare || Double.isNaN(bare) ? "" : String.format(Locale.ROOT, "%+.0f", (ms - bare) * 1000),
+                        isBare
+                                ? "1.000"
+                                : paired ? String.format(Locale.ROOT, "%.3f", pairMedian(runs, bareRuns, true)) : "",
+                        paired ? String.format(Locale.ROOT, "%+.0f", pairMedian(runs, bareRuns, false) * 1000) : "",
                         own,
                         each);
             }
@@ -408,6 +411,21 @@ public final class OverheadBenchmark {
         if (anyDiverged) {
             System.out.println("! the job diverged (non-finite or past the loss bound): not a healthy job's steps");
         }
+    }
+
+    /**
+     * The median over the rounds of each round's variant run against its bare run (its ratio, or
+     * its difference in ms): the two ran next to each other, so the machine's drift between rounds,
+     * which moves a bare job's median by a fifth here, cancels out of each pair.
+     */
+    static double pairMedian(List<Run> runs, List<Run> bareRuns, boolean ratio) {
+        List<double[]> pairs = new ArrayList<>();
+        for (int i = 0; i < Math.min(runs.size(), bareRuns.size()); i++) {
+            double v = runs.get(i).medianStepMs();
+            double b = bareRuns.get(i).medianStepMs();
+            pairs.add(new double[] {ratio ? v / b : v - b});
+        }
+        return median(pairs, p -> p[0]);
     }
 
     /** Median over the rounds' figures (the mean of the middle two for an even count). */
