@@ -415,7 +415,7 @@ public final class OverheadBenchmark {
 
     /**
      * The median over the rounds of each round's variant run against its bare run (its ratio, or
-     * its difference in ms): the two ran next to each other, so the machine's drift between rounds,
+     * its difference in ms): the two ran in the same round, so the machine's drift between rounds,
      * which moves a bare job's median by a fifth here, cancels out of each pair.
      */
     static double pairMedian(List<Run> runs, List<Run> bareRuns, boolean ratio) {
