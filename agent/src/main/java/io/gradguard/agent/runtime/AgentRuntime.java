@@ -177,6 +177,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     public void afterStep(Object trainer, boolean bodyThrew) {
         try {
             engines.of((Trainer) trainer).afterStep(bodyThrew);
+            JitWarmup.startOnce((Trainer) trainer, config); // after the first step: its time stays the job's
         } catch (RuntimeException e) {
             errors.record("step", e);
         }
@@ -238,10 +239,8 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         }
         OffThreadSinks offThread = new OffThreadSinks(sinks, errors);
         offThreadSinks.add(offThread);
-        StepEngine engine = new StepEngine(
+        return new StepEngine(
                 DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), List.of(offThread), errors);
-        JitWarmup.startOnce(trainer, config);
-        return engine;
     }
 
     private String policyName() {

@@ -26,8 +26,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs an engine's per-step path ({@code backward}, step entry, step exit) a few thousand times on
- * the agent's own two small parameters, on a daemon thread, when the first CPU trainer is created:
- * so that the JIT has compiled it before the job's steps need it.
+ * the agent's own two small parameters, on a daemon thread, from the end of the first CPU trainer's
+ * first step (whose time, the job's start-up, it leaves alone): so that the JIT has compiled it
+ * before the job's later steps need it.
  *
  * <p>HotSpot compiles a method after some hundreds (C1) and some thousands (C2) of invocations, and
  * takes the most often invoked ones first. Invoked once per step, behind the job's own
@@ -56,15 +57,18 @@ public final class JitWarmup {
     private JitWarmup() {}
 
     /**
-     * Starts the warm-up once per JVM, for the first trainer on a CPU; later calls do nothing.
+     * Starts the warm-up once per JVM, when the first trainer to end a step is on a CPU; later calls
+     * do nothing. Called at every step's end.
      *
      * @param trainer the job's trainer: its engine and device are used, nothing of its own
      * @param config the job's configuration, so that the same policy's path is warmed
      */
     public static void startOnce(Trainer trainer, GradGuardConfig config) {
-        Device device = trainer.getManager().getDevice();
-        if (!Device.Type.CPU.equals(device.getDeviceType()) || !STARTED.compareAndSet(false, true)) {
-            return;
+        if (STARTED.get() || !STARTED.compareAndSet(false, true)) {
+            return; // every step after the first
+        }
+        if (!Device.Type.CPU.equals(trainer.getManager().getDevice().getDeviceType())) {
+            return; // a GPU step's path is another, and the device's own time dominates it
         }
         Engine engine = trainer.getManager().getEngine();
         Thread thread = new Thread(() -> run(engine, config, STEPS), "gradguard-warmup");
