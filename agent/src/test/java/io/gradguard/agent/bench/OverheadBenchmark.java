@@ -419,13 +419,13 @@ public final class OverheadBenchmark {
      * which moves a bare job's median by a fifth here, cancels out of each pair.
      */
     static double pairMedian(List<Run> runs, List<Run> bareRuns, boolean ratio) {
-        List<double[]> pairs = new ArrayList<>();
+        List<Double> pairs = new ArrayList<>();
         for (int i = 0; i < Math.min(runs.size(), bareRuns.size()); i++) {
             double v = runs.get(i).medianStepMs();
             double b = bareRuns.get(i).medianStepMs();
-            pairs.add(new double[] {ratio ? v / b : v - b});
+            pairs.add(ratio ? v / b : v - b);
         }
-        return median(pairs, p -> p[0]);
+        return median(pairs, Double::doubleValue);
     }
 
     /** Median over the rounds' figures (the mean of the middle two for an even count). */
