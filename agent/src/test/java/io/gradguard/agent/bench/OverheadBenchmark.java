@@ -23,8 +23,10 @@ import java.util.regex.Pattern;
 /**
  * {@code ./gradguard bench}: the agent's cost per training step against the bare job and against
  * clipping written by hand, on every reference model, then the statistics pass alone against the
- * cost of reading every gradient byte once, then its start-up cost ({@link StartupBenchmark}).
- * {@code --only startup} (or {@code jobs}, {@code stats-pass}, comma-separated) runs sections alone.
+ * cost of reading every gradient byte once, then what scrape load on the endpoint costs a job
+ * ({@link EndpointLoadBenchmark}), then its start-up cost ({@link StartupBenchmark}).
+ * {@code --only startup} (or {@code jobs}, {@code stats-pass}, {@code endpoint}, comma-separated)
+ * runs sections alone.
  *
  * <p>Each run is a child JVM of the reference trainer ({@code --loop manual}, so that
  * {@code --hand-clip} runs the same loop); its median step time comes from the trainer's summary
@@ -54,6 +56,9 @@ public final class OverheadBenchmark {
 
     /** One child run's figures. */
     record Run(double medianStepMs, double agentMedianUs, double agentMeanUs, double seconds, boolean diverged) {}
+
+    /** The benchmark's sections, in the order they run. */
+    private static final List<String> SECTIONS = List.of("jobs", "stats-pass", "endpoint", "startup");
 
     private static final Pattern MEDIAN_STEP = Pattern.compile("\"median_step_ms\":([0-9.eE+-]+)");
     private static final Pattern DIVERGED = Pattern.compile("\"diverged\":true,\"divergence_step\":(\\d+)");
@@ -103,16 +108,18 @@ public final class OverheadBenchmark {
         List<String> only =
                 o.containsKey("variants") ? List.of(o.get("variants").split(",")) : null;
         List<String> sections =
-                List.of(o.getOrDefault("only", "jobs,stats-pass,startup").split(","));
+                List.of(o.getOrDefault("only", String.join(",", SECTIONS)).split(","));
         for (String section : sections) {
-            if (!List.of("jobs", "stats-pass", "startup").contains(section)) {
-                throw new IllegalArgumentException(
-                        "--only " + section + " is not a section; use jobs, stats-pass or startup\n" + usage());
+            if (!SECTIONS.contains(section)) {
+                throw new IllegalArgumentException("--only " + section + " is not a section; use one or more of "
+                        + String.join(",", SECTIONS) + "\n" + usage());
             }
         }
         boolean skipPass = o.containsKey("no-stats-pass") || !sections.contains("stats-pass");
         boolean skipJobs = o.containsKey("no-jobs") || !sections.contains("jobs");
         int startupPairs = Integer.parseInt(o.getOrDefault("startup-pairs", "7"));
+        int endpointRuns = Integer.parseInt(o.getOrDefault("endpoint-runs", "2"));
+        int endpointWindows = Integer.parseInt(o.getOrDefault("endpoint-windows", "21"));
 
         String threads = "1 (-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1, every JVM)";
         System.out.printf(
@@ -155,6 +162,9 @@ public final class OverheadBenchmark {
         if (!skipPass) {
             StatisticsPassBenchmark.run(System.out);
             io.gradguard.agent.runtime.LiveHistoryBenchmark.run(System.out);
+        }
+        if (sections.contains("endpoint")) {
+            new EndpointLoadBenchmark(agent, endpointRuns, endpointWindows, System.out).run();
         }
         if (sections.contains("startup")) {
             new StartupBenchmark(agent, startupPairs, System.out).run();
@@ -487,7 +497,9 @@ public final class OverheadBenchmark {
                 "  --monitor-args A    agent args added to monitor, global-norm, agc; default update_ratio_every=100",
                 "  --no-jobs           skip the training jobs",
                 "  --no-stats-pass     skip the in-process statistics pass and live history",
-                "  --only LIST         sections to run, of jobs,stats-pass,startup (default all)",
+                "  --only LIST         sections to run, of " + String.join(",", SECTIONS) + " (default all)",
+                "  --endpoint-runs N   endpoint-load jobs, default 2",
+                "  --endpoint-windows N  alternating quiet and loaded 2 s windows per endpoint-load job, default 21",
                 "  --startup-pairs N   bare/agent pairs per start-up measure, default 7");
     }
 }
