@@ -7,28 +7,64 @@ import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.net.URL;
 import java.security.ProtectionDomain;
-import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * What the agent does once DJL is there: check the DJL it found ({@link DjlCompatibility}), put the bridge on the
  * bootstrap class path, weave {@code Trainer} and register the transformer for the other classes.
- * At JVM start this waits for DJL's {@code Trainer} to load ({@link DjlClassWatch}); attached to a
- * running JVM it happens at once when {@code Trainer} is already loaded.
+ * At JVM start the checks and the bridge begin when DJL's {@code Engine} loads, on a thread of their
+ * own, and {@code Trainer} is woven when it loads ({@link DjlClassWatch}); attached to a running JVM
+ * it happens at once when {@code Trainer} is already loaded.
  */
 final class AgentActivation {
 
     private final Instrumentation inst;
     private final URL agentJar;
-    private final Map<String, List<String>> sources;
-    private final String run;
+    private final String agentArgs;
+    private final Map<String, String> systemProperties;
+    /** Set when DJL's engine loaded first: what was started for its loader then. */
+    private volatile Early early;
 
-    /** @param sources the settings read at start, in JDK types, for the runtime */
-    AgentActivation(Instrumentation inst, URL agentJar, Map<String, List<String>> sources, String run) {
+    /**
+     * The checks and the bridge started when DJL's engine loaded, for its loader.
+     *
+     * @param checked yields the bridge's transformer, to register when {@code Trainer} loads; null
+     *     when the DJL found is not supported or the bridge could not be connected (said then)
+     */
+    private record Early(ClassLoader loader, FutureTask<TrainerTransformer> checked) {
+
+        /** Waits for the checks; the caller's interrupt is kept for it. */
+        TrainerTransformer transformer() {
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        return checked.get();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            } catch (ExecutionException e) {
+                return null; // the task said why
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /**
+     * @param agentArgs the agent's arguments, trimmed
+     * @param systemProperties the system properties at start, where settings may be too
+     */
+    AgentActivation(Instrumentation inst, URL agentJar, String agentArgs, Map<String, String> systemProperties) {
         this.inst = inst;
         this.agentJar = agentJar;
-        this.sources = sources;
-        this.run = run;
+        this.agentArgs = agentArgs;
+        this.systemProperties = systemProperties;
     }
 
     /** Waits for DJL: from here on every class load passes one name comparison. */
@@ -71,6 +107,41 @@ final class AgentActivation {
         BridgeSetup.prepare(trainer.getClassLoader());
     }
 
+    /**
+     * DJL's engine is loading, before any trainer: the checks, the bridge and the runtime start
+     * now on a thread of their own, beside the engine's loading of its native library, instead of
+     * on the thread that makes the first trainer. Where {@code Trainer}'s class file cannot be read
+     * from this loader, everything waits for its load.
+     */
+    void djlLoading(ClassLoader loader, ProtectionDomain pd) {
+        FutureTask<TrainerTransformer> checked = new FutureTask<>(() -> check(loader, pd));
+        early = new Early(loader, checked);
+        Thread t = new Thread(checked, "gradguard-check");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private TrainerTransformer check(ClassLoader loader, ProtectionDomain pd) {
+        try {
+            byte[] trainer = trainerClassFile(loader);
+            if (trainer == null) {
+                early = null; // Trainer's own load does it all
+                return null;
+            }
+            DjlCompatibility.Verdict djl = DjlCompatibility.check(loader, pd, trainer);
+            if (!supported(djl)) {
+                return null;
+            }
+            TrainerTransformer transformer = new TrainerTransformer();
+            connectBridge(transformer, djl);
+            BridgeSetup.prepare(loader);
+            return transformer;
+        } catch (Throwable t) {
+            Console.info("could not start, the job runs without it: " + t);
+            return null;
+        }
+    }
+
     void stopWatching(ClassFileTransformer watch) {
         inst.removeTransformer(watch);
     }
@@ -81,13 +152,31 @@ final class AgentActivation {
      * @return its class file with the bridge calls, or null to leave it untouched
      */
     byte[] trainerLoading(ClassLoader loader, ProtectionDomain pd, byte[] classFile) {
-        TrainerTransformer transformer = new TrainerTransformer();
+        Early started = early;
+        TrainerTransformer bridged = started == null ? null : started.transformer();
+        if (started != null && early != null && started.loader() == loader) {
+            return bridged == null ? null : weave(bridged, loader, pd, classFile);
+        }
+        // Another loader's engine came first: its bridge serves this DJL too, once this one is checked.
+        TrainerTransformer transformer = bridged != null ? bridged : new TrainerTransformer();
         try {
             DjlCompatibility.Verdict djl = DjlCompatibility.check(loader, pd, classFile);
             if (!supported(djl)) {
                 return null;
             }
-            connectBridge(transformer, djl);
+            if (bridged == null) {
+                connectBridge(transformer, djl);
+            }
+        } catch (Throwable t) {
+            Console.info("could not start, the job runs without it: " + t);
+            return null;
+        }
+        return weave(transformer, loader, pd, classFile);
+    }
+
+    /** Weaves {@code Trainer} and registers the transformer for the other classes; null leaves it untouched. */
+    private byte[] weave(TrainerTransformer transformer, ClassLoader loader, ProtectionDomain pd, byte[] classFile) {
+        try {
             byte[] woven = transformer.transform(loader, TrainerTransformer.TRAINER_FILE, null, pd, classFile);
             transformer.register(inst, TrainerTransformer.loadedTargets(inst, false));
             // made beside whatever the job does between loading Trainer and making its first trainer
@@ -102,7 +191,7 @@ final class AgentActivation {
 
     private void connectBridge(TrainerTransformer transformer, DjlCompatibility.Verdict djl) throws IOException {
         BootstrapInjector.inject(inst);
-        BridgeSetup.install(agentJar, sources, run, djl.message(), transformer);
+        BridgeSetup.install(agentJar, agentArgs, systemProperties, djl.message(), transformer);
     }
 
     private static boolean supported(DjlCompatibility.Verdict djl) {

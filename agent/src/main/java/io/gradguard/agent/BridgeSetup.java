@@ -4,7 +4,6 @@ import io.gradguard.bootstrap.GradGuardBridge;
 import io.gradguard.core.console.Console;
 import java.lang.reflect.InvocationTargetException;
 import java.net.URL;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,14 +17,19 @@ final class BridgeSetup {
     private BridgeSetup() {}
 
     /**
-     * @param sources the settings read at start, in JDK types, handed to the runtime's loader
-     * @param run the run id resolved at start (possibly generated), so both sides agree
+     * @param agentArgs the agent's arguments, handed to the runtime, which reads the settings
+     * @param systemProperties the system properties at start
      * @param djl how the start line names the DJL it found
      * @param transformer told about each trainer's class, for subclasses that loaded before it knew them
      */
     static void install(
-            URL agentJar, Map<String, List<String>> sources, String run, String djl, TrainerTransformer transformer) {
-        GradGuardBridge.install(djlLoader -> create(agentJar, djlLoader, sources, run, djl, transformer));
+            URL agentJar,
+            String agentArgs,
+            Map<String, String> systemProperties,
+            String djl,
+            TrainerTransformer transformer) {
+        GradGuardBridge.install(
+                djlLoader -> create(agentJar, djlLoader, agentArgs, systemProperties, djl, transformer));
     }
 
     /**
@@ -37,16 +41,11 @@ final class BridgeSetup {
         GradGuardBridge.prepare(djlLoader);
     }
 
-    /** Whether a config reload has since mended the protection setting said at start. */
-    static boolean protectionRestored() {
-        return GradGuardBridge.isProtectionRestored();
-    }
-
     private static GradGuardBridge.Hook create(
             URL agentJar,
             ClassLoader djlLoader,
-            Map<String, List<String>> sources,
-            String run,
+            String agentArgs,
+            Map<String, String> systemProperties,
             String djl,
             TrainerTransformer transformer) {
 
@@ -54,8 +53,8 @@ final class BridgeSetup {
             ClassLoader runtimeLoader = new RuntimeClassLoader(agentJar, djlLoader);
             Class<?> runtime = Class.forName(RUNTIME_CLASS, true, runtimeLoader);
             GradGuardBridge.Hook hook =
-                    (GradGuardBridge.Hook) runtime.getConstructor(Map.class, String.class, String.class)
-                            .newInstance(sources, run, djl);
+                    (GradGuardBridge.Hook) runtime.getConstructor(String.class, Map.class, String.class)
+                            .newInstance(agentArgs, systemProperties, djl);
             return new TrainerClassHook(hook, transformer);
         } catch (Throwable t) {
             Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;

@@ -1,25 +1,26 @@
 package io.gradguard.agent;
 
 import io.gradguard.core.config.ConfigLoader;
-import io.gradguard.core.config.ConfigProblem;
-import io.gradguard.core.config.ConfigSources;
-import io.gradguard.core.config.GradGuardConfig;
-import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.guard.GradGuardSchema;
 import java.io.File;
 import java.lang.instrument.Instrumentation;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
 
 /**
  * The agent's entry points: {@code -javaagent:gradguard-agent.jar=key=value,...} ({@link #premain})
  * and attaching to a running JVM ({@link #agentmain}).
  *
- * <p>At JVM start this only checks the arguments and registers a watch for DJL's classes; the
- * instrumentation is prepared and installed when DJL loads (see {@link AgentActivation}).
+ * <p>At JVM start this only keeps the arguments and the system properties and registers a watch
+ * for DJL's classes: the settings are read and checked, and the instrumentation is prepared and
+ * installed, when DJL loads (see {@link AgentActivation}), so that a JVM that never loads DJL pays
+ * for none of it.
  *
  * <p>Nothing here may stop the job: an unusable setting prints one line and switches off its own
- * part of the agent (a protection setting: loudly, at start and at exit); any other failure prints
- * a banner and the job runs on untouched. The agent never calls {@code System.exit}.
+ * part of the agent (a protection setting: loudly, when DJL loads and at exit); any other failure
+ * prints a banner and the job runs on untouched. The agent never calls {@code System.exit}.
  */
 public final class GradGuardAgent {
 
@@ -59,12 +60,8 @@ public final class GradGuardAgent {
                 Console.info("already installed in this JVM; ignoring the second agent");
                 return;
             }
-            ConfigSources sources =
-                    ConfigSources.of(GradGuardSchema.SCHEMA, trimmed, ConfigLoader.systemProperties(), System.getenv());
-            GradGuardConfig config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources);
-            reportProblems(config);
             AgentActivation activation =
-                    new AgentActivation(inst, agentJar().toURI().toURL(), sources.export(), config.run());
+                    new AgentActivation(inst, agentJar().toURI().toURL(), trimmed, systemProperties());
             if (attached) {
                 activation.attach();
             } else {
@@ -76,34 +73,14 @@ public final class GradGuardAgent {
         }
     }
 
-    /**
-     * One line per unusable setting, naming what goes without it; when that is protection, a
-     * banner now and another at exit, so that it cannot pass unnoticed among the JVM's warnings.
-     */
-    private static void reportProblems(GradGuardConfig config) {
-        for (ConfigProblem p : config.problems()) {
-            String message = p.message().substring("gradguard: ".length());
-            Console.info(message + (p.warning() ? "" : " (" + p.part().consequence() + ")"));
+    /** The system properties as they are at start, which is when the settings they hold count. */
+    private static Map<String, String> systemProperties() {
+        Properties all = System.getProperties();
+        Map<String, String> copy = new HashMap<>();
+        for (String name : all.stringPropertyNames()) {
+            copy.put(name, all.getProperty(name));
         }
-        if (config.protectionAsWrittenFails()) {
-            String[] banner = {
-                "gradguard is NOT PROTECTING this job as configured: a protection setting could not be used",
-                "(said above). Clipping is " + (config.unusable(Part.PROTECTION) ? "OFF" : "not what was asked")
-                        + "; metrics still flow. Fix the setting, or set fail_if_unprotected=true to fail such jobs."
-            };
-            Console.loud(banner);
-            Runtime.getRuntime()
-                    .addShutdownHook(new Thread(
-                            () -> {
-                                if (BridgeSetup.protectionRestored()) {
-                                    Console.info(
-                                            "protection as configured since a config reload mended the setting said at start");
-                                } else {
-                                    Console.loud(banner);
-                                }
-                            },
-                            "gradguard-unprotected"));
-        }
+        return copy;
     }
 
     private static File agentJar() throws Exception {

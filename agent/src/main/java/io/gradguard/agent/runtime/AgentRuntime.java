@@ -68,17 +68,18 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     private final RuntimeException unprotected;
 
     /**
-     * Starts the runtime.
+     * Starts the runtime: reads the settings, says what of them cannot be used, and starts the outputs.
      *
-     * @param exportedSources the settings the agent read at start ({@link ConfigSources#export()})
-     * @param run the run id the agent resolved at start
+     * @param agentArgs the agent's arguments
+     * @param systemProperties the system properties at JVM start
      * @param djl how the start line names the DJL the agent found (version, and whether it is tested)
      */
-    public AgentRuntime(Map<String, List<String>> exportedSources, String run, String djl) {
+    public AgentRuntime(String agentArgs, Map<String, String> systemProperties, String djl) {
         // Checked first: a DJL of another shape must cost nothing else (no endpoint, no thread).
         DjlTrainer.requireKnownShape();
-        ConfigSources sources = ConfigSources.restore(GradGuardSchema.SCHEMA, exportedSources, System.getenv());
-        config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources).withRun(run);
+        ConfigSources sources = ConfigSources.of(GradGuardSchema.SCHEMA, agentArgs, systemProperties, System.getenv());
+        config = ConfigLoader.loadForStart(GradGuardSchema.SCHEMA, sources);
+        StartProblems.say(config);
         boolean scraped = config.port() != 0;
         boolean pushed = config.pushgateway() != null && !config.unusable(Part.PUSH);
         OtlpExport otlp = OtlpExport.start(config, System.getenv());
@@ -207,6 +208,15 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     }
 
     private StepEngine newEngine(Trainer trainer, String model) {
+        LiveTrack track = live == null ? null : live.newTrack(model);
+        OffThreadSinks offThread = new OffThreadSinks(() -> newSinks(model, track), errors);
+        offThreadSinks.add(offThread);
+        return new StepEngine(
+                DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), List.of(offThread), errors);
+    }
+
+    /** A model's sinks; made off the training thread, at their first delivery. */
+    private List<StepSink> newSinks(String model, LiveTrack track) {
         GradGuardMetrics metrics;
         synchronized (metricsByModel) {
             metrics = metricsByModel.computeIfAbsent(
@@ -219,7 +229,6 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
         if (stepLog != null) {
             sinks.add(new StepLogSink(stepLog));
         }
-        LiveTrack track = live == null ? null : live.newTrack(model);
         if (track != null) {
             sinks.add(track);
         }
@@ -237,10 +246,7 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
                             : n -> track.incident(new LiveHistory.Incident(
                                     n.step(), n.trigger(), n.file().toString(), n.firstOffender()))));
         }
-        OffThreadSinks offThread = new OffThreadSinks(sinks, errors);
-        offThreadSinks.add(offThread);
-        return new StepEngine(
-                DjlTrainer.of(trainer), model, config, policyUpdates.subscriber(), List.of(offThread), errors);
+        return sinks;
     }
 
     private String policyName() {

@@ -198,46 +198,6 @@ public final class ConfigSources {
         return values;
     }
 
-    /**
-     * These sources in JDK types only, to hand from the agent's start to its runtime, which lives in
-     * another class loader: the agent args are parsed once.
-     *
-     * @return key to {@code [text, origin]}; problems under keys starting with {@code !}
-     */
-    public Map<String, List<String>> export() {
-        Map<String, List<String>> out = new HashMap<>();
-        overrides.forEach((k, v) -> out.put(k, java.util.Arrays.asList(v.text(), v.origin())));
-        for (int i = 0; i < problems.size(); i++) {
-            ConfigProblem p = problems.get(i);
-            out.put("!" + i, List.of(p.key(), p.message(), p.part().name()));
-        }
-        return out;
-    }
-
-    /**
-     * The sources {@link #export} handed over.
-     *
-     * @param schema the keys to accept
-     * @param exported what {@link #export} returned
-     * @param environment the environment (for the keystore password and stray variables)
-     * @return the sources
-     */
-    public static ConfigSources restore(
-            ConfigSchema schema, Map<String, List<String>> exported, Map<String, String> environment) {
-        ConfigSources fresh = of(schema, null, Map.of(), environment);
-        Map<String, RawValue> overrides = new HashMap<>(fresh.overrides);
-        List<ConfigProblem> problems = new ArrayList<>();
-        new java.util.TreeMap<>(exported).forEach((k, v) -> {
-            if (k.startsWith("!")) {
-                problems.add(new ConfigProblem(v.get(0), v.get(1), Part.valueOf(v.get(2))));
-            } else {
-                overrides.put(k, new RawValue(k, v.get(0), v.get(1)));
-            }
-        });
-        return new ConfigSources(
-                Map.copyOf(overrides), fresh.unknownEnvironmentNames, fresh.environment, List.copyOf(problems));
-    }
-
     Map<String, RawValue> overrides() {
         return overrides;
     }

@@ -157,19 +157,6 @@ public final class GradGuardConfig {
         return new GradGuardConfig(schema, v, g, still, fileDigest);
     }
 
-    /**
-     * This configuration with another run id: the agent pins the id it generated at start so that
-     * every part of it labels the same run.
-     *
-     * @param run the run id
-     * @return a copy
-     */
-    public GradGuardConfig withRun(String run) {
-        Map<String, Object> v = new HashMap<>(values);
-        v.put(Keys.RUN.name(), run);
-        return new GradGuardConfig(schema, v, given, problems, fileDigest);
-    }
-
     /** This configuration, remembering the content of the file it was read from. */
     GradGuardConfig withFileDigest(String digest) {
         return new GradGuardConfig(schema, values, given, problems, digest);

@@ -7,6 +7,7 @@ import io.gradguard.core.step.StepSink;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The sinks of one trainer, run off its training thread: the training thread puts each report in a
@@ -30,7 +31,10 @@ public final class OffThreadSinks implements StepSink {
     private static final DaemonTicker DELIVERER =
             new DaemonTicker("gradguard-sinks", DELIVER_MILLIS, OffThreadSinks::deliverAll);
 
-    private final List<StepSink> sinks;
+    /** Makes the sinks, at the first delivery; null once they are made. */
+    private Supplier<List<StepSink>> making; // guarded by this
+
+    private List<StepSink> sinks = List.of(); // guarded by this
     private final FaultBudget faults;
     private final StepReport[] ring = new StepReport[SIZE];
     private volatile long written;
@@ -42,7 +46,20 @@ public final class OffThreadSinks implements StepSink {
      * @param errors where a failing sink is counted
      */
     public OffThreadSinks(List<StepSink> sinks, AgentErrors errors) {
-        this.sinks = List.copyOf(sinks);
+        this(() -> sinks, errors);
+    }
+
+    /**
+     * Sinks made at the first delivery, on the thread that delivers (within {@value
+     * #DELIVER_MILLIS} ms, the deliverer's): their registration of meters and buffers then costs the
+     * trainer's thread nothing when it makes its first trainer. A failure to make them is counted,
+     * and the reports go nowhere.
+     *
+     * @param sinks makes the sinks, in the order each report reaches them
+     * @param errors where a failing sink is counted
+     */
+    public OffThreadSinks(Supplier<List<StepSink>> sinks, AgentErrors errors) {
+        this.making = sinks;
         this.faults = new FaultBudget(errors);
         LIVE.add(this);
         DELIVERER.ensureStarted();
@@ -67,6 +84,11 @@ public final class OffThreadSinks implements StepSink {
     /** Hands every pending report to the sinks, on the calling thread. */
     public synchronized void deliver() {
         long start = System.nanoTime();
+        if (making != null) {
+            Supplier<List<StepSink>> m = making;
+            making = null;
+            faults.run("setup", 0, () -> sinks = List.copyOf(m.get()));
+        }
         long w = written;
         for (long d = delivered; d < w; d++) {
             int slot = (int) (d & (SIZE - 1));

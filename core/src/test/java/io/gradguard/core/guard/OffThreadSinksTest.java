@@ -101,6 +101,49 @@ class OffThreadSinksTest {
         assertEquals(3.0, counted);
     }
 
+    @Test
+    void sinksGivenAsASupplierAreMadeOffTheTrainingThreadBeforeTheFirstReport() throws Exception {
+        Recording sink = new Recording();
+        Set<String> madeOn = ConcurrentHashMap.newKeySet();
+        OffThreadSinks sinks = new OffThreadSinks(
+                () -> {
+                    madeOn.add(Thread.currentThread().getName());
+                    return List.of(sink);
+                },
+                errors(new SimpleMeterRegistry()));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (madeOn.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(Set.of("gradguard-sinks"), madeOn, "made by the deliverer, with no report yet");
+        for (long s = 1; s <= 5; s++) {
+            sinks.accept(report(s));
+        }
+        OffThreadSinks.deliverAll();
+        assertEquals(range(1, 5), sink.steps);
+        assertEquals(Set.of("gradguard-sinks"), madeOn, "made once");
+    }
+
+    @Test
+    void sinksThatCannotBeMadeAreCountedUnderSetupAndTheReportsGoNowhere() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        OffThreadSinks sinks = new OffThreadSinks(
+                () -> {
+                    throw new IllegalStateException("registry refused");
+                },
+                errors(registry));
+        for (long s = 1; s <= 3; s++) {
+            sinks.accept(report(s));
+        }
+        OffThreadSinks.deliverAll();
+        OffThreadSinks.deliverAll();
+        double counted = registry.get("gradguard.agent.errors")
+                .tag("where", "setup")
+                .counter()
+                .count();
+        assertEquals(1.0, counted, "tried once");
+    }
+
     private static AgentErrors errors(SimpleMeterRegistry registry) {
         return new AgentErrors(registry, "test");
     }
