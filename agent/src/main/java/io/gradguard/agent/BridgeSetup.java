@@ -57,6 +57,10 @@ final class BridgeSetup {
                             .newInstance(agentArgs, systemProperties, djl);
             return new TrainerClassHook(hook, transformer);
         } catch (Throwable t) {
+            if (exiting()) {
+                // made ahead, while DJL loaded its engine, by a JVM that ended before training: no job to warn
+                return null;
+            }
             Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
             String why = cause.getClass().getSimpleName().equals("UnsupportedDjlException")
                     ? cause.getMessage()
@@ -65,6 +69,18 @@ final class BridgeSetup {
                     "gradguard could not start: " + why,
                     "The job runs WITHOUT gradguard: no metrics, no clipping, no skipping of NaN steps.");
             return null;
+        }
+    }
+
+    /** Whether the JVM is exiting: the runtime cannot register its exit work then. */
+    private static boolean exiting() {
+        Thread probe = new Thread(() -> {}, "gradguard-exit-probe");
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
         }
     }
 
