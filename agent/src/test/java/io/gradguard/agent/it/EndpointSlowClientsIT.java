@@ -86,6 +86,7 @@ class EndpointSlowClientsIT {
                 + ",tls_password_env=GG_TEST_KEYSTORE_PW"));
         try (ChildJvm job = ChildJvm.start(cmd)) {
             job.awaitOutput("metrics at https://127.0.0.1:" + port + "/metrics", 60);
+            untilServing(port, TestKeystore.trusting(keystore, password), authorization);
             measure(
                     job,
                     port,
@@ -157,6 +158,20 @@ class EndpointSlowClientsIT {
         // The endpoint's deadline from accept cut them: each kind came back at least once in the window.
         assertTrue(reconnects.get() >= kinds.size(), "slow clients reconnected " + reconnects.get() + " times");
         assertTrue(job.process.isAlive(), job.output());
+    }
+
+    /**
+     * Waits until an honest scrape holds the model's series: the endpoint answers from its start line on,
+     * before the job's first trainer, whose series come with it.
+     */
+    private static void untilServing(int port, SSLContext tls, String authorization) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String last = honestScrape(port, tls, authorization);
+        while (!last.equals("ok") && System.nanoTime() < end) {
+            Thread.sleep(50);
+            last = honestScrape(port, tls, authorization);
+        }
+        assertEquals("ok", last, "the job's series never appeared");
     }
 
     /** A fresh connection, one GET of /metrics with Connection: close, the whole answer read. */
