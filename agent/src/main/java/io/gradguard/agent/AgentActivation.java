@@ -28,15 +28,23 @@ final class AgentActivation {
     private volatile Early early;
 
     /**
-     * The checks and the bridge started when DJL's engine loaded, for its loader.
+     * What the checks started at the engine's load decided.
      *
-     * @param checked yields the bridge's transformer, to register when {@code Trainer} loads; null
-     *     when the DJL found is not supported or the bridge could not be connected (said then)
+     * @param decided false where they could not run here ({@code Trainer}'s class file could not be
+     *     read from the engine's loader): {@code Trainer}'s own load then does it all
+     * @param transformer the bridge's transformer, to register when {@code Trainer} loads; null when
+     *     the DJL found is not supported or the bridge could not be connected (said then)
      */
-    private record Early(ClassLoader loader, FutureTask<TrainerTransformer> checked) {
+    private record Checked(boolean decided, TrainerTransformer transformer) {
+        static final Checked NOT_HERE = new Checked(false, null);
+        static final Checked REFUSED = new Checked(true, null);
+    }
+
+    /** The checks and the bridge started when DJL's engine loaded, for its loader. */
+    private record Early(ClassLoader loader, FutureTask<Checked> checked) {
 
         /** Waits for the checks; the caller's interrupt is kept for it. */
-        TrainerTransformer transformer() {
+        Checked outcome() {
             boolean interrupted = false;
             try {
                 while (true) {
@@ -47,7 +55,7 @@ final class AgentActivation {
                     }
                 }
             } catch (ExecutionException e) {
-                return null; // the task said why
+                return Checked.REFUSED; // the task said why
             } finally {
                 if (interrupted) {
                     Thread.currentThread().interrupt();
@@ -114,31 +122,30 @@ final class AgentActivation {
      * from this loader, everything waits for its load.
      */
     void djlLoading(ClassLoader loader, ProtectionDomain pd) {
-        FutureTask<TrainerTransformer> checked = new FutureTask<>(() -> check(loader, pd));
+        FutureTask<Checked> checked = new FutureTask<>(() -> check(loader, pd));
         early = new Early(loader, checked);
         Thread t = new Thread(checked, "gradguard-check");
         t.setDaemon(true);
         t.start();
     }
 
-    private TrainerTransformer check(ClassLoader loader, ProtectionDomain pd) {
+    private Checked check(ClassLoader loader, ProtectionDomain pd) {
         try {
             byte[] trainer = trainerClassFile(loader);
             if (trainer == null) {
-                early = null; // Trainer's own load does it all
-                return null;
+                return Checked.NOT_HERE;
             }
             DjlCompatibility.Verdict djl = DjlCompatibility.check(loader, pd, trainer);
             if (!supported(djl)) {
-                return null;
+                return Checked.REFUSED;
             }
             TrainerTransformer transformer = new TrainerTransformer();
             connectBridge(transformer, djl);
             BridgeSetup.prepare(loader);
-            return transformer;
+            return new Checked(true, transformer);
         } catch (Throwable t) {
             Console.info("could not start, the job runs without it: " + t);
-            return null;
+            return Checked.REFUSED;
         }
     }
 
@@ -153,8 +160,9 @@ final class AgentActivation {
      */
     byte[] trainerLoading(ClassLoader loader, ProtectionDomain pd, byte[] classFile) {
         Early started = early;
-        TrainerTransformer bridged = started == null ? null : started.transformer();
-        if (started != null && early != null && started.loader() == loader) {
+        Checked checked = started == null ? Checked.NOT_HERE : started.outcome();
+        TrainerTransformer bridged = checked.transformer();
+        if (checked.decided() && started.loader() == loader) {
             return bridged == null ? null : weave(bridged, loader, pd, classFile);
         }
         // Another loader's engine came first: its bridge serves this DJL too, once this one is checked.

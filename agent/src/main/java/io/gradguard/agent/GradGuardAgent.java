@@ -5,9 +5,6 @@ import io.gradguard.core.console.Console;
 import io.gradguard.core.guard.GradGuardSchema;
 import java.io.File;
 import java.lang.instrument.Instrumentation;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Properties;
 
 /**
  * The agent's entry points: {@code -javaagent:gradguard-agent.jar=key=value,...} ({@link #premain})
@@ -61,7 +58,7 @@ public final class GradGuardAgent {
                 return;
             }
             AgentActivation activation =
-                    new AgentActivation(inst, agentJar().toURI().toURL(), trimmed, systemProperties());
+                    new AgentActivation(inst, agentJar().toURI().toURL(), trimmed, ConfigLoader.systemProperties());
             if (attached) {
                 activation.attach();
             } else {
@@ -71,16 +68,6 @@ public final class GradGuardAgent {
         } catch (Throwable t) {
             Console.loud("gradguard could not start: " + t, "The job runs WITHOUT gradguard: no metrics, no clipping.");
         }
-    }
-
-    /** The system properties as they are at start, which is when the settings they hold count. */
-    private static Map<String, String> systemProperties() {
-        Properties all = System.getProperties();
-        Map<String, String> copy = new HashMap<>();
-        for (String name : all.stringPropertyNames()) {
-            copy.put(name, all.getProperty(name));
-        }
-        return copy;
     }
 
     private static File agentJar() throws Exception {

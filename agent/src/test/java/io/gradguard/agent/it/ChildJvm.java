@@ -141,6 +141,21 @@ final class ChildJvm implements AutoCloseable {
         return r.body();
     }
 
+    /**
+     * Asks until the answer satisfies the condition or the time is up.
+     *
+     * @return the last answer, for the caller to judge
+     */
+    static <T> T askUntil(java.util.concurrent.Callable<T> ask, Predicate<T> done, long seconds) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        T last = ask.call();
+        while (!done.test(last) && System.nanoTime() < end) {
+            Thread.sleep(50);
+            last = ask.call();
+        }
+        return last;
+    }
+
     /** Scrapes until the parsed samples satisfy the condition; returns them. */
     static Map<String, Double> scrapeUntil(int port, Predicate<Map<String, Double>> done, long seconds)
             throws InterruptedException {

@@ -496,13 +496,7 @@ class EndpointSecurityIT {
      */
     private static HttpResponse<String> untilSteps(java.util.concurrent.Callable<HttpResponse<String>> ask)
             throws Exception {
-        HttpResponse<String> r = ask.call();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (r.statusCode() == 200 && !r.body().contains("gradguard_steps_total") && System.nanoTime() < end) {
-            Thread.sleep(50);
-            r = ask.call();
-        }
-        return r;
+        return ChildJvm.askUntil(ask, r -> r.statusCode() != 200 || r.body().contains("gradguard_steps_total"), 60);
     }
 
     private static HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {

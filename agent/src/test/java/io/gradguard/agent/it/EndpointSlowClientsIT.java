@@ -165,12 +165,7 @@ class EndpointSlowClientsIT {
      * before the job's first trainer, whose series come with it.
      */
     private static void untilServing(int port, SSLContext tls, String authorization) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String last = honestScrape(port, tls, authorization);
-        while (!last.equals("ok") && System.nanoTime() < end) {
-            Thread.sleep(50);
-            last = honestScrape(port, tls, authorization);
-        }
+        String last = ChildJvm.askUntil(() -> honestScrape(port, tls, authorization), "ok"::equals, 60);
         assertEquals("ok", last, "the job's series never appeared");
     }
 

@@ -162,7 +162,10 @@ public final class ConfigLoader {
      */
     public static Map<String, String> systemProperties() {
         Map<String, String> out = new HashMap<>();
-        System.getProperties().forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+        // a loop, not forEach: premain calls this, and its first lambda would cost the JVM's start
+        for (Map.Entry<Object, Object> e : System.getProperties().entrySet()) {
+            out.put(String.valueOf(e.getKey()), String.valueOf(e.getValue()));
+        }
         return out;
     }
 
