@@ -11,7 +11,6 @@ import io.gradguard.core.config.Part;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.guard.GradGuardSchema;
-import io.gradguard.core.guard.JitWarmup;
 import io.gradguard.core.guard.OffThreadSinks;
 import io.gradguard.core.guard.StepEngine;
 import io.gradguard.core.guard.StepOutcome;
@@ -178,7 +177,6 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     public void afterStep(Object trainer, boolean bodyThrew) {
         try {
             engines.of((Trainer) trainer).afterStep(bodyThrew);
-            JitWarmup.startOnce((Trainer) trainer, config); // after the first step: its time stays the job's
         } catch (RuntimeException e) {
             errors.record("step", e);
         }
