@@ -41,12 +41,23 @@ public final class OverheadBenchmark {
     };
 
     /**
+     * The JIT flags the README suggests beside the agent: its code runs once a step, so at the JVM's
+     * default thresholds it is compiled fully only after some 5,000 steps; scaled by 0.05, after 250.
+     */
+    static final List<String> AGENT_JIT_FLAGS =
+            List.of("-XX:CompileCommand=quiet", "-XX:CompileCommand=CompileThresholdScaling,io.gradguard.*::*,0.05");
+
+    /**
      * One way of running the same training job; {@code {port}} in the agent args becomes a free port,
      * and {@code livePage} polls the job's {@code /api/steps} as an open live page does.
      */
-    record Variant(String name, String agentArgs, List<String> trainerArgs, boolean livePage) {
+    record Variant(String name, String agentArgs, List<String> trainerArgs, boolean livePage, List<String> jvmArgs) {
         Variant(String name, String agentArgs, List<String> trainerArgs) {
-            this(name, agentArgs, trainerArgs, false);
+            this(name, agentArgs, trainerArgs, false, List.of());
+        }
+
+        Variant(String name, String agentArgs, List<String> trainerArgs, boolean livePage) {
+            this(name, agentArgs, trainerArgs, livePage, List.of());
         }
 
         boolean hasAgent() {
@@ -200,7 +211,8 @@ public final class OverheadBenchmark {
                         Locale.ROOT,
                         "  %-14s %s%s%n",
                         v.name(),
-                        v.hasAgent() ? "-javaagent:gradguard-agent.jar=" + v.agentArgs() : "no agent",
+                        (v.jvmArgs().isEmpty() ? "" : String.join(" ", v.jvmArgs()) + " ")
+                                + (v.hasAgent() ? "-javaagent:gradguard-agent.jar=" + v.agentArgs() : "no agent"),
                         v.trainerArgs().isEmpty() ? "" : " " + String.join(" ", v.trainerArgs()));
             }
             Path work = Files.createTempDirectory("gradguard-bench");
@@ -240,6 +252,8 @@ public final class OverheadBenchmark {
         List<Variant> v = new ArrayList<>();
         v.add(new Variant("bare", null, List.of()));
         v.add(new Variant("monitor", base, List.of()));
+        // the same with the agent's code compiled sooner (the README's JIT flags)
+        v.add(new Variant("monitor-jit", base, List.of(), false, AGENT_JIT_FLAGS));
         // what the shadow policies, and then the flight recorder's ring too, add to monitoring
         v.add(new Variant("no-shadow", base + ",shadow_policies=false", List.of()));
         v.add(new Variant("no-recorder", base + ",incidents.dir=off,shadow_policies=false", List.of()));
@@ -264,6 +278,7 @@ public final class OverheadBenchmark {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(Arrays.asList(JVM_FLAGS));
+        cmd.addAll(v.jvmArgs());
         int port = 0;
         if (v.hasAgent()) {
             if (v.agentArgs().contains("{port}")) {
@@ -490,7 +505,7 @@ public final class OverheadBenchmark {
                 "\n",
                 "usage: OverheadBenchmark --agent JAR --examples JAR [options]",
                 "  --models LIST       default mlp,cnn,lstm,deep-mlp,wide-mlp",
-                "  --variants LIST     subset of bare,monitor,no-shadow,no-recorder,monitor-ur1,monitor-otlp,live-page,global-norm,agc,auto,hand-clip,djl-clip-grad",
+                "  --variants LIST     subset of bare,monitor,monitor-jit,no-shadow,no-recorder,monitor-ur1,monitor-otlp,live-page,global-norm,agc,auto,hand-clip,djl-clip-grad",
                 "  --rounds N          default 2 (order reverses every other round)",
                 "  --steps N           optimizer steps per job, default 2000 (300 shows the warm-up)",
                 "  --wide-steps N      steps for wide-mlp, default 30",
