@@ -50,7 +50,8 @@ public final class OverheadBenchmark {
 
     /**
      * One way of running the same training job; {@code {port}} in the agent args becomes a free port,
-     * and {@code livePage} polls the job's {@code /api/steps} as an open live page does.
+     * {@code livePage} polls the job's {@code /api/steps} as an open live page does, and {@code jvmArgs}
+     * go on the child's command line after {@link #JVM_FLAGS}.
      */
     record Variant(String name, String agentArgs, List<String> trainerArgs, boolean livePage, List<String> jvmArgs) {
         Variant(String name, String agentArgs, List<String> trainerArgs) {
