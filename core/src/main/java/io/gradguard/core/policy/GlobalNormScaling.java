@@ -15,6 +15,12 @@ final class GlobalNormScaling {
     /** PyTorch's epsilon in {@code clip_coef = max_norm / (total_norm + 1e-6)}. */
     static final double EPSILON = 1e-6;
 
+    /**
+     * Floats scaled at a time in Java: 8 KB, which stays in the L1 cache between its bulk read and
+     * its bulk write.
+     */
+    static final int CHUNK = 2048;
+
     private GlobalNormScaling() {}
 
     /** Whether a {@code norm_type} is infinity (max |g|) rather than 2. */
@@ -61,15 +67,15 @@ final class GlobalNormScaling {
         // native tensor at every call, which profiled at 15 us each, more than the multiply.
         NDArray made = null;
         Device madeOn = null;
+        float[] chunk = null;
         try {
             for (ParameterGradient parameter : gradients) {
                 FloatBuffer view = parameter.hostView();
                 if (view != null) {
-                    // A float32 product in Java rounds as PyTorch's float32 mul_ does, bit for bit,
-                    // and spares a native call per small gradient (half the tensors of a deep MLP).
-                    for (int i = 0, n = view.limit(); i < n; i++) {
-                        view.put(i, view.get(i) * factor);
+                    if (chunk == null) {
+                        chunk = new float[CHUNK];
                     }
+                    scaleInJava(view, factor, chunk);
                     continue;
                 }
                 NDArray gradient = parameter.gradient();
@@ -94,5 +100,24 @@ final class GlobalNormScaling {
             }
         }
         return ClipResult.scaled(coefficient, globalL2 * coefficient);
+    }
+
+    /**
+     * Multiplies a CPU gradient through the view of its storage. A float32 product in Java rounds
+     * as PyTorch's float32 {@code mul_} does, bit for bit, and spares a native call per small
+     * gradient (half the tensors of a deep MLP). The view is read and written a chunk at a time
+     * (two bulk copies and a plain array loop): reading and writing it element by element costs
+     * six times as much until the JIT has compiled this method, most of a 2,000-step job.
+     */
+    private static void scaleInJava(FloatBuffer view, float factor, float[] chunk) {
+        int n = view.limit();
+        for (int at = 0; at < n; at += chunk.length) {
+            int k = Math.min(chunk.length, n - at);
+            view.get(at, chunk, 0, k);
+            for (int i = 0; i < k; i++) {
+                chunk[i] *= factor;
+            }
+            view.put(at, chunk, 0, k);
+        }
     }
 }
