@@ -22,6 +22,12 @@ import java.nio.FloatBuffer;
  */
 public final class StorageViews {
 
+    /**
+     * Floats a Java loop copies out of a view at a time, to work on an array (no bounds or buffer
+     * checks per element): 8 KB, which stays in the L1 cache between the copy and its use.
+     */
+    public static final int CHUNK_FLOATS = 2048;
+
     /** {@code PyTorchLibrary.LIB.torchIsContiguous(handle)}, found from the first tensor's class loader. */
     private static volatile MethodHandle isContiguous;
 

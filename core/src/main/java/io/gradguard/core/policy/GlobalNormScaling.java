@@ -2,6 +2,7 @@ package io.gradguard.core.policy;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import io.gradguard.core.djl.StorageViews;
 import io.gradguard.core.stats.ParameterGradient;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -14,12 +15,6 @@ final class GlobalNormScaling {
 
     /** PyTorch's epsilon in {@code clip_coef = max_norm / (total_norm + 1e-6)}. */
     static final double EPSILON = 1e-6;
-
-    /**
-     * Floats scaled at a time in Java: 8 KB, which stays in the L1 cache between its bulk read and
-     * its bulk write.
-     */
-    static final int CHUNK = 2048;
 
     private GlobalNormScaling() {}
 
@@ -73,7 +68,7 @@ final class GlobalNormScaling {
                 FloatBuffer view = parameter.hostView();
                 if (view != null) {
                     if (chunk == null) {
-                        chunk = new float[CHUNK];
+                        chunk = new float[StorageViews.CHUNK_FLOATS];
                     }
                     scaleInJava(view, factor, chunk);
                     continue;

@@ -1,5 +1,6 @@
 package io.gradguard.core.stats;
 
+import io.gradguard.core.djl.StorageViews;
 import java.nio.FloatBuffer;
 
 /**
@@ -21,22 +22,19 @@ import java.nio.FloatBuffer;
  */
 final class HostSums {
 
-    /** Floats copied at a time: 8 KB, which stays in the L1 cache while it is read. */
-    static final int CHUNK = 2048;
-
-    /** Elements per float partial sum (eight per lane); {@link #CHUNK} is a multiple of it. */
+    /** Elements per float partial sum (eight per lane); {@link StorageViews#CHUNK_FLOATS} is a multiple of it. */
     static final int BLOCK = 64;
 
     private static final int ABS_BITS = 0x7fffffff;
 
-    private final float[] chunk = new float[CHUNK];
+    private final float[] chunk = new float[StorageViews.CHUNK_FLOATS];
 
     /** The sum of squares of every float in the view. */
     double sumOfSquares(FloatBuffer v) {
         int n = v.limit();
         double sum = 0;
-        for (int at = 0; at < n; at += CHUNK) {
-            int k = Math.min(CHUNK, n - at);
+        for (int at = 0; at < n; at += chunk.length) {
+            int k = Math.min(chunk.length, n - at);
             v.get(at, chunk, 0, k);
             sum += sumOfSquares(chunk, k);
         }
@@ -51,8 +49,8 @@ final class HostSums {
         int n = v.limit();
         int m0 = 0;
         int m1 = 0;
-        for (int at = 0; at < n; at += CHUNK) {
-            int k = Math.min(CHUNK, n - at);
+        for (int at = 0; at < n; at += chunk.length) {
+            int k = Math.min(chunk.length, n - at);
             v.get(at, chunk, 0, k);
             int i = 0;
             for (; i + 1 < k; i += 2) {

@@ -19,7 +19,7 @@ class GlobalNormScalingTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.getEngine().setRandomSeed(7);
             // two whole chunks and a part of a third, as the largest gradients scaled in Java
-            int size = 2 * GlobalNormScaling.CHUNK + 904;
+            int size = 2 * StorageViews.CHUNK_FLOATS + 904;
             NDArray values = manager.randomNormal(0, 3, new Shape(size), ai.djl.ndarray.types.DataType.FLOAT32);
             NDArray inJava = values.duplicate();
             NDArray byTorch = values.duplicate();

@@ -3,6 +3,7 @@ package io.gradguard.core.stats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradguard.core.djl.StorageViews;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -16,9 +17,9 @@ import org.junit.jupiter.api.Test;
  */
 class HostSumsTest {
 
-    private static final int[] SIZES = {
-        1, 7, 63, 64, 65, 1000, HostSums.CHUNK - 1, HostSums.CHUNK, HostSums.CHUNK + 1, 4096, 8192, 10_007
-    };
+    private static final int CHUNK = StorageViews.CHUNK_FLOATS;
+
+    private static final int[] SIZES = {1, 7, 63, 64, 65, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 4096, 8192, 10_007};
 
     @Test
     void sumOfSquaresIsTheDoubleSumToOnePartInTenMillion() {
