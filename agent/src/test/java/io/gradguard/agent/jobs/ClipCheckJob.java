@@ -83,9 +83,11 @@ public final class ClipCheckJob {
             engine.setRandomSeed(42);
             try (Model model = Model.newInstance("clip-check")) {
                 model.setBlock(new SequentialBlock()
-                        // 300 hidden units: the first weight (2,400 floats) is read by a native dot
-                        // product, the others in Java, so both of the agent's CPU paths are checked
-                        .add(Linear.builder().setUnits(300).build())
+                        // 2,100 hidden units, so both of the agent's CPU paths are checked: the
+                        // first weight (16,800 floats) is above the size summed in Java and read by a
+                        // native dot product; the second (2,100 floats: a chunk and a part of another)
+                        // and the biases are summed and scaled in Java.
+                        .add(Linear.builder().setUnits(2100).build())
                         .add(Activation::relu)
                         .add(Linear.builder().setUnits(1).build()));
                 DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
