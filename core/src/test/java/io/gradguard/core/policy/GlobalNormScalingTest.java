@@ -18,7 +18,7 @@ class GlobalNormScalingTest {
     void aGradientScaledInJavaEqualsTheSameGradientScaledByPyTorchBitForBit() {
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.getEngine().setRandomSeed(7);
-            // two whole chunks and a part of a third, as the largest gradients scaled in Java
+            // two whole chunks and a part of a third, like the larger gradients scaled in Java (up to 8,192 floats)
             int size = 2 * StorageViews.CHUNK_FLOATS + 904;
             NDArray values = manager.randomNormal(0, 3, new Shape(size), ai.djl.ndarray.types.DataType.FLOAT32);
             NDArray inJava = values.duplicate();
