@@ -1,8 +1,8 @@
 package io.gradguard.core.guard;
 
-import ai.djl.ndarray.NDManager;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Part;
+import io.gradguard.core.djl.Scratch;
 import io.gradguard.core.policy.ClipPolicies;
 import io.gradguard.core.policy.ClipPolicy;
 import io.gradguard.core.policy.ClipResult;
@@ -67,7 +67,7 @@ final class Clipping {
     }
 
     /** Applies the policy; for element-wise policies the post-clip norm is measured (one host read). */
-    ClipResult clip(List<ParameterGradient> grads, StepStats stats, NDManager scratch) {
+    ClipResult clip(List<ParameterGradient> grads, StepStats stats, Scratch scratch) {
         ClipResult result = policy.apply(grads, stats);
         if (result.measureAfter()) {
             return result.measured(stats.globalNorm(), GradientStatistics.globalNorm(grads, scratch));

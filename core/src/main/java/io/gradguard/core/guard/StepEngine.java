@@ -1,12 +1,12 @@
 package io.gradguard.core.guard;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.detect.Detection;
 import io.gradguard.core.detect.DetectorConfig;
 import io.gradguard.core.detect.SpikeDetector;
 import io.gradguard.core.djl.DjlTrainer;
+import io.gradguard.core.djl.Scratch;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.policy.ClipResult;
 import io.gradguard.core.recovery.RecoveryAction;
@@ -58,7 +58,7 @@ public final class StepEngine {
     private long backwardNanos;
 
     // Carried from beforeStep to afterStep of the same step.
-    private NDManager scratch;
+    private final Scratch scratch;
     private Decided decided;
 
     /** What beforeStep found and decided. */
@@ -99,6 +99,7 @@ public final class StepEngine {
         this.detector = new SpikeDetector(DetectorConfig.from(config));
         this.clipping = new Clipping(config);
         this.loss = new LossMeter(trainer.manager().newSubManager(), trainer.devices()[0]);
+        this.scratch = Scratch.under(trainer.manager());
         this.recovery = Recovery.of(
                 config, trainer, model, () -> new Object[] {detector.saveState(), clipping.saveState()}, saved -> {
                     detector.restoreState(((Object[]) saved)[0]);
@@ -116,7 +117,6 @@ public final class StepEngine {
         closeScratch(); // a previous step whose afterStep never ran
         long step = steps + 1;
         faults.run("config", step, this::pollConfig);
-        scratch = trainer.manager().newSubManager();
         int every = config.updateRatioEvery();
         boolean sampleWeights = every > 0 && step % every == 0;
         // max |g| costs two reductions per parameter: every step only where the policy reads it,
@@ -289,10 +289,7 @@ public final class StepEngine {
     }
 
     private void closeScratch() {
-        if (scratch != null) {
-            scratch.close();
-            scratch = null;
-        }
+        scratch.close();
         updateRatios.clear();
     }
 }

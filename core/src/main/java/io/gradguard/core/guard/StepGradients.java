@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import io.gradguard.core.djl.DjlTrainer;
+import io.gradguard.core.djl.Scratch;
 import io.gradguard.core.djl.TrainableParameter;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StatisticsPlan;
@@ -45,7 +46,7 @@ final class StepGradients implements AutoCloseable {
         this.trainer = trainer;
     }
 
-    Read read(NDManager scratch, boolean reduceInPlace) {
+    Read read(Scratch scratch, boolean reduceInPlace) {
         List<TrainableParameter> trainable = trainer.trainable();
         Device[] devices = trainer.devices();
         if (devices.length > 1) {
@@ -110,24 +111,24 @@ final class StepGradients implements AutoCloseable {
     }
 
     private List<ParameterGradient> reduced(
-            List<TrainableParameter> trainable, Device[] devices, NDManager scratch, boolean reduceInPlace) {
+            List<TrainableParameter> trainable, Device[] devices, Scratch scratch, boolean reduceInPlace) {
         ParameterStore store = trainer.parameterStore();
         List<ParameterGradient> out = new ArrayList<>(trainable.size());
         for (TrainableParameter p : trainable) {
             NDArray weight = store.getValue(p.parameter(), devices[0], true);
             NDArray grad = weight.getGradient();
-            grad.attach(scratch);
+            scratch.own(grad);
             for (int d = 1; d < devices.length; d++) {
                 NDArray copy = store.getValue(p.parameter(), devices[d], true).getGradient();
-                copy.attach(scratch);
+                scratch.own(copy);
                 NDArray onFirst = copy.toDevice(devices[0], false);
-                onFirst.attach(scratch);
+                scratch.own(onFirst);
                 if (reduceInPlace) {
                     grad.addi(onFirst);
                     GradientOps.zeroInPlace(copy);
                 } else {
                     grad = grad.add(onFirst);
-                    grad.attach(scratch);
+                    scratch.own(grad);
                 }
             }
             out.add(new ParameterGradient(p.name(), weight, grad));

@@ -3,8 +3,8 @@ package io.gradguard.core.guard;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.gradguard.core.djl.Scratch;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 import java.util.List;
@@ -20,13 +20,13 @@ final class UpdateRatios {
     private double[] weightNormsBefore;
 
     /** Copies the weights (into {@code scratch}) before DJL's update. */
-    void snapshot(List<ParameterGradient> grads, StepStats stats, NDManager scratch) {
+    void snapshot(List<ParameterGradient> grads, StepStats stats, Scratch scratch) {
         double[] norms = new double[grads.size()];
         NDList copies = new NDList(grads.size());
         for (int i = 0; i < norms.length; i++) {
             norms[i] = stats.parameters().get(i).weightNorm();
             NDArray copy = grads.get(i).weight().duplicate();
-            copy.attach(scratch);
+            scratch.own(copy);
             copies.add(copy);
         }
         sampled = grads;
@@ -39,19 +39,19 @@ final class UpdateRatios {
     }
 
     /** After the update: the ratios, one host read; ||w|| before is already in the statistics. */
-    double[] compute(NDManager scratch) {
+    double[] compute(Scratch scratch) {
         NDList scalars = new NDList(sampled.size());
         for (int i = 0; i < sampled.size(); i++) {
             NDArray delta = sampled.get(i).weight().sub(weightsBefore.get(i));
-            delta.attach(scratch);
+            scratch.own(delta);
             NDArray deltaNorm = delta.norm();
-            deltaNorm.attach(scratch);
+            scratch.own(deltaNorm);
             scalars.add(deltaNorm);
         }
         NDArray stacked = NDArrays.stack(scalars);
-        stacked.attach(scratch);
+        scratch.own(stacked);
         NDArray wide = stacked.toType(DataType.FLOAT32, false);
-        wide.attach(scratch);
+        scratch.own(wide);
         float[] v = wide.toFloatArray();
         double[] ratios = new double[v.length];
         for (int i = 0; i < v.length; i++) {

@@ -1,6 +1,7 @@
 package io.gradguard.core.stats;
 
 import ai.djl.ndarray.NDManager;
+import io.gradguard.core.djl.Scratch;
 import java.util.List;
 
 /**
@@ -44,7 +45,7 @@ public final class GradientStatistics {
     public static StepStats compute(
             List<ParameterGradient> gradients, NDManager scratch, boolean withWeightNorms, boolean withMaxAbs) {
         return StatisticsPlan.of(gradients)
-                .compute(gradients, scratch, withWeightNorms, withMaxAbs, List.of(), new double[0]);
+                .compute(gradients, Scratch.in(scratch), withWeightNorms, withMaxAbs, List.of(), new double[0]);
     }
 
     /**
@@ -55,7 +56,9 @@ public final class GradientStatistics {
      * @param scratch owner of the temporaries
      * @return the global L2 norm
      */
-    public static double globalNorm(List<ParameterGradient> gradients, NDManager scratch) {
-        return compute(gradients, scratch, false, false).globalNorm();
+    public static double globalNorm(List<ParameterGradient> gradients, Scratch scratch) {
+        return StatisticsPlan.of(gradients)
+                .compute(gradients, scratch, false, false, List.of(), new double[0])
+                .globalNorm();
     }
 }

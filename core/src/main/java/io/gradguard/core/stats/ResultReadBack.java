@@ -1,12 +1,10 @@
 package io.gradguard.core.stats;
 
-import static io.gradguard.core.stats.TorchReductions.owned;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.gradguard.core.djl.Scratch;
 import io.gradguard.core.djl.StorageViews;
 import java.nio.FloatBuffer;
 
@@ -19,14 +17,14 @@ final class ResultReadBack {
 
     private static final int VECTOR_BASE = 1 << 30;
 
-    private final NDManager scratch;
+    private final Scratch scratch;
     private final boolean zeroCopy;
     private final NDList scalars = new NDList();
     private final NDList vectors = new NDList();
     private int[] vectorLengths = new int[8];
     private int vectorLength;
 
-    ResultReadBack(NDManager scratch, boolean zeroCopy) {
+    ResultReadBack(Scratch scratch, boolean zeroCopy) {
         this.scratch = scratch;
         this.zeroCopy = zeroCopy;
     }
@@ -71,12 +69,12 @@ final class ResultReadBack {
         }
         NDList parts = new NDList(vectors.size() + 1);
         if (!scalars.isEmpty()) {
-            parts.add(owned(NDArrays.stack(scalars), scratch));
+            parts.add(scratch.own(NDArrays.stack(scalars)));
         }
         parts.addAll(vectors);
-        NDArray all = parts.size() == 1 ? parts.get(0) : owned(NDArrays.concat(parts), scratch);
+        NDArray all = parts.size() == 1 ? parts.get(0) : scratch.own(NDArrays.concat(parts));
         if (all.getDataType() != DataType.FLOAT32) {
-            all = owned(all.toType(DataType.FLOAT32, false), scratch);
+            all = scratch.own(all.toType(DataType.FLOAT32, false));
         }
         return all.toFloatArray();
     }
@@ -85,7 +83,7 @@ final class ResultReadBack {
         if (StorageViews.copyResult(a, length, out, at)) {
             return at + length;
         }
-        NDArray f = a.getDataType() == DataType.FLOAT32 ? a : owned(a.toType(DataType.FLOAT32, false), scratch);
+        NDArray f = a.getDataType() == DataType.FLOAT32 ? a : scratch.own(a.toType(DataType.FLOAT32, false));
         FloatBuffer view = f.toByteBuffer(true).asFloatBuffer();
         int copied = view.remaining();
         view.get(out, at, copied);

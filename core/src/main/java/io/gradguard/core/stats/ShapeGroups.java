@@ -1,12 +1,10 @@
 package io.gradguard.core.stats;
 
-import static io.gradguard.core.stats.TorchReductions.owned;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.gradguard.core.djl.Scratch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +59,7 @@ final class ShapeGroups {
     /** One stack and one row-wise reduction per group; each member's result positions into the arrays. */
     void reduce(
             List<ParameterGradient> gradients,
-            NDManager scratch,
+            Scratch scratch,
             boolean withMaxAbs,
             ResultReadBack readBack,
             int[] normAt,
@@ -72,15 +70,15 @@ final class ShapeGroups {
             for (int i : group) {
                 stackable.add(gradients.get(i).gradient());
             }
-            NDArray stacked = owned(NDArrays.stack(stackable), scratch);
+            NDArray stacked = scratch.own(NDArrays.stack(stackable));
             if (isMatrix[k]) {
                 // one row per member (PyTorch's max reduces one axis at a time)
-                stacked = owned(stacked.reshape(group.length, -1), scratch);
+                stacked = scratch.own(stacked.reshape(group.length, -1));
             }
-            int norms = readBack.vector(owned(stacked.norm(TorchReductions.ROW_AXIS, false), scratch), group.length);
+            int norms = readBack.vector(scratch.own(stacked.norm(TorchReductions.ROW_AXIS, false)), group.length);
             int maxima = withMaxAbs
                     ? readBack.vector(
-                            owned(owned(stacked.abs(), scratch).max(TorchReductions.ROW_AXIS), scratch), group.length)
+                            scratch.own(scratch.own(stacked.abs()).max(TorchReductions.ROW_AXIS)), group.length)
                     : -1;
             for (int m = 0; m < group.length; m++) {
                 normAt[group[m]] = norms + m;

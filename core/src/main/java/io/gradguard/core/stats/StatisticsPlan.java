@@ -1,13 +1,12 @@
 package io.gradguard.core.stats;
 
-import static io.gradguard.core.stats.TorchReductions.owned;
-
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.gradguard.core.djl.DirectSumsOfSquares;
+import io.gradguard.core.djl.Scratch;
 import io.gradguard.core.djl.StorageViews;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -145,10 +144,11 @@ public final class StatisticsPlan {
         }
         ShapeGroups groups = ShapeGroups.of(n, byShape);
         NDArray[] flat = new NDArray[n];
-        for (int i = 0; views != null && i < n; i++) {
+        Scratch viewOwner = views == null ? null : Scratch.in(views);
+        for (int i = 0; viewOwner != null && i < n; i++) {
             NDArray g = gradients.get(i).gradient();
             if (byDot[i] && !groups.contains(i) && host[i] == null) {
-                flat[i] = g.getShape().dimension() == 1 ? g : owned(g.reshape(-1), views);
+                flat[i] = g.getShape().dimension() == 1 ? g : viewOwner.own(g.reshape(-1));
             }
         }
         return new StatisticsPlan(List.copyOf(names), cpu, groups, byRows, byDot, rowLength, flat, host);
@@ -196,7 +196,7 @@ public final class StatisticsPlan {
      */
     public StepStats compute(
             List<ParameterGradient> gradients,
-            NDManager scratch,
+            Scratch scratch,
             boolean withWeightNorms,
             boolean withMaxAbs,
             List<NDArray> extras,
@@ -207,7 +207,7 @@ public final class StatisticsPlan {
     /** With {@code torchNorms}, every norm is PyTorch's own {@code norm()} (the re-measure of a rare bad step). */
     private StepStats compute(
             List<ParameterGradient> gradients,
-            NDManager scratch,
+            Scratch scratch,
             boolean withWeightNorms,
             boolean withMaxAbs,
             List<NDArray> extras,
@@ -253,7 +253,7 @@ public final class StatisticsPlan {
             }
             if (withWeightNorms) {
                 // Weight norms are compared across steps, never to 1e-5: one norm() call is enough.
-                weightAt[i] = readBack.scalar(owned(p.weight().norm(), scratch));
+                weightAt[i] = readBack.scalar(scratch.own(p.weight().norm()));
             }
         }
         int[] extraAt = new int[extras.size()];

@@ -1,8 +1,8 @@
 package io.gradguard.core.stats;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.gradguard.core.djl.Scratch;
 
 /** The native reductions of a gradient: each returns a device scalar owned by {@code scratch}. */
 final class TorchReductions {
@@ -25,19 +25,19 @@ final class TorchReductions {
      * elements), and more exact than it (1e-7 against 1e-6 relative there); above {@link
      * #ROW_NORMS_MIN_ELEMENTS} its float accumulation drifts past 1e-5, so large tensors go by rows.
      */
-    static NDArray sumOfSquares(NDArray g, NDManager scratch) {
-        NDArray flat = g.getShape().dimension() == 1 ? g : owned(g.reshape(-1), scratch);
-        return owned(flat.dot(flat), scratch);
+    static NDArray sumOfSquares(NDArray g, Scratch scratch) {
+        NDArray flat = g.getShape().dimension() == 1 ? g : scratch.own(g.reshape(-1));
+        return scratch.own(flat.dot(flat));
     }
 
     /** The device scalar of one parameter: its L2 norm (by rows of a 2-D view when large). */
-    static NDArray norm(NDArray g, boolean byRows, long rowLength, NDManager scratch) {
+    static NDArray norm(NDArray g, boolean byRows, long rowLength, Scratch scratch) {
         if (byRows) {
-            NDArray rows = owned(g.reshape(-1, rowLength), scratch);
-            NDArray rowNorms = owned(rows.norm(ROW_AXIS, false), scratch);
-            return owned(rowNorms.norm(), scratch);
+            NDArray rows = scratch.own(g.reshape(-1, rowLength));
+            NDArray rowNorms = scratch.own(rows.norm(ROW_AXIS, false));
+            return scratch.own(rowNorms.norm());
         }
-        return owned(g.norm(), scratch);
+        return scratch.own(g.norm());
     }
 
     /**
@@ -56,17 +56,12 @@ final class TorchReductions {
      * max |g|; both forms propagate NaN. Small tensors: {@code abs().max()}, two calls. Large ones:
      * max(max(g), -min(g)), which never materialises |g| (a full-size temporary).
      */
-    static NDArray maxAbs(NDArray g, NDManager scratch) {
+    static NDArray maxAbs(NDArray g, Scratch scratch) {
         if (g.size() <= ROW_NORMS_MIN_ELEMENTS) {
-            return owned(owned(g.abs(), scratch).max(), scratch);
+            return scratch.own(scratch.own(g.abs()).max());
         }
-        NDArray max = owned(g.max(), scratch);
-        NDArray negMin = owned(g.min(), scratch).negi();
-        return owned(max.maximum(negMin), scratch);
-    }
-
-    static NDArray owned(NDArray array, NDManager scratch) {
-        array.attach(scratch);
-        return array;
+        NDArray max = scratch.own(g.max());
+        NDArray negMin = scratch.own(g.min()).negi();
+        return scratch.own(max.maximum(negMin));
     }
 }

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.gradguard.core.djl.DirectSumsOfSquares;
+import io.gradguard.core.djl.Scratch;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -56,9 +57,9 @@ class KeptPlanTest {
             StatisticsPlan kept = StatisticsPlan.of(grads, views);
             for (int step = 0; step < 3; step++) {
                 try (NDManager scratch = manager.newSubManager()) {
-                    StepStats mine = kept.compute(grads, scratch, false, false, List.of(), new double[0]);
-                    StepStats fresh =
-                            StatisticsPlan.of(grads).compute(grads, scratch, false, false, List.of(), new double[0]);
+                    StepStats mine = kept.compute(grads, Scratch.in(scratch), false, false, List.of(), new double[0]);
+                    StepStats fresh = StatisticsPlan.of(grads)
+                            .compute(grads, Scratch.in(scratch), false, false, List.of(), new double[0]);
                     for (int i = 0; i < grads.size(); i++) {
                         assertEquals(
                                 fresh.parameters().get(i).gradNorm(),
@@ -74,7 +75,7 @@ class KeptPlanTest {
             }
             grads.get(2).gradient().set(new ai.djl.ndarray.index.NDIndex("3, 7"), Float.NaN);
             try (NDManager scratch = manager.newSubManager()) {
-                StepStats bad = kept.compute(grads, scratch, false, false, List.of(), new double[0]);
+                StepStats bad = kept.compute(grads, Scratch.in(scratch), false, false, List.of(), new double[0]);
                 assertTrue(bad.nonFinite(), "a NaN in a kept gradient is found");
                 assertTrue(bad.parameters().get(2).nonFinite());
             }
