@@ -89,6 +89,7 @@ public final class EngineStepCost {
                 long[] probe = new long[steps];
                 long[] entry = new long[steps];
                 long[] exit = new long[steps];
+                long[] allocated = new long[steps];
                 for (int s = 0; s < steps; s++) {
                     long loss;
                     try (NDManager batch = data.newSubManager();
@@ -109,23 +110,29 @@ public final class EngineStepCost {
                             }
                             probe[s] = now() - p0;
                         }
+                        long a0 = ALLOCATION.getCurrentThreadAllocatedBytes();
                         long t = now();
                         if (!BARE) {
                             engine.onBackward(l);
                         }
                         loss = now() - t;
+                        allocated[s] = ALLOCATION.getCurrentThreadAllocatedBytes() - a0;
                     }
+                    long a1 = ALLOCATION.getCurrentThreadAllocatedBytes();
                     long t0 = now();
                     StepOutcome o = BARE ? StepOutcome.PROCEED : engine.beforeStep();
                     long t1 = now();
+                    allocated[s] += ALLOCATION.getCurrentThreadAllocatedBytes() - a1;
                     if (o.runUpdate()) {
                         trainer.step();
                     }
+                    long a2 = ALLOCATION.getCurrentThreadAllocatedBytes();
                     long t2 = now();
                     if (!BARE) {
                         engine.afterStep(false);
                     }
                     long t3 = now();
+                    allocated[s] += ALLOCATION.getCurrentThreadAllocatedBytes() - a2;
                     agent[s] = loss + (t1 - t0) + (t3 - t2);
                     lossRead[s] = loss;
                     entry[s] = t1 - t0;
@@ -145,6 +152,8 @@ public final class EngineStepCost {
                         median(entry),
                         median(exit),
                         median(update));
+                System.out.printf(Locale.ROOT, "engine's heap allocation per step: median %d bytes%n", (long)
+                        (median(allocated) * 1000));
                 if (System.getProperty("probe") != null) {
                     System.out.printf(
                             Locale.ROOT,
@@ -157,6 +166,9 @@ public final class EngineStepCost {
 
     private static final java.lang.management.ThreadMXBean THREADS =
             java.lang.management.ManagementFactory.getThreadMXBean();
+    /** The training thread's heap allocation, read around the engine's calls. */
+    private static final com.sun.management.ThreadMXBean ALLOCATION = (com.sun.management.ThreadMXBean) THREADS;
+
     private static final boolean CPU_TIME = !Boolean.getBoolean("wall");
 
     /** {@code -Dbare=true}: the same loop without the engine, for DJL's own update time beside none. */
