@@ -41,6 +41,14 @@ public final class StepEngine {
     private final String model;
     private final StepGradients gradients;
     private final FaultBudget faults;
+    // The parts run at every step, each in its own try block (see FaultBudget.Part).
+    private final FaultBudget.Part configPart;
+    private final FaultBudget.Part statsPart;
+    private final FaultBudget.Part detectorPart;
+    private final FaultBudget.Part policyPart;
+    private final FaultBudget.Part recoveryPart;
+    private final FaultBudget.Part lossPart;
+    private final FaultBudget.Part[] sinkParts;
     private final Supplier<Optional<GradGuardConfig>> configUpdates;
     private final List<StepSink> sinks;
     private final NonFiniteRule nonFinite = new NonFiniteRule();
@@ -95,6 +103,13 @@ public final class StepEngine {
         this.faults = new FaultBudget(errors);
         this.configUpdates = configUpdates;
         this.sinks = List.copyOf(sinks);
+        this.configPart = faults.part("config");
+        this.statsPart = faults.part("stats");
+        this.detectorPart = faults.part("detector");
+        this.policyPart = faults.part("policy");
+        this.recoveryPart = faults.part("recovery");
+        this.lossPart = faults.part("loss");
+        this.sinkParts = this.sinks.stream().map(s -> faults.part(s.name())).toArray(FaultBudget.Part[]::new);
         this.config = config;
         this.detector = new SpikeDetector(DetectorConfig.from(config));
         this.clipping = new Clipping(config);
@@ -116,7 +131,14 @@ public final class StepEngine {
         long start = System.nanoTime();
         closeScratch(); // a previous step whose afterStep never ran
         long step = steps + 1;
-        faults.run("config", step, this::pollConfig);
+        try {
+            if (configPart.enter(step)) {
+                pollConfig();
+                configPart.succeeded();
+            }
+        } catch (RuntimeException | LinkageError e) {
+            configPart.failed(e);
+        }
         int every = config.updateRatioEvery();
         boolean sampleWeights = every > 0 && step % every == 0;
         // max |g| costs two reductions per parameter: every step only where the policy reads it,
@@ -126,15 +148,19 @@ public final class StepEngine {
                 || !maxAbsSeen
                 || (every == 0 && step % MAX_ABS_EVERY_WITHOUT_SAMPLING == 0);
         boolean rewrite = clipping.active();
-        StepGradients.Read read = faults.call("stats", step, () -> gradients.read(scratch, rewrite), null);
-        List<ParameterGradient> grads = read == null ? null : read.gradients();
-        StepStats stats = read == null
-                ? null
-                : faults.call(
-                        "stats",
-                        step,
-                        () -> measure(read, sampleWeights || clipping.needsWeightNorms(), withMaxAbs),
-                        null);
+        StepGradients.Read read = null;
+        StepStats measured = null;
+        try {
+            if (statsPart.enter(step)) {
+                read = gradients.read(scratch, rewrite);
+                measured = measure(read, sampleWeights || clipping.needsWeightNorms(), withMaxAbs);
+                statsPart.succeeded();
+            }
+        } catch (RuntimeException | LinkageError e) {
+            statsPart.failed(e);
+        }
+        StepStats stats = measured;
+        List<ParameterGradient> grads = stats == null ? null : read.gradients();
         if (stats == null) {
             closeScratch();
             decided = new Decided(
@@ -142,7 +168,16 @@ public final class StepEngine {
             return StepOutcome.PROCEED;
         }
         maxAbsSeen |= withMaxAbs;
-        Detection detection = faults.call("detector", step, () -> detector.observe(stats.globalNorm()), NO_DETECTION);
+        Detection observed = NO_DETECTION;
+        try {
+            if (detectorPart.enter(step)) {
+                observed = detector.observe(stats.globalNorm());
+                detectorPart.succeeded();
+            }
+        } catch (RuntimeException | LinkageError e) {
+            detectorPart.failed(e);
+        }
+        Detection detection = observed;
         StepAction action = StepAction.APPLIED;
         ClipResult clip = ClipResult.untouched(stats.globalNorm());
         if (stats.nonFinite()) {
@@ -155,25 +190,35 @@ public final class StepEngine {
                     ? new ClipResult(false, 0.0, 0.0)
                     : new ClipResult(false, 1.0, Double.NaN);
         } else if (rewrite) {
-            ClipResult untouched = clip;
-            clip = faults.call("policy", step, () -> clipping.clip(grads, stats, scratch), untouched);
+            try {
+                if (policyPart.enter(step)) {
+                    clip = clipping.clip(grads, stats, scratch);
+                    policyPart.succeeded();
+                }
+            } catch (RuntimeException | LinkageError e) {
+                policyPart.failed(e); // the step goes on unclipped
+            }
         }
         String skipReason = action == StepAction.SKIPPED ? "nonfinite" : null;
         RecoveryStatus recovered = null;
         RuntimeException failure = null;
         if (recovery != null) {
             boolean healthy = !stats.nonFinite() && !detection.explosion();
-            RecoveryVerdict v = faults.call(
-                    "recovery",
-                    step,
-                    () -> recovery.beforeUpdate(
+            RecoveryVerdict v = null;
+            try {
+                if (recoveryPart.enter(step)) {
+                    v = recovery.beforeUpdate(
                             step,
                             stats.globalNorm(),
                             detection.explosion(),
                             detector.lastBound(),
                             loss.mean(),
-                            healthy),
-                    null);
+                            healthy);
+                    recoveryPart.succeeded();
+                }
+            } catch (RuntimeException | LinkageError e) {
+                recoveryPart.failed(e);
+            }
             if (v != null) {
                 recovered = v.status();
                 if (v.skipsUpdate() && action != StepAction.FAILED) {
@@ -253,8 +298,15 @@ public final class StepEngine {
                 nonFinite.consecutiveSkips(),
                 nanos);
         long sinksStart = System.nanoTime();
-        for (StepSink sink : sinks) {
-            faults.run(sink.name(), d.step(), () -> sink.accept(report));
+        for (int i = 0; i < sinkParts.length; i++) {
+            try {
+                if (sinkParts[i].enter(d.step())) {
+                    sinks.get(i).accept(report);
+                    sinkParts[i].succeeded();
+                }
+            } catch (RuntimeException | LinkageError e) {
+                sinkParts[i].failed(e);
+            }
         }
         // The sinks' time is the agent's too; it is counted in the next step's report.
         previousSinkNanos = System.nanoTime() - sinksStart;
@@ -267,7 +319,14 @@ public final class StepEngine {
      */
     public void onBackward(NDArray target) {
         long start = System.nanoTime();
-        faults.run("loss", steps + 1, () -> loss.add(target));
+        try {
+            if (lossPart.enter(steps + 1)) {
+                loss.add(target);
+                lossPart.succeeded();
+            }
+        } catch (RuntimeException | LinkageError e) {
+            lossPart.failed(e);
+        }
         backwardNanos += System.nanoTime() - start;
     }
 
