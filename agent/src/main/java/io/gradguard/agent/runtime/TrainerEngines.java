@@ -4,6 +4,7 @@ import ai.djl.Model;
 import ai.djl.training.Trainer;
 import io.gradguard.core.console.Console;
 import io.gradguard.core.guard.StepEngine;
+import java.lang.ref.WeakReference;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -23,7 +24,8 @@ final class TrainerEngines {
     /** The models each label was given to: a second model under a taken name gets its own label. */
     private final Map<String, Map<Model, Boolean>> modelsByLabel = new HashMap<>();
 
-    private final ThreadLocal<StepEngine> lastOnThread = new ThreadLocal<>();
+    /** Weakly, like the maps: a thread's last engine must not outlive its trainer. */
+    private final ThreadLocal<WeakReference<StepEngine>> lastOnThread = new ThreadLocal<>();
 
     /** @param factory makes the engine of a trainer under a model label */
     TrainerEngines(BiFunction<Trainer, String, StepEngine> factory) {
@@ -37,7 +39,10 @@ final class TrainerEngines {
             engine = factory.apply(trainer, label(trainer.getModel()));
             engines.put(trainer, engine);
         }
-        lastOnThread.set(engine);
+        WeakReference<StepEngine> last = lastOnThread.get();
+        if (last == null || last.get() != engine) {
+            lastOnThread.set(new WeakReference<>(engine));
+        }
         return engine;
     }
 
@@ -51,7 +56,11 @@ final class TrainerEngines {
      */
     synchronized StepEngine forCollector(Object collector) {
         StepEngine engine = collectors.get(collector);
-        return engine != null ? engine : lastOnThread.get();
+        if (engine != null) {
+            return engine;
+        }
+        WeakReference<StepEngine> last = lastOnThread.get();
+        return last == null ? null : last.get();
     }
 
     /**

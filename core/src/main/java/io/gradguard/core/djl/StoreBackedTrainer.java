@@ -6,6 +6,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.util.Pair;
+import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,7 +33,12 @@ final class StoreBackedTrainer implements DjlTrainer {
     private static final Field GRADIENTS_CHECKED = field("ai.djl.training.Trainer", "gradientsChecked");
     private static final Field PARAMETER_MAP = field("ai.djl.training.ParameterStore", "parameterMap");
 
-    private final Trainer trainer;
+    /**
+     * Weakly: the agent maps each trainer to the engine that holds this, and a strong reference
+     * from the map's value to its key would keep every closed trainer (and its model) alive.
+     */
+    private final WeakReference<Trainer> trainer;
+
     private final ParameterStore store;
     private final Map<String, ?> parameterMap;
     private final Device[] devices;
@@ -43,7 +49,7 @@ final class StoreBackedTrainer implements DjlTrainer {
     private List<TrainableParameter> trainable = List.of();
 
     private StoreBackedTrainer(Trainer trainer, ParameterStore store, Map<String, ?> parameterMap) {
-        this.trainer = trainer;
+        this.trainer = new WeakReference<>(trainer);
         this.store = store;
         this.parameterMap = parameterMap;
         this.devices = trainer.getDevices();
@@ -71,17 +77,21 @@ final class StoreBackedTrainer implements DjlTrainer {
 
     @Override
     public Trainer trainer() {
-        return trainer;
+        Trainer t = trainer.get();
+        if (t == null) {
+            throw new IllegalStateException("the trainer is no longer referenced by the job");
+        }
+        return t;
     }
 
     @Override
     public String modelName() {
-        return trainer.getModel().getName();
+        return trainer().getModel().getName();
     }
 
     @Override
     public NDManager manager() {
-        return trainer.getManager();
+        return trainer().getManager();
     }
 
     @Override
@@ -97,7 +107,7 @@ final class StoreBackedTrainer implements DjlTrainer {
     @Override
     public boolean gradientsChecked() {
         try {
-            return GRADIENTS_CHECKED.getBoolean(trainer);
+            return GRADIENTS_CHECKED.getBoolean(trainer());
         } catch (IllegalAccessException e) {
             return true; // never reached once the field was made accessible
         }
@@ -125,7 +135,7 @@ final class StoreBackedTrainer implements DjlTrainer {
         Set<Parameter> stored = storedParameters();
         List<TrainableParameter> next = new ArrayList<>();
         Map<Parameter, Boolean> seen = new IdentityHashMap<>();
-        for (Pair<String, Parameter> p : trainer.getModel().getBlock().getParameters()) {
+        for (Pair<String, Parameter> p : trainer().getModel().getBlock().getParameters()) {
             Parameter parameter = p.getValue();
             if (stored.contains(parameter)
                     && seen.put(parameter, Boolean.TRUE) == null
