@@ -56,7 +56,12 @@ final class PrometheusEndToEndIT {
     /** Long enough for ~40 scrapes and for the 1m-window panels to have data. */
     private static final Duration MIN_OBSERVATION = Duration.ofSeconds(45);
 
-    private static final Duration MAX_OBSERVATION = Duration.ofSeconds(75);
+    private static final Duration MAX_OBSERVATION = Duration.ofSeconds(90);
+    /**
+     * How long the observation goes on after the first rewind was scraped: the panel shows it as an increase over 4 s
+     * windows sampled every second, so samples from after it must exist.
+     */
+    private static final Duration AFTER_FIRST_REWIND = Duration.ofSeconds(6);
     /** Enough epochs to outlive the observation window; the jobs are destroyed once the checks are done. */
     private static final String DEFAULT_TRAINER_ARGS = "--epochs 5000 --limit-train 3200 --limit-test 64";
     /**
@@ -143,8 +148,8 @@ final class PrometheusEndToEndIT {
     record AlertSighting(double activeAt, double firingSeenAt) {}
 
     /**
-     * Polls the alerts once a second until the explosion alerts and a rewind were seen and the minimum observation
-     * has passed. {@code startRecovering} runs once the healthy and the exploding run have taken a step: three JVMs
+     * Polls the alerts once a second until the explosion alerts were seen, a rewind was scraped some seconds ago and
+     * the minimum observation has passed. {@code startRecovering} runs once the healthy and the exploding run have taken a step: three JVMs
      * starting at once on a small machine hold the healthy run's first step back for seconds, and its global-norm
      * gauge reads NaN until that step, which the explosion alert's non-finite branch takes for an explosion.
      */
@@ -158,6 +163,7 @@ final class PrometheusEndToEndIT {
         ports.values().forEach(port -> sightings.put("127.0.0.1:" + port, new LinkedHashMap<>()));
         long start = System.nanoTime();
         boolean recoveringStarted = false;
+        long firstRewindSeen = -1;
         while (true) {
             long elapsed = System.nanoTime() - start;
             if (!recoveringStarted
@@ -198,8 +204,12 @@ final class PrometheusEndToEndIT {
                     .path("data")
                     .path("result")
                     .isEmpty();
+            if (rewindSeen && firstRewindSeen < 0) {
+                firstRewindSeen = elapsed;
+            }
+            boolean rewindShown = firstRewindSeen >= 0 && elapsed - firstRewindSeen > AFTER_FIRST_REWIND.toNanos();
             if (elapsed > MAX_OBSERVATION.toNanos()
-                    || (explosionSeen && rewindSeen && elapsed > MIN_OBSERVATION.toNanos())) {
+                    || (explosionSeen && rewindShown && elapsed > MIN_OBSERVATION.toNanos())) {
                 assertTrue(recoveringStarted, "the healthy or the exploding run took no step in " + MAX_OBSERVATION);
                 return sightings;
             }
