@@ -14,23 +14,22 @@ import ai.djl.ndarray.NDManager;
 public final class Scratch implements AutoCloseable {
 
     private final NDManager parent;
-    private final boolean lazy;
+    /** Null until the first temporary is owned; {@code parent} itself for {@link #in}. */
     private NDManager manager;
 
-    private Scratch(NDManager parent, boolean lazy) {
+    private Scratch(NDManager parent, NDManager manager) {
         this.parent = parent;
-        this.lazy = lazy;
-        this.manager = lazy ? null : parent;
+        this.manager = manager;
     }
 
     /** Temporaries go to a sub-manager of {@code parent}, made on first use and closed by {@link #close}. */
     public static Scratch under(NDManager parent) {
-        return new Scratch(parent, true);
+        return new Scratch(parent, null);
     }
 
     /** Temporaries go to {@code manager} itself, which its caller closes; {@link #close} does nothing. */
     public static Scratch in(NDManager manager) {
-        return new Scratch(manager, false);
+        return new Scratch(manager, manager);
     }
 
     /**
@@ -54,7 +53,7 @@ public final class Scratch implements AutoCloseable {
     /** Frees the temporaries; the scratch can own new ones afterwards. */
     @Override
     public void close() {
-        if (lazy && manager != null) {
+        if (manager != null && manager != parent) {
             NDManager made = manager;
             manager = null;
             made.close();

@@ -44,8 +44,7 @@ public final class GradientStatistics {
      */
     public static StepStats compute(
             List<ParameterGradient> gradients, NDManager scratch, boolean withWeightNorms, boolean withMaxAbs) {
-        return StatisticsPlan.of(gradients)
-                .compute(gradients, Scratch.in(scratch), withWeightNorms, withMaxAbs, List.of(), new double[0]);
+        return compute(gradients, Scratch.in(scratch), withWeightNorms, withMaxAbs);
     }
 
     /**
@@ -57,8 +56,12 @@ public final class GradientStatistics {
      * @return the global L2 norm
      */
     public static double globalNorm(List<ParameterGradient> gradients, Scratch scratch) {
+        return compute(gradients, scratch, false, false).globalNorm();
+    }
+
+    private static StepStats compute(
+            List<ParameterGradient> gradients, Scratch scratch, boolean withWeightNorms, boolean withMaxAbs) {
         return StatisticsPlan.of(gradients)
-                .compute(gradients, scratch, false, false, List.of(), new double[0])
-                .globalNorm();
+                .compute(gradients, scratch, withWeightNorms, withMaxAbs, List.of(), new double[0]);
     }
 }
