@@ -71,25 +71,16 @@ public final class OptimizerControl {
      */
     public static OptimizerControl of(DjlTrainer trainer) {
         try {
-            return new OptimizerControl(optimizerOf(trainer));
+            ParameterStore store = trainer.parameterStore();
+            ParameterServer server = (ParameterServer)
+                    field(ParameterStore.class, ParameterServer.class).get(store);
+            Optimizer optimizer =
+                    (Optimizer) field(server.getClass(), Optimizer.class).get(server);
+            return new OptimizerControl(optimizer);
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new UnsupportedDjlException("the trainer's optimizer cannot be reached in DJL " + SupportedDjl.seen()
                     + " (" + e + "); learning-rate backoff and rewinds need " + SupportedDjl.RANGE);
         }
-    }
-
-    /**
-     * The optimizer that DJL's parameter server applies at {@code step()}, which DJL does not expose.
-     *
-     * @param trainer the trainer
-     * @return its optimizer
-     * @throws ReflectiveOperationException when this DJL keeps it elsewhere
-     */
-    static Optimizer optimizerOf(DjlTrainer trainer) throws ReflectiveOperationException {
-        ParameterStore store = trainer.parameterStore();
-        ParameterServer server = (ParameterServer)
-                field(ParameterStore.class, ParameterServer.class).get(store);
-        return (Optimizer) field(server.getClass(), Optimizer.class).get(server);
     }
 
     private static Field field(Class<?> owner, Class<?> type) throws NoSuchFieldException {

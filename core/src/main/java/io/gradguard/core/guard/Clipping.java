@@ -3,11 +3,9 @@ package io.gradguard.core.guard;
 import io.gradguard.core.config.GradGuardConfig;
 import io.gradguard.core.config.Part;
 import io.gradguard.core.djl.Scratch;
-import io.gradguard.core.djl.UpdateFactor;
 import io.gradguard.core.policy.ClipPolicies;
 import io.gradguard.core.policy.ClipPolicy;
 import io.gradguard.core.policy.ClipResult;
-import io.gradguard.core.policy.GlobalNormPolicy;
 import io.gradguard.core.policy.NoClip;
 import io.gradguard.core.stats.GradientStatistics;
 import io.gradguard.core.stats.ParameterGradient;
@@ -68,16 +66,9 @@ final class Clipping {
         return policy.needsWeightNorms();
     }
 
-    /**
-     * Applies the policy; for element-wise policies the post-clip norm is measured (one host read).
-     *
-     * @param update where a policy of one global factor may leave that factor to the optimizer's
-     *     update rather than scale the gradients; null for none
-     */
-    ClipResult clip(List<ParameterGradient> grads, StepStats stats, Scratch scratch, UpdateFactor update) {
-        ClipResult result = policy instanceof GlobalNormPolicy global
-                ? global.apply(grads, stats, update)
-                : policy.apply(grads, stats);
+    /** Applies the policy; for element-wise policies the post-clip norm is measured (one host read). */
+    ClipResult clip(List<ParameterGradient> grads, StepStats stats, Scratch scratch) {
+        ClipResult result = policy.apply(grads, stats);
         if (result.measureAfter()) {
             return result.measured(stats.globalNorm(), GradientStatistics.globalNorm(grads, scratch));
         }

@@ -7,7 +7,6 @@ import io.gradguard.core.detect.DetectorConfig;
 import io.gradguard.core.detect.SpikeDetector;
 import io.gradguard.core.djl.DjlTrainer;
 import io.gradguard.core.djl.Scratch;
-import io.gradguard.core.djl.UpdateFactor;
 import io.gradguard.core.metrics.AgentErrors;
 import io.gradguard.core.policy.ClipResult;
 import io.gradguard.core.recovery.RecoveryAction;
@@ -57,9 +56,6 @@ public final class StepEngine {
     private final UpdateRatios updateRatios = new UpdateRatios();
     private final SpikeDetector detector;
     private final Clipping clipping;
-    /** Where the optimizer applies a global clipping factor itself; null where gradients are scaled. */
-    private final UpdateFactor updateFactor;
-
     private final Recovery recovery;
 
     private GradGuardConfig config;
@@ -117,7 +113,6 @@ public final class StepEngine {
         this.config = config;
         this.detector = new SpikeDetector(DetectorConfig.from(config));
         this.clipping = new Clipping(config);
-        this.updateFactor = UpdateFactor.of(trainer);
         this.loss = new LossMeter(trainer.manager().newSubManager(), trainer.devices()[0]);
         this.scratch = Scratch.under(trainer.manager());
         this.recovery = Recovery.of(
@@ -135,7 +130,6 @@ public final class StepEngine {
     public StepOutcome beforeStep() {
         long start = System.nanoTime();
         closeScratch(); // a previous step whose afterStep never ran
-        unfold();
         long step = steps + 1;
         try {
             if (configPart.enter(step)) {
@@ -198,7 +192,7 @@ public final class StepEngine {
         } else if (rewrite) {
             try {
                 if (policyPart.enter(step)) {
-                    clip = clipping.clip(grads, stats, scratch, updateFactor);
+                    clip = clipping.clip(grads, stats, scratch);
                     policyPart.succeeded();
                 }
             } catch (RuntimeException | LinkageError e) {
@@ -267,7 +261,6 @@ public final class StepEngine {
      */
     public void afterStep(boolean djlThrew) {
         long start = System.nanoTime();
-        unfold(); // first: the update that took the factor is over
         Decided d = decided;
         decided = null;
         if (d == null) {
@@ -351,12 +344,6 @@ public final class StepEngine {
         if (next.isPresent()) {
             config = config.withPolicyFrom(next.get());
             clipping.use(config);
-        }
-    }
-
-    private void unfold() {
-        if (updateFactor != null) {
-            updateFactor.unfold();
         }
     }
 

@@ -1,6 +1,5 @@
 package io.gradguard.core.policy;
 
-import io.gradguard.core.djl.UpdateFactor;
 import io.gradguard.core.stats.ParameterGradient;
 import io.gradguard.core.stats.StepStats;
 import java.util.List;
@@ -33,19 +32,6 @@ public interface GlobalNormPolicy extends ClipPolicy {
      */
     @Override
     default ClipResult apply(List<ParameterGradient> gradients, StepStats stats) {
-        return apply(gradients, stats, null);
-    }
-
-    /**
-     * {@link #decide}, then the factor folded into the optimizer's next update where it can take
-     * it, otherwise every gradient scaled by it, when it is below 1.
-     *
-     * @param gradients the step's gradients; each is modified in place unless the factor is folded
-     * @param stats the pre-clip statistics of the same gradients
-     * @param update the trainer's update factor; null to scale the gradients
-     * @return what was done
-     */
-    default ClipResult apply(List<ParameterGradient> gradients, StepStats stats, UpdateFactor update) {
-        return GlobalNormScaling.scale(gradients, decide(stats), stats.globalNorm(), update);
+        return GlobalNormScaling.scale(gradients, decide(stats), stats.globalNorm());
     }
 }

@@ -3,7 +3,6 @@ package io.gradguard.core.policy;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import io.gradguard.core.djl.StorageViews;
-import io.gradguard.core.djl.UpdateFactor;
 import io.gradguard.core.stats.ParameterGradient;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -52,19 +51,13 @@ final class GlobalNormScaling {
      * @param gradients modified in place
      * @param coefficient the factor a {@link GlobalNormPolicy} decided
      * @param globalL2 the pre-clip global L2 norm, to report the post-clip L2 norm on the host
-     * @param update where the optimizer's next update can apply the factor itself (the gradients
-     *     are then left as they are); null to scale them
      */
-    static ClipResult scale(
-            List<ParameterGradient> gradients, double coefficient, double globalL2, UpdateFactor update) {
+    static ClipResult scale(List<ParameterGradient> gradients, double coefficient, double globalL2) {
         if (!(coefficient < 1.0)) {
             return ClipResult.untouched(globalL2);
         }
         // Float, like torch's float32 clip_coef: a double scalar would make a float64 temporary.
         float factor = (float) coefficient;
-        if (update != null && update.fold(factor)) {
-            return ClipResult.scaled(coefficient, globalL2 * coefficient);
-        }
         // One factor tensor per device, shared by its gradients: muli(Number) makes (and frees) a
         // native tensor at every call, which profiled at 15 us each, more than the multiply.
         NDArray made = null;

@@ -27,8 +27,8 @@ class GlobalNormScalingTest {
             assertNotNull(view, "a contiguous float32 CPU tensor has a storage view");
             double coefficient = 0.123456789;
 
-            GlobalNormScaling.scale(List.of(new ParameterGradient("w", values, inJava, view)), coefficient, 10.0, null);
-            GlobalNormScaling.scale(List.of(new ParameterGradient("w", values, byTorch)), coefficient, 10.0, null);
+            GlobalNormScaling.scale(List.of(new ParameterGradient("w", values, inJava, view)), coefficient, 10.0);
+            GlobalNormScaling.scale(List.of(new ParameterGradient("w", values, byTorch)), coefficient, 10.0);
 
             assertArrayEquals(byTorch.toFloatArray(), inJava.toFloatArray(), 0f);
         }
