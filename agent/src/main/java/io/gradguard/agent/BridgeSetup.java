@@ -101,23 +101,23 @@ final class BridgeSetup {
         }
 
         @Override
-        public Object beforeStep(Object trainer) {
-            return runtime.beforeStep(trainer);
+        public Object beforeStep(Object trainer, long enteredNanos) {
+            return runtime.beforeStep(trainer, enteredNanos);
         }
 
         @Override
-        public void afterStep(Object trainer, boolean bodyThrew) {
-            runtime.afterStep(trainer, bodyThrew);
+        public void afterStep(Object trainer, boolean bodyThrew, long enteredNanos) {
+            runtime.afterStep(trainer, bodyThrew, enteredNanos);
         }
 
         @Override
-        public void collectorCreated(Object trainer, Object collector) {
-            runtime.collectorCreated(trainer, collector);
+        public void collectorCreated(Object trainer, Object collector, long enteredNanos) {
+            runtime.collectorCreated(trainer, collector, enteredNanos);
         }
 
         @Override
-        public void backward(Object collector, Object target) {
-            runtime.backward(collector, target);
+        public void backward(Object collector, Object target, long enteredNanos) {
+            runtime.backward(collector, target, enteredNanos);
         }
 
         @Override

@@ -13,7 +13,11 @@ package io.gradguard.bootstrap;
  */
 public final class GradGuardBridge {
 
-    /** The runtime's side of the bridge. Arguments are DJL objects typed as {@code Object}. */
+    /**
+     * The runtime's side of the bridge. Arguments are DJL objects typed as {@code Object}; {@code
+     * enteredNanos} is {@link System#nanoTime()} when the woven call entered the bridge, so that the
+     * agent's own time per step counts the routing too.
+     */
     public interface Hook {
         /**
          * A {@code Trainer} finished its constructor.
@@ -26,17 +30,19 @@ public final class GradGuardBridge {
          * {@code Trainer.step()} entry.
          *
          * @param trainer the trainer
+         * @param enteredNanos when the bridge was entered
          * @return null to run the step; non-null to skip its body (a {@link Throwable} to throw)
          */
-        Object beforeStep(Object trainer);
+        Object beforeStep(Object trainer, long enteredNanos);
 
         /**
          * {@code Trainer.step()} exit, also after a skipped or failed body.
          *
          * @param trainer the trainer
          * @param bodyThrew whether DJL's own update threw
+         * @param enteredNanos when the bridge was entered
          */
-        void afterStep(Object trainer, boolean bodyThrew);
+        void afterStep(Object trainer, boolean bodyThrew, long enteredNanos);
 
         /**
          * {@code Trainer.newGradientCollector()} returned: backward calls on this collector belong
@@ -44,16 +50,18 @@ public final class GradGuardBridge {
          *
          * @param trainer the trainer
          * @param collector the new collector
+         * @param enteredNanos when the bridge was entered
          */
-        void collectorCreated(Object trainer, Object collector);
+        void collectorCreated(Object trainer, Object collector, long enteredNanos);
 
         /**
          * {@code GradientCollector.backward(target)} returned.
          *
          * @param collector the collector
          * @param target the backward target, usually the loss
+         * @param enteredNanos when the bridge was entered
          */
-        void backward(Object collector, Object target);
+        void backward(Object collector, Object target, long enteredNanos);
 
         /**
          * {@code Model.save} is called.
@@ -150,6 +158,7 @@ public final class GradGuardBridge {
      * @return true to skip the body (the optimizer update); {@link #afterStep} runs either way
      */
     public static boolean beforeStep(Object trainer) {
+        long entered = System.nanoTime();
         // A Trainer subclass whose step() calls super.step() is instrumented twice: only the
         // outermost call acts.
         StepState s = STEP.get();
@@ -159,7 +168,7 @@ public final class GradGuardBridge {
         s.decision = null;
         try {
             Hook h = hookFor(trainer);
-            s.decision = h == null ? null : h.beforeStep(trainer);
+            s.decision = h == null ? null : h.beforeStep(trainer, entered);
         } catch (Throwable t) {
             report(t);
         }
@@ -192,6 +201,7 @@ public final class GradGuardBridge {
 
     /** The runtime's after-step work for the outermost call; the failure the job asked for, or null. */
     private static Throwable finishStep(Object trainer, boolean thrown) {
+        long entered = System.nanoTime();
         StepState s = STEP.get();
         if (--s.depth > 0) {
             return null;
@@ -203,7 +213,7 @@ public final class GradGuardBridge {
             Hook h = hookFor(trainer);
             if (h != null) {
                 // the body ran only when beforeStep decided nothing; then what it threw is DJL's
-                h.afterStep(trainer, decision == null && thrown);
+                h.afterStep(trainer, decision == null && thrown, entered);
             }
         } catch (Throwable t) {
             report(t);
@@ -223,10 +233,11 @@ public final class GradGuardBridge {
      * @param collector the collector it returned
      */
     public static void collectorCreated(Object trainer, Object collector) {
+        long entered = System.nanoTime();
         try {
             Hook h = hookFor(trainer);
             if (h != null && collector != null) {
-                h.collectorCreated(trainer, collector);
+                h.collectorCreated(trainer, collector, entered);
             }
         } catch (Throwable t) {
             report(t);
@@ -240,11 +251,12 @@ public final class GradGuardBridge {
      * @param target the backward target
      */
     public static void backward(Object collector, Object target) {
+        long entered = System.nanoTime();
         try {
             Hook h = hook;
             // a collector of a second DJL copy is not ours
             if (h != null && collector != null && DjlLoaders.collectorOf(collector.getClass(), boundLoader)) {
-                h.backward(collector, target);
+                h.backward(collector, target, entered);
             }
         } catch (Throwable t) {
             report(t);

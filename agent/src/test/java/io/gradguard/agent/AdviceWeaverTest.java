@@ -77,20 +77,20 @@ class AdviceWeaverTest {
         }
 
         @Override
-        public Object beforeStep(Object trainer) {
+        public Object beforeStep(Object trainer, long enteredNanos) {
             calls.add("before");
             return decision;
         }
 
         @Override
-        public void afterStep(Object trainer, boolean bodyThrew) {
+        public void afterStep(Object trainer, boolean bodyThrew, long enteredNanos) {
             Object d = decision;
             calls.add(
                     "after " + (d == null ? (bodyThrew ? "threw" : "run") : d instanceof Throwable ? "fail" : "skip"));
         }
 
         @Override
-        public void collectorCreated(Object trainer, Object collector) {
+        public void collectorCreated(Object trainer, Object collector, long enteredNanos) {
             calls.add("collector "
                     + (collector == null ? "null" : collector.getClass().getSimpleName()) + " of "
                     + trainer.getClass().getSimpleName());
@@ -103,7 +103,7 @@ class AdviceWeaverTest {
         }
 
         @Override
-        public void backward(Object collector, Object target) {
+        public void backward(Object collector, Object target, long enteredNanos) {
             calls.add("backward " + target + " on " + collector.getClass().getSimpleName());
         }
     }

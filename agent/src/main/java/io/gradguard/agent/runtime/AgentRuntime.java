@@ -157,12 +157,12 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     }
 
     @Override
-    public Object beforeStep(Object trainer) {
+    public Object beforeStep(Object trainer, long enteredNanos) {
         if (unprotected != null) {
             return unprotected;
         }
         try {
-            StepOutcome outcome = engines.of((Trainer) trainer).beforeStep();
+            StepOutcome outcome = engines.of((Trainer) trainer).beforeStep(enteredNanos);
             if (outcome.failure() != null) {
                 return outcome.failure();
             }
@@ -174,24 +174,24 @@ public final class AgentRuntime implements GradGuardBridge.Hook {
     }
 
     @Override
-    public void afterStep(Object trainer, boolean bodyThrew) {
+    public void afterStep(Object trainer, boolean bodyThrew, long enteredNanos) {
         try {
-            engines.of((Trainer) trainer).afterStep(bodyThrew);
+            engines.of((Trainer) trainer).afterStep(bodyThrew, enteredNanos);
         } catch (RuntimeException e) {
             errors.record("step", e);
         }
     }
 
     @Override
-    public void collectorCreated(Object trainer, Object collector) {
-        engines.collectorCreated((Trainer) trainer, collector);
+    public void collectorCreated(Object trainer, Object collector, long enteredNanos) {
+        engines.collectorCreated((Trainer) trainer, collector).chargeSince(enteredNanos);
     }
 
     @Override
-    public void backward(Object collector, Object target) {
+    public void backward(Object collector, Object target, long enteredNanos) {
         StepEngine engine = engines.forCollector(collector);
         if (engine != null && target instanceof NDArray) {
-            engine.onBackward((NDArray) target);
+            engine.onBackward((NDArray) target, enteredNanos);
         }
     }
 

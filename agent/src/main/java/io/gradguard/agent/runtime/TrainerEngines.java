@@ -46,8 +46,11 @@ final class TrainerEngines {
         return engine;
     }
 
-    synchronized void collectorCreated(Trainer trainer, Object collector) {
-        collectors.put(collector, of(trainer));
+    /** Routes the collector's {@code backward} calls to the trainer's engine, and returns that engine. */
+    synchronized StepEngine collectorCreated(Trainer trainer, Object collector) {
+        StepEngine engine = of(trainer);
+        collectors.put(collector, engine);
+        return engine;
     }
 
     /**

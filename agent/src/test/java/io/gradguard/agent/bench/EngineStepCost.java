@@ -113,14 +113,14 @@ public final class EngineStepCost {
                         long a0 = ALLOCATION.getCurrentThreadAllocatedBytes();
                         long t = now();
                         if (!BARE) {
-                            engine.onBackward(l);
+                            engine.onBackward(l, System.nanoTime());
                         }
                         loss = now() - t;
                         allocated[s] = ALLOCATION.getCurrentThreadAllocatedBytes() - a0;
                     }
                     long a1 = ALLOCATION.getCurrentThreadAllocatedBytes();
                     long t0 = now();
-                    StepOutcome o = BARE ? StepOutcome.PROCEED : engine.beforeStep();
+                    StepOutcome o = BARE ? StepOutcome.PROCEED : engine.beforeStep(System.nanoTime());
                     long t1 = now();
                     allocated[s] += ALLOCATION.getCurrentThreadAllocatedBytes() - a1;
                     if (o.runUpdate()) {
@@ -129,7 +129,7 @@ public final class EngineStepCost {
                     long a2 = ALLOCATION.getCurrentThreadAllocatedBytes();
                     long t2 = now();
                     if (!BARE) {
-                        engine.afterStep(false);
+                        engine.afterStep(false, System.nanoTime());
                     }
                     long t3 = now();
                     allocated[s] += ALLOCATION.getCurrentThreadAllocatedBytes() - a2;

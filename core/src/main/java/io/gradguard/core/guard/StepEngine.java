@@ -59,11 +59,12 @@ public final class StepEngine {
     private final Recovery recovery;
 
     private GradGuardConfig config;
+
     private long steps;
     private boolean maxAbsSeen;
     private long previousSinkNanos;
-    /** The loss reads at {@code backward} since the last report: the agent's time too. */
-    private long backwardNanos;
+    /** The agent's time between steps since the last report (the loss reads, the routing of collectors). */
+    private long betweenStepsNanos;
 
     // Carried from beforeStep to afterStep of the same step.
     private final Scratch scratch;
@@ -125,10 +126,10 @@ public final class StepEngine {
     /**
      * Runs at {@code Trainer.step()} entry, before any gradient is applied.
      *
+     * @param start {@link System#nanoTime()} when the agent was entered: its own time counts from there
      * @return whether DJL's update runs, or the failure to throw
      */
-    public StepOutcome beforeStep() {
-        long start = System.nanoTime();
+    public StepOutcome beforeStep(long start) {
         closeScratch(); // a previous step whose afterStep never ran
         long step = steps + 1;
         try {
@@ -258,9 +259,9 @@ public final class StepEngine {
      * Runs at {@code Trainer.step()} exit (also when the update was skipped or threw).
      *
      * @param djlThrew whether DJL's own update threw
+     * @param start {@link System#nanoTime()} when the agent was entered
      */
-    public void afterStep(boolean djlThrew) {
-        long start = System.nanoTime();
+    public void afterStep(boolean djlThrew, long start) {
         Decided d = decided;
         decided = null;
         if (d == null) {
@@ -280,8 +281,8 @@ public final class StepEngine {
         if (d.stats() == null) {
             return; // nothing measured: nothing to report (the failure is counted)
         }
-        long nanos = d.nanos() + System.nanoTime() - start + previousSinkNanos + backwardNanos;
-        backwardNanos = 0;
+        long nanos = d.nanos() + System.nanoTime() - start + previousSinkNanos + betweenStepsNanos;
+        betweenStepsNanos = 0;
         StepReport report = new StepReport(
                 model,
                 d.step(),
@@ -316,9 +317,9 @@ public final class StepEngine {
      * Records a target the job called {@code backward} on.
      *
      * @param target the backward target; only a single-element target is read
+     * @param start {@link System#nanoTime()} when the agent was entered
      */
-    public void onBackward(NDArray target) {
-        long start = System.nanoTime();
+    public void onBackward(NDArray target, long start) {
         try {
             if (lossPart.enter(steps + 1)) {
                 loss.add(target);
@@ -327,7 +328,17 @@ public final class StepEngine {
         } catch (RuntimeException | LinkageError e) {
             lossPart.failed(e);
         }
-        backwardNanos += System.nanoTime() - start;
+        betweenStepsNanos += System.nanoTime() - start;
+    }
+
+    /**
+     * Counts the agent's time since {@code start} in the next step's report: its time routing a
+     * call to this engine that does nothing else here (a new gradient collector).
+     *
+     * @param start {@link System#nanoTime()} when the agent was entered
+     */
+    public void chargeSince(long start) {
+        betweenStepsNanos += System.nanoTime() - start;
     }
 
     /** The statistics, with the step's losses read in the same read. */

@@ -124,7 +124,7 @@ final class GuardedTraining implements AutoCloseable {
             NDArray loss = trainer.getLoss().evaluate(new NDList(y), new NDList(pred));
             gc.backward(loss);
             if (agentSeesIt) {
-                guard.onBackward(loss); // as the agent's advice on GradientCollector.backward does
+                guard.onBackward(loss, System.nanoTime()); // as the agent's advice on GradientCollector.backward does
             }
         }
     }

@@ -87,6 +87,33 @@ class StepEngineTest {
         }
     }
 
+    /**
+     * The agent's own time counts from where the agent was entered (the bridge, before routing),
+     * at the step's entry and exit and between steps, and what was charged between steps goes
+     * into one report only. Offsets of 1,000 s stand for the routing time, far above any step.
+     */
+    @Test
+    void agentsOwnTimeCountsFromWhereTheAgentWasEnteredOnce() throws Exception {
+        long offset = 1_000_000_000_000L;
+        try (GuardedTraining t = new GuardedTraining("policy.type=none", 0.1f)) {
+            t.backward(1f);
+            t.guard.chargeSince(System.nanoTime() - offset); // a collector routed to this engine
+            StepOutcome outcome = t.guard.beforeStep(System.nanoTime() - offset);
+            t.trainer.step();
+            t.guard.afterStep(false, System.nanoTime() - offset);
+            assertEquals(StepOutcome.PROCEED, outcome);
+            t.backward(1f);
+            t.step();
+            assertEquals(2, t.reports.size());
+            assertTrue(
+                    t.reports.get(0).agentNanos() >= 3 * offset,
+                    "first: " + t.reports.get(0).agentNanos());
+            assertTrue(
+                    t.reports.get(1).agentNanos() < offset,
+                    "second: " + t.reports.get(1).agentNanos());
+        }
+    }
+
     @Test
     void monitoringOnlyTrainsBitForBitAsWithoutTheGuard() throws Exception {
         Map<String, float[]> guarded;

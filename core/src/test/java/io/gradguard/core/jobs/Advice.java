@@ -17,7 +17,7 @@ public final class Advice {
      * @return what the engine decided at entry
      */
     public static StepOutcome step(StepEngine engine, Runnable update) {
-        StepOutcome outcome = engine.beforeStep();
+        StepOutcome outcome = engine.beforeStep(System.nanoTime());
         boolean threw = false;
         try {
             if (outcome.runUpdate()) {
@@ -27,7 +27,7 @@ public final class Advice {
             threw = true;
             throw e;
         } finally {
-            engine.afterStep(threw);
+            engine.afterStep(threw, System.nanoTime());
         }
         return outcome;
     }

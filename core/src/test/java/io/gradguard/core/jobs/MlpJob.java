@@ -148,7 +148,7 @@ public final class MlpJob implements AutoCloseable {
                 loss = loss.add(parameter(spiked).getArray().sum().mul(spike));
             }
             gc.backward(loss);
-            engine.onBackward(loss);
+            engine.onBackward(loss, System.nanoTime());
             ownLoss.add((double) loss.getFloat());
             ownNorms.add(ownNorms(step));
         }
