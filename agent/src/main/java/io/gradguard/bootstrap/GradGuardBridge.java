@@ -90,6 +90,13 @@ public final class GradGuardBridge {
     private static volatile HookFactory factory;
     private static volatile Hook hook;
     private static volatile ClassLoader boundLoader;
+    // The last trainer and collector classes found to be the bound DJL's: a step asks three times,
+    // and one identity check spares the walk of the class's supertypes. Weakly: a job's subclass
+    // may live in a loader that is meant to go away.
+    private static volatile java.lang.ref.WeakReference<Class<?>> boundTrainerType =
+            new java.lang.ref.WeakReference<>(null);
+    private static volatile java.lang.ref.WeakReference<Class<?>> boundCollectorType =
+            new java.lang.ref.WeakReference<>(null);
     private static volatile boolean warnedOtherLoader;
     private static volatile boolean protectionRestored;
     private static java.util.concurrent.FutureTask<Hook> preparing; // guarded by the class
@@ -255,7 +262,7 @@ public final class GradGuardBridge {
         try {
             Hook h = hook;
             // a collector of a second DJL copy is not ours
-            if (h != null && collector != null && DjlLoaders.collectorOf(collector.getClass(), boundLoader)) {
+            if (h != null && collector != null && isBoundCollector(collector.getClass())) {
                 h.backward(collector, target, entered);
             }
         } catch (Throwable t) {
@@ -278,11 +285,30 @@ public final class GradGuardBridge {
         return protectionRestored;
     }
 
+    private static boolean isBoundCollector(Class<?> type) {
+        if (type == boundCollectorType.get()) {
+            return true;
+        }
+        boolean bound = DjlLoaders.collectorOf(type, boundLoader);
+        if (bound) {
+            boundCollectorType = new java.lang.ref.WeakReference<>(type);
+        }
+        return bound;
+    }
+
     private static Hook hookFor(Object trainer) {
         Hook h = hook;
-        ClassLoader loader = DjlLoaders.djlLoader(trainer.getClass());
+        Class<?> type = trainer.getClass();
+        if (h != null && type == boundTrainerType.get()) {
+            return h;
+        }
+        ClassLoader loader = DjlLoaders.djlLoader(type);
         if (h != null) {
-            return loader == boundLoader ? h : otherLoader();
+            if (loader != boundLoader) {
+                return otherLoader();
+            }
+            boundTrainerType = new java.lang.ref.WeakReference<>(type);
+            return h;
         }
         synchronized (GradGuardBridge.class) {
             if (hook == null && boundLoader == null && factory != null) {

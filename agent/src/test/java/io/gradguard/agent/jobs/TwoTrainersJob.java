@@ -22,13 +22,23 @@ import java.util.concurrent.CountDownLatch;
  * threads (PyTorch allows one gradient collector at a time, so forward and backward take a shared
  * lock; the steps do not). Model {@code alpha}'s targets are 1000x larger, so the two losses
  * differ by orders of magnitude. {@code alpha} calls backward twice per step (gradient
- * accumulation over two half-batches). Each prints its own figures for the test to compare.
+ * accumulation over two half-batches). {@code beta} makes its collector on its training thread
+ * and runs forward and backward on a worker thread, as DJL's {@code EasyTrain} does when the
+ * trainer has an executor. Each prints its own figures for the test to compare.
  *
  * <p>Arguments: {@code sequential|concurrent STEPS LINGER_MS}.
  */
 public final class TwoTrainersJob {
 
     private static final Object COLLECTING = new Object();
+
+    /** Where {@code beta}'s forward and backward run. */
+    private static final java.util.concurrent.ExecutorService WORKER =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "beta-worker");
+                t.setDaemon(true);
+                return t;
+            });
 
     private TwoTrainersJob() {}
 
@@ -85,10 +95,17 @@ public final class TwoTrainersJob {
                                         y.get((k * 16 / backwardsPerStep) + ":" + ((k + 1) * 16 / backwardsPerStep));
                                 part.attach(batch);
                                 target.attach(batch);
-                                NDArray pred = trainer.forward(new NDList(part)).singletonOrThrow();
-                                NDArray loss = trainer.getLoss().evaluate(new NDList(target), new NDList(pred));
-                                sum += loss.getFloat();
-                                gc.backward(loss);
+                                java.util.concurrent.Callable<Float> forwardBackward = () -> {
+                                    NDArray pred =
+                                            trainer.forward(new NDList(part)).singletonOrThrow();
+                                    NDArray loss = trainer.getLoss().evaluate(new NDList(target), new NDList(pred));
+                                    float value = loss.getFloat();
+                                    gc.backward(loss);
+                                    return value;
+                                };
+                                sum += name.equals("beta")
+                                        ? WORKER.submit(forwardBackward).get()
+                                        : forwardBackward.call();
                             }
                         }
                     }
@@ -100,6 +117,8 @@ public final class TwoTrainersJob {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 }
