@@ -1,6 +1,5 @@
 package io.gradguard.core.djl;
 
-import ai.djl.ndarray.NDArray;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -16,23 +15,6 @@ import java.lang.reflect.Method;
 final class PyTorchLibraryBinding {
 
     private PyTorchLibraryBinding() {}
-
-    /**
-     * {@code NativeResource.getHandle()} as {@code (NDArray) -> Object}.
-     *
-     * @param engine the class loader of the job's DJL
-     * @return the handle, or null when DJL has no such method
-     */
-    static MethodHandle handleOf(ClassLoader engine) {
-        try {
-            Class<?> resource = Class.forName("ai.djl.util.NativeResource", false, engine);
-            return MethodHandles.publicLookup()
-                    .findVirtual(resource, "getHandle", MethodType.methodType(Object.class))
-                    .asType(MethodType.methodType(Object.class, NDArray.class));
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            return null;
-        }
-    }
 
     /**
      * One method of {@code PyTorchLibrary.LIB}, bound to it.

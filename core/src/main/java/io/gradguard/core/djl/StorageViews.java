@@ -3,6 +3,7 @@ package io.gradguard.core.djl;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.util.NativeResource;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
 import java.nio.ByteOrder;
@@ -32,9 +33,6 @@ public final class StorageViews {
 
     /** {@code PyTorchLibrary.LIB.torchDataPtr(handle)}: a copy of the tensor's bytes, one native call. */
     private static volatile MethodHandle copyBytes;
-
-    /** {@code NativeResource.getHandle()} as {@code (NDArray) -> Object}. */
-    private static volatile MethodHandle handleOf;
 
     private static volatile boolean looked;
 
@@ -83,15 +81,9 @@ public final class StorageViews {
      */
     static long handle(NDArray array) {
         bind(array);
-        MethodHandle binding = handleOf;
-        if (binding == null) {
-            return 0;
-        }
-        try {
-            return binding.invokeExact(array) instanceof Long h ? h : 0;
-        } catch (Throwable e) {
-            return 0;
-        }
+        // DJL's own type, not a method handle: asked at every step, and a handle held in a
+        // field is not one the JIT can inline
+        return array instanceof NativeResource<?> r && r.getHandle() instanceof Long h ? h : 0;
     }
 
     /**
@@ -156,13 +148,10 @@ public final class StorageViews {
         synchronized (StorageViews.class) {
             if (!looked) {
                 ClassLoader engine = array.getClass().getClassLoader();
-                handleOf = PyTorchLibraryBinding.handleOf(engine);
-                if (handleOf != null) {
-                    isContiguous = PyTorchLibraryBinding.library(
-                            engine, "torchIsContiguous", MethodType.methodType(boolean.class, long.class));
-                    copyBytes = PyTorchLibraryBinding.library(
-                            engine, "torchDataPtr", MethodType.methodType(byte[].class, long.class));
-                }
+                isContiguous = PyTorchLibraryBinding.library(
+                        engine, "torchIsContiguous", MethodType.methodType(boolean.class, long.class));
+                copyBytes = PyTorchLibraryBinding.library(
+                        engine, "torchDataPtr", MethodType.methodType(byte[].class, long.class));
                 looked = true;
             }
         }

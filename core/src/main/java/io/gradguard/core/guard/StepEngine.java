@@ -59,6 +59,8 @@ public final class StepEngine {
     private final Recovery recovery;
 
     private GradGuardConfig config;
+    /** The configuration's {@code update_ratio_every}, read at every step: a field, not a key lookup. */
+    private int updateRatioEvery;
 
     private long steps;
     private boolean maxAbsSeen;
@@ -112,6 +114,7 @@ public final class StepEngine {
         this.lossPart = faults.part("loss");
         this.sinkParts = this.sinks.stream().map(s -> faults.part(s.name())).toArray(FaultBudget.Part[]::new);
         this.config = config;
+        this.updateRatioEvery = config.updateRatioEvery();
         this.detector = new SpikeDetector(DetectorConfig.from(config));
         this.clipping = new Clipping(config);
         this.loss = new LossMeter(trainer.manager().newSubManager(), trainer.devices()[0]);
@@ -140,7 +143,7 @@ public final class StepEngine {
         } catch (RuntimeException | LinkageError e) {
             configPart.failed(e);
         }
-        int every = config.updateRatioEvery();
+        int every = updateRatioEvery;
         boolean sampleWeights = every > 0 && step % every == 0;
         // max |g| costs two reductions per parameter: every step only where the policy reads it,
         // otherwise on sampled steps (the non-finite check does not need it).
@@ -354,6 +357,7 @@ public final class StepEngine {
         Optional<GradGuardConfig> next = configUpdates.get();
         if (next.isPresent()) {
             config = config.withPolicyFrom(next.get());
+            updateRatioEvery = config.updateRatioEvery();
             clipping.use(config);
         }
     }

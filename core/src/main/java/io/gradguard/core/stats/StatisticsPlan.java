@@ -58,6 +58,17 @@ public final class StatisticsPlan {
     /** The sums of squares of the kept flat views on raw handles; null where there are none or no binding. */
     private DirectSumsOfSquares direct;
 
+    // A step's bookkeeping per gradient, kept with the plan rather than made at every step (the
+    // plan is used by one thread at a time): where each result lands in the read, and which sums
+    // of squares are already in Java (summed there, or made on raw handles).
+    private final int[] normAt;
+    private final int[] maxAbsAt;
+    private final int[] weightAt;
+    private final boolean[] squared;
+    private final boolean[] inJava;
+    private final double[] javaSquares;
+    private final double[] hostMaxAbs;
+
     private StatisticsPlan(
             List<String> names,
             boolean cpu,
@@ -85,6 +96,14 @@ public final class StatisticsPlan {
             }
         }
         this.direct = keptViews.isEmpty() ? null : DirectSumsOfSquares.of(keptViews);
+        int n = names.size();
+        this.normAt = new int[n];
+        this.maxAbsAt = new int[n];
+        this.weightAt = new int[n];
+        this.squared = new boolean[n];
+        this.inJava = new boolean[n];
+        this.javaSquares = new double[n];
+        this.hostMaxAbs = new double[n];
     }
 
     private static boolean anyHostView(FloatBuffer[] host) {
@@ -218,19 +237,13 @@ public final class StatisticsPlan {
             return new StepStats(List.of(), 0.0, withMaxAbs ? 0.0 : Double.NaN, false);
         }
         ResultReadBack readBack = new ResultReadBack(scratch, cpu);
-        int[] normAt = new int[n];
-        int[] maxAbsAt = new int[n];
-        int[] weightAt = new int[n];
-        boolean[] squared = new boolean[n];
-        // Sums of squares already in Java: summed there, or made on raw handles.
-        boolean[] inJava = new boolean[n];
-        double[] javaSquares = new double[n];
-        double[] hostMaxAbs = new double[n];
         double[] directSums = torchNorms ? null : directSums();
         groups.reduce(gradients, scratch, withMaxAbs, readBack, normAt, maxAbsAt);
         for (int i = 0; i < n; i++) {
             ParameterGradient p = gradients.get(i);
             NDArray g = p.gradient();
+            inJava[i] = false;
+            squared[i] = false;
             if (host[i] != null && !torchNorms) {
                 inJava[i] = true;
                 javaSquares[i] = hostSums.sumOfSquares(host[i]);
@@ -264,7 +277,7 @@ public final class StatisticsPlan {
         for (int e = 0; e < extraAt.length; e++) {
             extrasOut[e] = values[readBack.index(extraAt[e])];
         }
-        List<ParameterStats> stats = new ArrayList<>(n);
+        ParameterStats[] stats = new ParameterStats[n];
         double sumSquares = 0;
         double globalMaxAbs = withMaxAbs ? 0 : Double.NaN;
         boolean anyNonFinite = false;
@@ -287,10 +300,11 @@ public final class StatisticsPlan {
             if (withMaxAbs) {
                 globalMaxAbs = Math.max(globalMaxAbs, maxAbs);
             }
-            stats.add(new ParameterStats(names.get(i), norm, maxAbs, nonFinite, weightNorm));
+            stats[i] = new ParameterStats(names.get(i), norm, maxAbs, nonFinite, weightNorm);
         }
         double globalNorm = anyNonFinite ? Double.NaN : Math.sqrt(sumSquares);
-        return new StepStats(stats, globalNorm, anyNonFinite ? Double.NaN : globalMaxAbs, anyNonFinite);
+        // an immutable list from the start: the record keeps it without another copy
+        return new StepStats(List.of(stats), globalNorm, anyNonFinite ? Double.NaN : globalMaxAbs, anyNonFinite);
     }
 
     /**
