@@ -49,21 +49,22 @@ public final class TwoTrainersJob {
         Engine.getInstance().setRandomSeed(3);
         if (concurrent) {
             CountDownLatch both = new CountDownLatch(2);
-            Thread a = new Thread(() -> train("alpha", 1000f, 2, steps, both), "train-alpha");
-            Thread b = new Thread(() -> train("beta", 1f, 1, steps + 7, both), "train-beta");
+            Thread a = new Thread(() -> train("alpha", 1000f, 2, false, steps, both), "train-alpha");
+            Thread b = new Thread(() -> train("beta", 1f, 1, true, steps + 7, both), "train-beta");
             a.start();
             b.start();
             a.join();
             b.join();
         } else {
-            train("alpha", 1000f, 2, steps, null);
-            train("beta", 1f, 1, steps + 7, null);
+            train("alpha", 1000f, 2, false, steps, null);
+            train("beta", 1f, 1, true, steps + 7, null);
         }
         System.out.println("job done");
         Thread.sleep(lingerMs);
     }
 
-    private static void train(String name, float targetScale, int backwardsPerStep, int steps, CountDownLatch start) {
+    private static void train(
+            String name, float targetScale, int backwardsPerStep, boolean onWorker, int steps, CountDownLatch start) {
         try (Model model = Model.newInstance(name)) {
             model.setBlock(new SequentialBlock()
                     .add(Linear.builder().setUnits(8).build())
@@ -103,9 +104,7 @@ public final class TwoTrainersJob {
                                     gc.backward(loss);
                                     return value;
                                 };
-                                sum += name.equals("beta")
-                                        ? WORKER.submit(forwardBackward).get()
-                                        : forwardBackward.call();
+                                sum += onWorker ? WORKER.submit(forwardBackward).get() : forwardBackward.call();
                             }
                         }
                     }

@@ -331,12 +331,13 @@ public final class StepEngine {
         } catch (RuntimeException | LinkageError e) {
             lossPart.failed(e);
         }
-        betweenStepsNanos += System.nanoTime() - start;
+        chargeSince(start);
     }
 
     /**
-     * Counts the agent's time since {@code start} in the next step's report: its time routing a
-     * call to this engine that does nothing else here (a new gradient collector).
+     * Counts the agent's time since {@code start} in the next step's report: a loss read at
+     * {@code backward}, or the routing of a call that does nothing else here (a new gradient
+     * collector).
      *
      * @param start {@link System#nanoTime()} when the agent was entered
      */
